@@ -1,0 +1,54 @@
+// What `bench run SUITE` hands a suite, and the table of suites the CLI reads.
+//
+// The CLI parses and validates every flag into a run_request before any suite starts; a suite re-checks only
+// what is specific to it (throwing usage_error, which the CLI turns into exit status 2 before any work).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "harness/cpu.hpp"
+#include "harness/fd.hpp"
+
+namespace bench {
+
+struct run_request {
+  std::string suite;
+  std::string command_line;             // exactly as typed, for the results' context
+  int cores = 0;                        // as requested (or all online CPUs by default)
+  bool cores_given = false;
+  bool quick = false;
+  std::vector<std::string> transports;  // empty: all available
+  std::vector<std::string> models;      // empty: all available
+  std::vector<std::string> serializers; // empty: suite default
+  std::vector<std::uint64_t> sizes;     // message bytes, header included; empty: suite default
+  std::uint64_t duration_ns = 0;        // per case and repetition; 0: suite default
+  std::uint64_t warmup_ns = 0;          // 0: suite default
+  std::uint64_t timeout_ns = 0;         // watchdog per case; 0: suite default
+  int reps = 0;                         // 0: suite default
+  std::string filter;                   // ECMAScript regex over case names; empty: all
+  std::optional<std::filesystem::path> out;
+  bool no_plot = false;
+  placement place = placement::cross;
+  wait_mode wait = wait_mode::block;
+  double rate = 0;                      // open-loop messages per second; 0: closed loop
+  bool drop_disturbed = false;
+  std::uint64_t work_ns = 0;            // server work per message (--work)
+};
+
+struct suite_info {
+  std::string_view name;
+  std::string_view description;
+  // Runs the suite; returns the process exit status (0 all good, 1 some case failed, 130 interrupted).
+  std::function<int(const run_request&)> run;
+};
+
+std::span<const suite_info> suites();
+const suite_info* find_suite(std::string_view name);
+
+}  // namespace bench

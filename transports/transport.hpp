@@ -1,0 +1,64 @@
+// The transport seam: a transport turns into a channel with two endpoints that send and receive whole
+// messages (each starting with bench's frame header, see harness/message.hpp).
+//
+// Adding a transport is one .hpp/.cpp pair plus one row in registry.cpp; `bench list`, the planner, the
+// typed tests and the charts all read that table.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "harness/fd.hpp"
+
+namespace bench {
+
+class endpoint {
+ public:
+  virtual ~endpoint() = default;
+  // Sends one whole message (header included). Blocks or spins (per the channel's wait mode) until the
+  // transport has taken all of it. Throws peer_gone_error if the peer is gone, aborted_error when stopped.
+  virtual void send(std::span<const std::byte> msg) = 0;
+  // Receives one whole message into buf and returns its size; 0 means the peer closed between messages.
+  // A message larger than buf, or a corrupt header, throws protocol_error.
+  virtual std::size_t recv(std::span<std::byte> buf) = 0;
+  // A descriptor that polls readable when recv() would not block, for event loops; -1 if there is none.
+  virtual int pollable_fd() const noexcept { return -1; }
+};
+// send() and recv() of one endpoint may be called from two different threads at once (full duplex: the
+// open-loop client sends from one thread and receives in another). Nothing else is thread-safe.
+
+struct channel {
+  std::unique_ptr<endpoint> client;
+  std::unique_ptr<endpoint> server;
+};
+
+struct channel_options {
+  std::size_t max_msg_bytes = 0;   // largest message that will cross, header included
+  wait_mode wait = wait_mode::block;
+  std::string scratch_dir;         // private per-run directory for FIFOs and socket files (removed at exit)
+  std::string unique_name;         // unique per channel in this run: base for IPC object names
+};
+
+struct transport_info {
+  std::string_view name;
+  std::string_view description;
+  bool stream = true;          // a byte stream (messages are framed by the header) rather than datagrams
+  bool cross_process = true;   // usable by the process model (endpoints survive fork)
+  bool pollable = true;        // endpoints have a pollable_fd (needed by the async models)
+  bool spin_capable = true;    // supports wait_mode::spin
+  bool lossy = false;          // may drop messages (UDP): losses are counted, never hidden
+  std::size_t max_msg_bytes = 0;  // largest message the transport can carry whole; 0 = no limit of its own
+  // Empty if usable on this machine, otherwise why not (e.g. a kernel feature refused).
+  std::function<std::string()> unavailable_reason;
+  std::function<channel(const channel_options&)> make;
+};
+
+// The registry, in the order bench lists and plots them.
+std::span<const transport_info> transports();
+const transport_info* find_transport(std::string_view name);
+
+}  // namespace bench
