@@ -14,6 +14,8 @@
 
 #include "harness/cpu.hpp"
 #include "harness/fd.hpp"
+#include "harness/results.hpp"
+#include <span>
 
 namespace bench {
 
@@ -39,6 +41,15 @@ struct run_request {
   double rate = 0;                      // open-loop messages per second; 0: closed loop
   bool drop_disturbed = false;
   std::uint64_t work_ns = 0;            // server work per message (--work)
+  std::string lock = "none";            // lock policy around the ipc server's work (--lock)
+  // serialize suite
+  std::vector<std::string> shapes;     // empty: all
+  // contention suite
+  std::uint64_t cs_ns = 0;              // critical section length (--cs); 0: suite default
+  std::vector<std::uint64_t> switch_intervals_ns;  // --switch-interval (may be a list); empty: suite default
+  std::uint64_t check_interval = 0;     // --check-interval (ticks); 0: suite default
+  std::vector<std::string> locks;       // --locks; empty: all
+  std::vector<std::string> policies;    // --policies; empty: all
 };
 
 struct suite_info {
@@ -50,5 +61,14 @@ struct suite_info {
 
 std::span<const suite_info> suites();
 const suite_info* find_suite(std::string_view name);
+
+// Shared by every suite (bench/run_common.cpp).
+// machine_context() plus command_line, suite, cores_requested, cores_available, oversubscribed, cpus_used.
+nlohmann::ordered_json suite_context(const run_request& req, const core_plan& cores);
+// Runs plots/plot.py on a finished run directory (unless --no-plot) and prints the chart paths; a missing
+// Python/matplotlib is a warning, never a failure of the measurements.
+void draw_charts(const run_request& req, const std::filesystem::path& dir);
+// Warns on stderr (one line) when more cores are requested than exist.
+void warn_oversubscribed(const core_plan& cores);
 
 }  // namespace bench
