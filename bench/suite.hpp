@@ -55,6 +55,8 @@ struct run_request {
 struct suite_info {
   std::string_view name;
   std::string_view description;
+  // Checks the request without doing any work; throws usage_error.
+  std::function<void(const run_request&)> validate;
   // Runs the suite; returns the process exit status (0 all good, 1 some case failed, 130 interrupted).
   std::function<int(const run_request&)> run;
 };
@@ -70,5 +72,9 @@ nlohmann::ordered_json suite_context(const run_request& req, const core_plan& co
 void draw_charts(const run_request& req, const std::filesystem::path& dir);
 // Warns on stderr (one line) when more cores are requested than exist.
 void warn_oversubscribed(const core_plan& cores);
+// An interpreter that can import matplotlib ($BENCH_PYTHON, the configured one, /usr/bin/python3, python3), or "".
+std::string find_python();
+// Runs plots/plot.py DIR; returns its exit status (charts' paths go to stdout).
+int run_plot_script(const std::filesystem::path& dir);
 
 }  // namespace bench

@@ -33,11 +33,9 @@ inline constexpr std::size_t min_msg_bytes = header_bytes;
 // Largest message the harness accepts (the length field is 32-bit; 64 MiB keeps buffers sane on laptops).
 inline constexpr std::size_t max_msg_bytes = std::size_t{64} << 20;
 
-enum frame_flag : std::uint32_t {
-  flag_warmup = 1u << 0,  // excluded from every figure
-  flag_end = 1u << 1,     // last message of a case: the receiver stops
-  flag_ack = 1u << 2,     // flow-control credit (lossy transports)
-};
+inline constexpr std::uint32_t flag_warmup = 1u << 0;  // excluded from every figure
+inline constexpr std::uint32_t flag_end = 1u << 1;     // last message of a case: the receiver stops
+inline constexpr std::uint32_t flag_ack = 1u << 2;     // flow-control credit (lossy transports)
 
 // Reads the header at the start of `bytes` and returns the message length after checking the magic and that
 // the length fits in [header_bytes, capacity]. Throws protocol_error otherwise, so that a corrupt header is

@@ -1,0 +1,360 @@
+#include "bench/ipc_suite.hpp"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "bench/progress.hpp"
+#include "harness/cancel.hpp"
+#include "harness/clock.hpp"
+#include "harness/error.hpp"
+#include "harness/floor.hpp"
+#include "harness/message.hpp"
+#include "harness/stats.hpp"
+#include "harness/sysinfo.hpp"
+#include "harness/units.hpp"
+
+namespace bench {
+namespace fs = std::filesystem;
+namespace {
+
+struct ipc_defaults {
+  std::vector<std::uint64_t> sizes;
+  std::uint64_t duration_ns, warmup_ns;
+  int reps;
+  int max_pairs;  // the sweep goes 1, 2, 4, ... up to this (and while the endpoints fit the requested cores)
+};
+
+// Quick: a small matrix for smoke tests and demos (well under 30 s on 2 cores). Default: the lecture run
+// (about 2 minutes for 4 transports x 2 models with --cores 8).
+ipc_defaults defaults_for(const run_request& req) {
+  if (req.quick) return {{64, 64 * 1024}, 40'000'000, 10'000'000, 2, 2};
+  return {{64, 4096, 64 * 1024, 1024 * 1024}, 200'000'000, 50'000'000, 3, 1 << 20};
+}
+
+std::vector<const transport_info*> chosen_transports(const run_request& req, bool keep_unavailable) {
+  std::vector<const transport_info*> out;
+  if (req.transports.empty()) {
+    for (const auto& t : transports())
+      if (keep_unavailable || t.unavailable_reason().empty()) out.push_back(&t);
+    return out;
+  }
+  for (const auto& name : req.transports) {
+    const transport_info* t = find_transport(name);
+    if (!t) {
+      std::string valid;
+      for (const auto& x : transports()) valid += (valid.empty() ? "" : ", ") + std::string(x.name);
+      throw usage_error(fmt::format("unknown transport '{}' (valid: {})", name, valid));
+    }
+    out.push_back(t);
+  }
+  return out;
+}
+
+std::vector<const model_info*> chosen_models(const run_request& req) {
+  std::vector<const model_info*> out;
+  if (req.models.empty()) {
+    for (const auto& m : models())
+      if (m.unavailable_reason().empty()) out.push_back(&m);
+    return out;
+  }
+  for (const auto& name : req.models) {
+    const model_info* m = find_model(name);
+    if (!m) {
+      std::string valid;
+      for (const auto& x : models()) valid += (valid.empty() ? "" : ", ") + std::string(x.name);
+      throw usage_error(fmt::format("unknown model '{}' (valid: {})", name, valid));
+    }
+    out.push_back(m);
+  }
+  return out;
+}
+
+}  // namespace
+
+void validate_ipc(const run_request& req) {
+  chosen_transports(req, true);
+  chosen_models(req);
+  for (std::uint64_t s : req.sizes) {
+    if (s < min_msg_bytes)
+      throw usage_error(fmt::format("message size {} is smaller than the {}-byte header every message carries", s, header_bytes));
+    if (s > max_msg_bytes)
+      throw usage_error(fmt::format("message size {} exceeds the supported maximum of {}", format_bytes(s), format_bytes(max_msg_bytes)));
+  }
+  if (req.rate > 0 && req.rate > 1e7) throw usage_error(fmt::format("--rate {:g} is beyond what any transport here can pace (max 1e7 messages/s)", req.rate));
+  if (!req.filter.empty()) {
+    try {
+      std::regex re(req.filter);
+    } catch (const std::regex_error& e) {
+      throw usage_error(fmt::format("--filter '{}' is not a valid regular expression: {}", req.filter, e.what()));
+    }
+  }
+}
+
+std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
+  ipc_defaults d = defaults_for(req);
+  std::vector<std::uint64_t> sizes = req.sizes.empty() ? d.sizes : req.sizes;
+  std::uint64_t sweep_size = *std::min_element(sizes.begin(), sizes.end());
+  // Pairs sweep: 1, 2, 4, ... while two endpoints per pair fit in the requested cores (one per pair for `same`).
+  std::vector<int> pair_counts;
+  int per_pair = req.place == placement::same ? 1 : 2;
+  for (int p = 1; p * per_pair <= std::max(cores.requested, per_pair) && p <= d.max_pairs; p *= 2) pair_counts.push_back(p);
+
+  std::optional<std::regex> filter;
+  if (!req.filter.empty()) filter.emplace(req.filter);
+
+  std::vector<ipc_case> cases;
+  for (const transport_info* t : chosen_transports(req, true)) {
+    for (const model_info* m : chosen_models(req)) {
+      auto add = [&](workload_kind kind, std::uint64_t size, int pairs) {
+        ipc_case c;
+        c.transport = t;
+        c.model = m;
+        c.pairs = pairs;
+        c.place = req.place;
+        c.wl.kind = kind;
+        c.wl.msg_bytes = size;
+        c.wl.duration_ns = req.duration_ns ? req.duration_ns : d.duration_ns;
+        c.wl.warmup_ns = req.warmup_ns ? req.warmup_ns : d.warmup_ns;
+        c.wl.rate = kind == workload_kind::latency ? req.rate : 0;
+        c.wl.work_ns = req.work_ns;
+        c.wl.seed = 0x5eed0000 + cases.size();
+        c.wait = t->fixed_wait.empty() ? to_string(req.wait) : std::string(t->fixed_wait);
+        c.wait_as = req.wait;
+        c.name = case_name(c);
+        if (filter && !std::regex_search(c.name, *filter)) return;
+        if (std::string why = t->unavailable_reason(); !why.empty()) c.skip_reason = why;
+        else if (std::string why2 = incompatibility(*m, *t); !why2.empty()) c.skip_reason = why2;
+        else if (req.wait == wait_mode::spin && t->fixed_wait.empty() && !t->spin_capable)
+          c.skip_reason = fmt::format("{} has no spinning mode", t->name);
+        else if (t->max_msg_bytes && size > t->max_msg_bytes)
+          c.skip_reason = fmt::format("{} carries at most {} per message; {} requested", t->name,
+                                      format_bytes(t->max_msg_bytes), format_bytes(size));
+        cases.push_back(std::move(c));
+      };
+      for (workload_kind kind : {workload_kind::latency, workload_kind::throughput}) {
+        for (std::uint64_t s : sizes) add(kind, s, 1);
+        for (int p : pair_counts)
+          if (p > 1) add(kind, sweep_size, p);
+      }
+    }
+  }
+  return cases;
+}
+
+namespace {
+
+void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cases) {
+  std::map<std::string, const json*> medians;
+  std::map<std::string, std::vector<const json*>> iterations;
+  for (const json& r : rows) {
+    if (r["run_type"] == "aggregate" && r["aggregate_name"] == "median") medians[r["run_name"]] = &r;
+    if (r["run_type"] == "iteration") iterations[r["run_name"]].push_back(&r);
+  }
+  for (workload_kind kind : {workload_kind::latency, workload_kind::throughput}) {
+    bool lat = kind == workload_kind::latency;
+    fmt::print("\n{}\n", lat ? "Round-trip latency (client-measured, median of repetitions; spread = (max-min)/median of p50)"
+                             : "Throughput (one way, timed at the receiver, median of repetitions)");
+    if (lat) fmt::print("{:<15}{:<9}{:<7}{:>9}{:>6}{:>11}{:>11}{:>11}{:>8}  {}\n", "transport", "model", "wait", "size", "pairs", "p50", "p99", "p99.9", "spread", "notes");
+    else fmt::print("{:<15}{:<9}{:<7}{:>9}{:>6}{:>12}{:>12}{:>8}  {}\n", "transport", "model", "wait", "size", "pairs", "msg/s", "MB/s", "spread", "notes");
+    for (const ipc_case& c : cases) {
+      if (c.wl.kind != kind) continue;
+      std::string head = lat ? fmt::format("{:<15}{:<9}{:<7}{:>9}{:>6}", c.transport->name, c.model->name, c.wait, format_bytes(c.wl.msg_bytes), c.pairs)
+                             : fmt::format("{:<15}{:<9}{:<7}{:>9}{:>6}", c.transport->name, c.model->name, c.wait, format_bytes(c.wl.msg_bytes), c.pairs);
+      if (!c.skip_reason.empty()) {
+        fmt::print("{}  skipped: {}\n", head, c.skip_reason);
+        continue;
+      }
+      auto it = medians.find(c.name);
+      if (it == medians.end()) {
+        std::string err = "not run";
+        if (auto its = iterations.find(c.name); its != iterations.end() && !its->second.empty())
+          err = its->second.front()->value("error_message", std::string("failed"));
+        fmt::print("{}  FAILED: {}\n", head, err);
+        continue;
+      }
+      const json& m = *it->second;
+      std::string notes;
+      if (m.value("failed_repetitions", 0) > 0) notes += fmt::format("{} rep(s) failed; ", m["failed_repetitions"].get<int>());
+      if (m.value("unstable", false)) notes += "UNSTABLE (try --reps 5, --placement same, a quieter machine); ";
+      if (m.value("oversubscribed", false)) notes += "oversubscribed; ";
+      double spread = m.value("spread_pct", 0.0);
+      if (lat) {
+        fmt::print("{}{:>11}{:>11}{:>11}{:>7.0f}%  {}\n", head, format_ns(m["rtt_p50_ns"].get<double>()), format_ns(m["rtt_p99_ns"].get<double>()),
+                   format_ns(m["rtt_p999_ns"].get<double>()), spread, notes);
+      } else {
+        fmt::print("{}{:>12}{:>12.1f}{:>7.0f}%  {}\n", head, format_rate(m["msgs_per_s"].get<double>()), m["bytes_per_s"].get<double>() / 1e6, spread, notes);
+      }
+    }
+  }
+}
+
+// Per-run private directory for FIFOs and socket files; removed (with anything left in it) at the end.
+class scratch_dir {
+ public:
+  scratch_dir() {
+    std::string tmpl = (fs::temp_directory_path() / "bench-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw_errno("create a private temporary directory");
+    path_ = tmpl;
+  }
+  ~scratch_dir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  scratch_dir(const scratch_dir&) = delete;
+  scratch_dir& operator=(const scratch_dir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Rounds whose canary (cache-line round trip) ran much slower than the run's median, or that saw the hypervisor
+// steal time, are marked disturbed; with --drop-disturbed they are left out of the aggregates.
+void mark_disturbed(std::vector<json>& rows, const json& rounds, bool drop) {
+  std::vector<double> canaries;
+  for (const json& r : rounds)
+    if (r["canary_ns"].is_number()) canaries.push_back(r["canary_ns"].get<double>());
+  double med = median_of(canaries);
+  std::set<int> bad;
+  for (const json& r : rounds)
+    if ((r["canary_ns"].is_number() && med > 0 && r["canary_ns"].get<double>() > 2 * med) ||
+        r.value("steal_pct", 0.0) > 5.0)
+      bad.insert(r["round"].get<int>());
+  for (json& row : rows) {
+    bool d = bad.count(row.value("round", 0)) > 0 || row.value("steal_pct", 0.0) > 5.0;
+    row["disturbed"] = d;
+    row["excluded"] = d && drop;
+  }
+}
+
+}  // namespace
+
+int run_ipc(const run_request& req) {
+  validate_ipc(req);
+  core_plan cores = plan_cores(req.cores);
+  std::vector<ipc_case> cases = plan_ipc(req, cores);
+  fs::path dir = prepare_run_dir(req.out, "ipc");
+  warn_oversubscribed(cores);
+  ipc_defaults d = defaults_for(req);
+  int reps = req.reps ? req.reps : d.reps;
+
+  run_results res;
+  res.dir = dir;
+  res.context = suite_context(req, cores);
+  for (const std::string& w : machine_warnings(res.context)) fmt::print(stderr, "warning: {}\n", w);
+
+  int runnable = 0;
+  json skipped = json::array();
+  for (const ipc_case& c : cases) {
+    if (c.skip_reason.empty()) ++runnable;
+    else skipped.push_back({{"name", c.name}, {"reason", c.skip_reason}});
+  }
+  if (runnable == 0) {
+    fmt::print(stderr, "bench: error: no case to run (filter or limits excluded everything; see `bench list`)\n");
+    return 2;
+  }
+
+  // The hardware floor, on the first two distinct CPUs of the run.
+  int cpu_a = cores.cpus[0];
+  int cpu_b = cores.cpus.size() > 1 ? cores.cpus[1] : cores.cpus[0];
+  hardware_floor floor = measure_floor(cpu_a, cpu_b);
+  res.context["floor"] = to_json(floor);
+  double overhead = measure_harness_overhead_ns();
+  res.context["harness_overhead_ns"] = overhead;
+  res.context["placement"] = to_string(req.place);
+  res.context["wait"] = to_string(req.wait);
+  res.context["reps"] = reps;
+  res.context["duration_ns"] = cases.front().wl.duration_ns;
+  res.context["warmup_ns"] = cases.front().wl.warmup_ns;
+  res.context["timeout_ns"] = req.timeout_ns ? req.timeout_ns : 10'000'000'000ull;
+  res.context["metrics"] = {
+      {"real_time", "latency rows: median (p50) round-trip time; throughput rows: ns per message (1e9 / msgs_per_s)"},
+      {"rtt", "round trip measured by the client, send to verified echo; half of it is not a one-way time"},
+      {"msgs_per_s", "one way, timed at the receiver between the first and last measured arrivals"},
+      {"bytes_per_s", "msgs_per_s x msg_bytes, decimal (1 MB/s = 1e6 bytes/s)"},
+      {"msg_bytes", "bytes per message on the wire, including bench's 32-byte header"},
+      {"cpu_ns_per_msg", "CPU time of both ends (client and server threads) per message sent, warm-up included"}};
+  res.context["skipped"] = skipped;
+  res.context["rounds"] = json::array();
+  fmt::print("bench run ipc: {} cases x {} repetitions on {} (placement {}, wait {}){}\n", runnable, reps,
+             machine_line(res.context), to_string(req.place), to_string(req.wait),
+             cores.oversubscribed ? fmt::format(", OVERSUBSCRIBED: {} cores requested, {} available", cores.requested, cores.available) : "");
+  fmt::print("hardware floor: timer {:.0f} ns, cache-line round trip {}, memcpy {:.1f} GB/s in cache / {:.1f} GB/s from memory, "
+             "cross-core streaming {}; harness cost {:.0f} ns per message\n",
+             floor.timer_overhead_ns, floor.c2c_round_trip_ns ? format_ns(*floor.c2c_round_trip_ns) : "n/a",
+             floor.memcpy_gbps, floor.memcpy_mem_gbps, floor.xcore_gbps ? fmt::format("{:.1f} GB/s", *floor.xcore_gbps) : "n/a", overhead);
+  std::fflush(stdout);
+
+  scratch_dir scratch;
+  case_environment env;
+  env.cores = &cores;
+  env.scratch_dir = scratch.path();
+  env.timeout_ns = res.context["timeout_ns"].get<std::uint64_t>();
+
+  std::map<std::string, int> family;
+  for (const ipc_case& c : cases)
+    if (c.skip_reason.empty()) family.emplace(c.name, static_cast<int>(family.size()));
+
+  progress_line progress(runnable * reps);
+  int failures = 0;
+  for (int round = 1; round <= reps && !interrupted(); ++round) {
+    auto canary = measure_canary(cpu_a, cpu_b);
+    cpu_times before = read_cpu_times();
+    for (const ipc_case& c : cases) {
+      if (!c.skip_reason.empty()) continue;
+      if (interrupted()) break;
+      progress.step(fmt::format("round {}/{}  {} {} {} {}{}", round, reps, c.transport->name, c.model->name,
+                                to_string(c.wl.kind), format_bytes(c.wl.msg_bytes), c.pairs > 1 ? fmt::format(" x{} pairs", c.pairs) : ""));
+      ++env.case_serial;
+      json row = run_ipc_case(c, env);
+      json full;
+      full["name"] = c.name;
+      full["family_index"] = family[c.name];
+      full["per_family_instance_index"] = 0;
+      full["run_name"] = c.name;
+      full["run_type"] = "iteration";
+      full["repetitions"] = reps;
+      full["repetition_index"] = round - 1;
+      full["threads"] = c.pairs;
+      full["round"] = round;
+      for (auto it = row.begin(); it != row.end(); ++it) full[it.key()] = it.value();
+      if (full["error_occurred"].get<bool>() && !interrupted()) {
+        ++failures;
+        progress.note(fmt::format("FAILED {}: {}", c.name, full["error_message"].get<std::string>()));
+      }
+      if (!interrupted() || !full["error_occurred"].get<bool>()) res.rows.push_back(std::move(full));
+    }
+    res.context["rounds"].push_back({{"round", round},
+                                     {"canary_ns", canary ? json(*canary) : json(nullptr)},
+                                     {"load_avg", load_avg_1min()},
+                                     {"steal_pct", steal_pct(before, read_cpu_times())}});
+    // Written after every round: Ctrl-C or a crash later loses nothing already measured.
+    write_results(res);
+  }
+  progress.finish();
+
+  mark_disturbed(res.rows, res.context["rounds"], req.drop_disturbed);
+  res.context["interrupted"] = interrupted();
+  add_aggregates(res.rows, {"rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns", "rtt_mean_ns",
+                            "msgs_per_s", "bytes_per_s", "cpu_ns_per_msg", "messages", "lost", "duplicated", "corrupt"});
+  write_results(res);
+  print_table(res.rows, cases);
+  fmt::print("\nresults: {}\n         {}\n", (dir / "results.json").string(), (dir / "results.csv").string());
+  if (interrupted()) {
+    fmt::print(stderr, "interrupted: the {} measurements finished before Ctrl-C are in {}\n", res.rows.size(), dir.string());
+    return 130;
+  }
+  draw_charts(req, dir);
+  if (failures) fmt::print(stderr, "{} case repetition(s) failed; see error_message in results.json\n", failures);
+  return failures ? 1 : 0;
+}
+
+}  // namespace bench

@@ -1,0 +1,262 @@
+// bench: the command line. Parses and validates everything into a run_request before any work; bad input gets
+// one line on stderr and exit status 2.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "bench/suite.hpp"
+#include "harness/build_info.hpp"
+#include "harness/cancel.hpp"
+#include "harness/error.hpp"
+#include "harness/floor.hpp"
+#include "harness/model.hpp"
+#include "harness/sysinfo.hpp"
+#include "harness/units.hpp"
+#include "transports/transport.hpp"
+
+namespace fs = std::filesystem;
+using namespace bench;
+
+namespace {
+
+std::string joined_command_line(int argc, char** argv) {
+  std::string s = "bench";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    bool quote = a.empty() || a.find_first_of(" \t'\"$") != std::string::npos;
+    s += " " + (quote ? "'" + a + "'" : a);
+  }
+  return s;
+}
+
+void print_list(const std::string& what) {
+  if (what.empty() || what == "suites") {
+    fmt::print("suites:\n");
+    for (const auto& s : suites()) fmt::print("  {:<16}{}\n", s.name, s.description);
+  }
+  if (what.empty() || what == "transports") {
+    fmt::print("transports:\n");
+    for (const auto& t : transports()) {
+      std::string caps = fmt::format("{}{}{}{}{}", t.stream ? "stream" : "datagram", t.cross_process ? ", cross-process" : ", threads only",
+                                     t.pollable ? ", pollable" : "", t.fixed_wait.empty() ? ", --wait block|spin" : ", waits by " + std::string(t.fixed_wait),
+                                     t.lossy ? ", lossy" : "");
+      if (t.max_msg_bytes) caps += ", max " + format_bytes(t.max_msg_bytes);
+      std::string why = t.unavailable_reason();
+      fmt::print("  {:<16}{}\n  {:<16}({}){}\n", t.name, t.description, "", caps, why.empty() ? "" : "  UNAVAILABLE: " + why);
+    }
+  }
+  if (what.empty() || what == "models") {
+    fmt::print("models:\n");
+    for (const auto& m : models()) {
+      std::string why = m.unavailable_reason();
+      std::string na;
+      for (const auto& t : transports())
+        if (std::string r = incompatibility(m, t); !r.empty()) na += (na.empty() ? "" : ", ") + std::string(t.name);
+      fmt::print("  {:<16}{}{}{}\n", m.name, m.description, na.empty() ? "" : " (not with: " + na + ")",
+                 why.empty() ? "" : "  UNAVAILABLE: " + why);
+    }
+  }
+  if (what.empty() || what == "serializers") {
+    fmt::print("serializers:\n  {:<16}{}\n", "none", "raw bytes with bench's header (no serializer runs)");
+  }
+}
+
+void print_info() {
+  json c = machine_context();
+  fmt::print("{}\n", machine_line(c));
+  for (auto it = c.begin(); it != c.end(); ++it) {
+    if (it.key() == "caches") continue;
+    fmt::print("  {:<22}{}\n", it.key(), it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+  }
+  for (const auto& cache : c["caches"])
+    fmt::print("  {:<22}L{} {} {} KiB, shared by {}\n", "cache", cache["level"].get<int>(), cache["type"].get<std::string>(),
+               cache["size"].get<long>() / 1024, cache["num_sharing"].get<int>());
+  std::vector<int> cpus = allowed_cpus();
+  fmt::print("hardware floor (measured now on CPUs {} and {}):\n", cpus[0], cpus.size() > 1 ? cpus[1] : cpus[0]);
+  hardware_floor f = measure_floor(cpus[0], cpus.size() > 1 ? cpus[1] : cpus[0]);
+  fmt::print("  {:<22}{:.1f} ns\n", "timer overhead", f.timer_overhead_ns);
+  if (f.c2c_round_trip_ns)
+    fmt::print("  {:<22}{:.0f} ns round trip ({:.0f} ns one way = half the round trip, not measured one way)\n",
+               "cache-line handoff", *f.c2c_round_trip_ns, *f.c2c_one_way_ns);
+  fmt::print("  {:<22}{:.1f} GB/s in cache (64 KiB), {:.1f} GB/s from memory (64 MiB)\n", "memcpy", f.memcpy_gbps, f.memcpy_mem_gbps);
+  if (f.xcore_gbps) fmt::print("  {:<22}{:.1f} GB/s (64 KiB buffers through a 4-slot ring, every word read)\n", "cross-core streaming", *f.xcore_gbps);
+  if (!f.note.empty()) fmt::print("  note: {}\n", f.note);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"bench: measures inter-process communication and concurrency, and draws the charts"};
+  app.set_version_flag("--version", fmt::format("bench {} ({}, {})", build_info::git_revision, build_info::build_type, build_info::compiler));
+  app.require_subcommand(1);
+
+  std::string list_what;
+  auto* list = app.add_subcommand("list", "the registries: transports, models, serializers, suites");
+  list->add_option("what", list_what, "transports | models | serializers | suites")->check(CLI::IsMember({"transports", "models", "serializers", "suites"}));
+  app.add_subcommand("info", "the machine as the harness sees it, and the hardware floor measured now");
+  std::string plot_dir;
+  auto* plot = app.add_subcommand("plot", "re-draw the charts of a finished run from its results files");
+  plot->add_option("dir", plot_dir, "a run directory (holding results.json)")->required();
+
+  auto* run = app.add_subcommand("run", "run a suite and write results/<date-time>-<suite>/");
+  std::string suite, cores, transports_s, models_s, serializers_s, sizes_s, duration_s, warmup_s, timeout_s, reps_s, filter, out,
+      placement_s = "cross", wait_s = "block", rate_s, work_s, lock = "none", shapes_s, cs_s, switch_s, check_s, locks_s, policies_s;
+  bool quick = false, no_plot = false, drop = false;
+  std::string suite_names;
+  for (const auto& s : suites()) suite_names += (suite_names.empty() ? "" : ", ") + std::string(s.name);
+  run->add_option("suite", suite, "the suite: " + suite_names)->required();
+  run->add_option("--cores", cores, "CPUs to use (default: all online); more than exist is allowed, warned and recorded");
+  run->add_option("--transports", transports_s, "comma list (default: all available; see bench list)");
+  run->add_option("--models", models_s, "comma list: thread, process (default: all available)");
+  run->add_option("--serializers", serializers_s, "comma list (serialize suite)");
+  run->add_option("--sizes", sizes_s, "message sizes on the wire incl. the 32-byte header, e.g. 64,4K,64K,1M");
+  run->add_option("--duration", duration_s, "measured time per case and repetition, e.g. 0.2s");
+  run->add_option("--warmup", warmup_s, "unmeasured time before each case, e.g. 50ms");
+  run->add_option("--timeout", timeout_s, "watchdog: a case is failed when it overruns duration by this (default 10s)");
+  run->add_option("--reps", reps_s, "repetitions, interleaved across cases (default 3)");
+  run->add_flag("--quick", quick, "a small matrix for smoke tests and demos");
+  run->add_option("--filter", filter, "only cases whose name matches this regular expression");
+  run->add_option("--out", out, "output directory (default results/<date-time>-<suite>)");
+  run->add_flag("--no-plot", no_plot, "write results only, no charts");
+  run->add_option("--placement", placement_s, "cross (ends on different cores), same (one core), os (unpinned)");
+  run->add_option("--wait", wait_s, "block (sleep in the kernel) or spin (non-blocking, polled)");
+  run->add_option("--rate", rate_s, "open-loop latency: messages per second per pair, paced");
+  run->add_flag("--drop-disturbed", drop, "leave rounds with a disturbed canary or steal time out of the aggregates");
+  run->add_option("--work", work_s, "server CPU work per message, e.g. 10us");
+  run->add_option("--lock", lock, "lock around the server's work: none");
+  run->add_option("--shapes", shapes_s, "comma list (serialize suite)");
+  run->add_option("--cs", cs_s, "critical section length (contention suite), e.g. 50ns");
+  run->add_option("--switch-interval", switch_s, "GIL switch interval(s) (contention suite), e.g. 5ms or 0.1ms,1ms");
+  run->add_option("--check-interval", check_s, "old-GIL check interval in ticks (contention suite)");
+  run->add_option("--locks", locks_s, "comma list (contention suite)");
+  run->add_option("--policies", policies_s, "comma list (contention suite)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    fmt::print(stderr, "bench: error: {} (see bench --help)\n", msg);
+    return 2;
+  }
+
+  install_signal_handlers();
+  try {
+    if (list->parsed()) {
+      print_list(list_what);
+      return 0;
+    }
+    if (app.got_subcommand("info")) {
+      print_info();
+      return 0;
+    }
+    if (plot->parsed()) {
+      if (!fs::exists(fs::path(plot_dir) / "results.json"))
+        throw usage_error(fmt::format("{} holds no results.json", plot_dir));
+      fmt::print("charts:\n");
+      return run_plot_script(plot_dir) == 0 ? 0 : 1;
+    }
+
+    run_request req;
+    req.suite = suite;
+    req.command_line = joined_command_line(argc, argv);
+    const suite_info* si = find_suite(suite);
+    if (!si) throw usage_error(fmt::format("unknown suite '{}' (valid: {})", suite, suite_names));
+    int online = static_cast<int>(allowed_cpus().size());
+    if (!cores.empty()) {
+      std::uint64_t n = parse_count(cores, "--cores");
+      if (n == 0) throw usage_error("--cores must be at least 1");
+      if (n > 4096) throw usage_error(fmt::format("--cores {} is more than any machine bench supports (4096)", n));
+      req.cores = static_cast<int>(n);
+      req.cores_given = true;
+    } else {
+      req.cores = online;
+    }
+    if (!transports_s.empty()) req.transports = split_list(transports_s, "--transports");
+    if (!models_s.empty()) req.models = split_list(models_s, "--models");
+    if (!serializers_s.empty()) req.serializers = split_list(serializers_s, "--serializers");
+    if (!shapes_s.empty()) req.shapes = split_list(shapes_s, "--shapes");
+    if (!locks_s.empty()) req.locks = split_list(locks_s, "--locks");
+    if (!policies_s.empty()) req.policies = split_list(policies_s, "--policies");
+    if (!sizes_s.empty())
+      for (const auto& s : split_list(sizes_s, "--sizes")) {
+        std::uint64_t b = parse_size(s);
+        if (b == 0) throw usage_error("message size 0 is not a message");
+        req.sizes.push_back(b);
+      }
+    auto positive_duration = [](const std::string& text, const char* flag) {
+      std::uint64_t ns = parse_duration_ns(text);
+      if (ns == 0) throw usage_error(fmt::format("{} must be longer than 0", flag));
+      return ns;
+    };
+    if (!duration_s.empty()) {
+      req.duration_ns = positive_duration(duration_s, "--duration");
+      if (req.duration_ns > 600'000'000'000ull) throw usage_error("--duration over 10 minutes per case is not a benchmark, it is a soak test");
+    }
+    if (!warmup_s.empty()) req.warmup_ns = positive_duration(warmup_s, "--warmup");
+    if (!timeout_s.empty()) req.timeout_ns = positive_duration(timeout_s, "--timeout");
+    if (!reps_s.empty()) {
+      std::uint64_t r = parse_count(reps_s, "--reps");
+      if (r == 0 || r > 1000) throw usage_error("--reps must be between 1 and 1000");
+      req.reps = static_cast<int>(r);
+    }
+    req.quick = quick;
+    req.filter = filter;
+    if (!out.empty()) req.out = out;
+    req.no_plot = no_plot;
+    req.drop_disturbed = drop;
+    if (placement_s == "cross") req.place = placement::cross;
+    else if (placement_s == "same") req.place = placement::same;
+    else if (placement_s == "os") req.place = placement::os;
+    else throw usage_error(fmt::format("unknown placement '{}' (valid: cross, same, os)", placement_s));
+    if (wait_s == "block") req.wait = wait_mode::block;
+    else if (wait_s == "spin") req.wait = wait_mode::spin;
+    else throw usage_error(fmt::format("unknown wait mode '{}' (valid: block, spin)", wait_s));
+    if (!rate_s.empty()) req.rate = parse_positive(rate_s, "--rate");
+    if (!work_s.empty()) {
+      req.work_ns = parse_duration_ns(work_s);
+      if (req.work_ns > 1'000'000'000ull) throw usage_error(fmt::format("--work {} is absurd: at most 1s of work per message", work_s));
+    }
+    req.lock = lock;
+    if (lock != "none") throw usage_error(fmt::format("unknown lock '{}' (valid: none)", lock));
+    if (!cs_s.empty()) req.cs_ns = parse_duration_ns(cs_s);
+    if (!switch_s.empty())
+      for (const auto& s : split_list(switch_s, "--switch-interval")) req.switch_intervals_ns.push_back(parse_duration_ns(s));
+    if (!check_s.empty()) req.check_interval = parse_count(check_s, "--check-interval");
+
+    // Flags that belong to another suite are refused rather than silently ignored.
+    struct owned {
+      const char* flag;
+      std::vector<std::string_view> suites;
+    };
+    const owned owners[] = {{"--transports", {"ipc"}}, {"--models", {"ipc"}}, {"--sizes", {"ipc"}}, {"--placement", {"ipc"}},
+                            {"--wait", {"ipc"}}, {"--rate", {"ipc"}}, {"--work", {"ipc"}}, {"--lock", {"ipc"}},
+                            {"--drop-disturbed", {"ipc"}}, {"--serializers", {"serialize", "ipc"}}, {"--shapes", {"serialize"}},
+                            {"--cs", {"contention"}}, {"--switch-interval", {"contention"}}, {"--check-interval", {"contention"}},
+                            {"--locks", {"contention"}}, {"--policies", {"contention"}}};
+    for (const owned& o : owners) {
+      if (run->count(o.flag) == 0) continue;
+      if (std::find(o.suites.begin(), o.suites.end(), suite) == o.suites.end())
+        throw usage_error(fmt::format("{} does not apply to the {} suite", o.flag, suite));
+    }
+    if (!req.serializers.empty() && suite == "ipc")
+      throw usage_error("--serializers with the ipc suite is not implemented yet: run `bench run serialize`");
+    si->validate(req);
+    return si->run(req);
+  } catch (const usage_error& e) {
+    fmt::print(stderr, "bench: error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "bench: {}\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,40 @@
+// One ipc case: transport x model x workload x size x pairs x placement x wait, run once (one repetition).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "harness/cpu.hpp"
+#include "harness/model.hpp"
+#include "harness/results.hpp"
+#include "harness/workload.hpp"
+
+namespace bench {
+
+struct ipc_case {
+  const transport_info* transport = nullptr;
+  const model_info* model = nullptr;
+  workload_params wl;
+  int pairs = 1;
+  placement place = placement::cross;
+  std::string wait;          // "block", "spin", or the transport's fixed discipline
+  wait_mode wait_as = wait_mode::block;
+  std::string serializer = "none";
+  std::string name;          // encodes every parameter; what --filter, the JSON and the charts read
+  std::string skip_reason;   // non-empty: not run, and why (kept for the console and the results' context)
+};
+
+std::string case_name(const ipc_case& c);
+
+struct case_environment {
+  const core_plan* cores = nullptr;
+  std::string scratch_dir;        // private per-run directory for FIFOs and socket files
+  std::uint64_t timeout_ns = 0;   // watchdog, beyond warm-up + duration
+  int case_serial = 0;            // makes IPC object names unique within the run
+};
+
+// Runs one repetition and returns its result row (Google Benchmark iteration shape plus our fields).
+// Never throws for a failure of the case itself: the row carries error_occurred and error_message.
+json run_ipc_case(const ipc_case& c, const case_environment& env);
+
+}  // namespace bench

@@ -1,0 +1,286 @@
+#include "harness/workload.hpp"
+
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "harness/cancel.hpp"
+#include "harness/clock.hpp"
+#include "harness/error.hpp"
+#include "harness/message.hpp"
+#include "harness/spin.hpp"
+
+namespace bench {
+
+const char* to_string(workload_kind k) noexcept { return k == workload_kind::latency ? "latency" : "throughput"; }
+
+namespace {
+
+void copy_text(char* dst, std::size_t cap, const std::string& s) noexcept {
+  std::size_t n = std::min(cap - 1, s.size());
+  std::memcpy(dst, s.data(), n);
+  dst[n] = '\0';
+}
+
+// Checks one received message: size, checksum, sequence. Counts problems instead of throwing: a case with any
+// is reported as failed, with the counts.
+bool check(std::span<const std::byte> msg, std::size_t expected_bytes, sequence_tally& tally) noexcept {
+  if (msg.size() != expected_bytes || !verify_message(msg)) {
+    ++tally.corrupt;
+    return false;
+  }
+  tally.observe(read_header(msg).seq);
+  return true;
+}
+
+void wait_until(std::uint64_t t) {
+  // Sleep through most of a long wait, spin the last stretch: pacing must be precise, not cheap.
+  for (;;) {
+    std::uint64_t now = now_ns();
+    if (now >= t) return;
+    if (t - now > 200'000) std::this_thread::sleep_for(std::chrono::nanoseconds(t - now - 100'000));
+    else cpu_relax();
+    check_abort();
+  }
+}
+
+// --- server behaviours -------------------------------------------------------------------------------------
+
+void serve_echo(endpoint& ep, const workload_params& wl, pair_slot& slot, std::vector<std::byte>& buf,
+                sequence_tally& tally) {
+  for (;;) {
+    std::size_t n = ep.recv(buf);
+    if (n == 0) throw peer_gone_error("the client closed the connection before the end of the case");
+    std::span<const std::byte> msg(buf.data(), n);
+    bool ok = check(msg, wl.msg_bytes, tally);
+    std::uint32_t flags = ok ? read_header(msg).flags : 0;
+    if (wl.work_ns && !(flags & flag_end)) spin_work(wl.work_ns);
+    ep.send(msg);  // echo exactly what arrived (a corrupt message comes back corrupt and the client sees it)
+    if (flags & flag_end) break;
+  }
+  slot.received = tally.received;
+}
+
+void serve_sink(endpoint& ep, const workload_params& wl, pair_slot& slot, std::vector<std::byte>& buf,
+                sequence_tally& tally) {
+  bool started = false;
+  for (;;) {
+    std::size_t n = ep.recv(buf);
+    std::uint64_t t = now_ns();
+    if (n == 0) throw peer_gone_error("the sender closed the connection before the end of the stream");
+    std::span<const std::byte> msg(buf.data(), n);
+    if (!check(msg, wl.msg_bytes, tally)) continue;
+    std::uint32_t flags = read_header(msg).flags;
+    if (flags & flag_end) break;
+    if (wl.work_ns) spin_work(wl.work_ns);
+    if (flags & flag_warmup) continue;
+    if (!started) {
+      started = true;
+      slot.t_first_ns = t;
+    } else {
+      ++slot.measured;
+    }
+    slot.t_last_ns = t;
+  }
+  slot.received = tally.received;
+}
+
+// --- client behaviours -------------------------------------------------------------------------------------
+
+void wait_ready(const pair_slot& slot) {
+  std::uint64_t deadline = now_ns() + 10'000'000'000ull;
+  for (;;) {
+    int s = slot.state.load(std::memory_order_acquire);
+    if (s == pair_slot::ready) return;
+    if (s == pair_slot::failed) throw std::runtime_error(std::string("server failed to start: ") + slot.error);
+    if (now_ns() > deadline) throw std::runtime_error("server did not become ready within 10 s");
+    check_abort();
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+}
+
+// The echo of message `seq`; a wrong sequence number is counted by the tally as a gap or duplicate.
+void receive_echo(endpoint& ep, std::vector<std::byte>& buf, const workload_params& wl, sequence_tally& tally) {
+  std::size_t n = ep.recv(buf);
+  if (n == 0) throw peer_gone_error("the server closed the connection");
+  check(std::span<const std::byte>(buf.data(), n), wl.msg_bytes, tally);
+}
+
+void drive_closed_loop(endpoint& ep, const workload_params& wl, client_report& out, sequence_tally& tally) {
+  message_source src(wl.msg_bytes, wl.seed);
+  std::vector<std::byte> buf(wl.msg_bytes);
+  std::uint64_t start = now_ns();
+  std::uint64_t warm_end = start + wl.warmup_ns, end = warm_end + wl.duration_ns;
+  std::uint64_t seq = 0;
+  for (std::uint64_t now = start; now < end; ++seq) {
+    bool warm = now < warm_end;
+    ep.send(src.next(seq, warm ? flag_warmup : 0));
+    receive_echo(ep, buf, wl, tally);
+    std::uint64_t t = now_ns();
+    if (!warm) {
+      out.rtt.record(t - now);
+      ++out.measured;
+    }
+    now = t;
+  }
+  ep.send(src.next(seq, flag_end));
+  receive_echo(ep, buf, wl, tally);
+  out.sent = seq + 1;
+}
+
+// Open loop: a pacer thread sends at the intended times, this thread receives. Latency is counted from the
+// intended send time carried in the header, so a stall delays every later message and is not hidden.
+void drive_open_loop(endpoint& ep, const workload_params& wl, client_report& out, sequence_tally& tally,
+                     int cpu) {
+  std::uint64_t interval = static_cast<std::uint64_t>(1e9 / wl.rate);
+  std::uint64_t start = now_ns() + 1'000'000;
+  std::uint64_t warm_end = start + wl.warmup_ns, end = warm_end + wl.duration_ns;
+  std::atomic<std::uint64_t> total{0};
+  std::string pacer_error;
+  pthread_t self = pthread_self();
+  std::thread pacer([&] {
+    try {
+      pin_this_thread(cpu);
+      message_source src(wl.msg_bytes, wl.seed);
+      std::uint64_t seq = 0;
+      for (std::uint64_t due = start; due < end; due = start + (++seq) * interval) {
+        wait_until(due);
+        ep.send(src.next(seq, due < warm_end ? flag_warmup : 0, due));
+      }
+      ep.send(src.next(seq, flag_end, end));
+      total = seq + 1;
+    } catch (const std::exception& e) {
+      pacer_error = e.what();
+      request_abort();
+      poke_thread(self);
+    }
+  });
+  std::vector<std::byte> buf(wl.msg_bytes);
+  try {
+    for (;;) {
+      std::size_t n = ep.recv(buf);
+      std::uint64_t t = now_ns();
+      if (n == 0) throw peer_gone_error("the server closed the connection");
+      std::span<const std::byte> msg(buf.data(), n);
+      if (!check(msg, wl.msg_bytes, tally)) continue;
+      frame_header h = read_header(msg);
+      if (h.flags & flag_end) break;
+      if (!(h.flags & flag_warmup)) {
+        out.rtt.record(t - h.stamp);
+        ++out.measured;
+      }
+    }
+  } catch (...) {
+    pacer.join();
+    if (!pacer_error.empty()) throw std::runtime_error(pacer_error);
+    throw;
+  }
+  pacer.join();
+  if (!pacer_error.empty()) throw std::runtime_error(pacer_error);
+  out.sent = total;
+}
+
+void drive_stream(endpoint& ep, const workload_params& wl, const pair_slot& slot, client_report& out) {
+  message_source src(wl.msg_bytes, wl.seed);
+  std::uint64_t start = now_ns();
+  std::uint64_t warm_end = start + wl.warmup_ns, end = warm_end + wl.duration_ns;
+  std::uint64_t seq = 0;
+  // The clock is read every 16 messages: the sender's pace is not what is measured, the receiver's is.
+  for (std::uint64_t now = start; now < end; ++seq) {
+    ep.send(src.next(seq, now < warm_end ? flag_warmup : 0));
+    if ((seq & 15) == 15) now = now_ns();
+  }
+  ep.send(src.next(seq, flag_end));
+  out.sent = seq + 1;
+  // The sink reports when it has seen the end; its figures are in the slot.
+  std::uint64_t deadline = now_ns() + 10'000'000'000ull;
+  while (slot.state.load(std::memory_order_acquire) == pair_slot::ready) {
+    check_abort();
+    if (now_ns() > deadline) throw std::runtime_error("the receiver did not finish within 10 s of the end of the stream");
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+}  // namespace
+
+void serve(endpoint& ep, const workload_params& wl, pair_slot& slot, int cpu) noexcept {
+  cpu_sampler where;
+  sequence_tally tally;
+  std::uint64_t cpu0 = 0;
+  try {
+    pin_this_thread(cpu);
+    std::vector<std::byte> buf(wl.msg_bytes);
+    where.sample();
+    cpu0 = thread_cpu_ns();
+    slot.state.store(pair_slot::ready, std::memory_order_release);
+    if (wl.kind == workload_kind::latency) serve_echo(ep, wl, slot, buf, tally);
+    else serve_sink(ep, wl, slot, buf, tally);
+    where.sample();
+    slot.cpu_ns = thread_cpu_ns() - cpu0;
+    slot.lost = tally.lost;
+    slot.duplicated = tally.duplicated;
+    slot.corrupt = tally.corrupt;
+    copy_text(slot.cpus, sizeof slot.cpus, where.seen());
+    slot.state.store(pair_slot::done, std::memory_order_release);
+  } catch (const std::exception& e) {
+    slot.cpu_ns = cpu0 ? thread_cpu_ns() - cpu0 : 0;
+    slot.lost = tally.lost;
+    slot.duplicated = tally.duplicated;
+    slot.corrupt = tally.corrupt;
+    copy_text(slot.cpus, sizeof slot.cpus, where.seen());
+    copy_text(slot.error, sizeof slot.error, std::string("server: ") + e.what());
+    slot.state.store(pair_slot::failed, std::memory_order_release);
+  }
+}
+
+void drive(endpoint& ep, const workload_params& wl, const pair_slot& slot, client_report& out) noexcept {
+  cpu_sampler where;
+  sequence_tally tally;
+  std::uint64_t cpu0 = thread_cpu_ns();
+  try {
+    wait_ready(slot);
+    where.sample();
+    if (wl.kind == workload_kind::throughput) drive_stream(ep, wl, slot, out);
+    else if (wl.rate > 0) drive_open_loop(ep, wl, out, tally, current_cpu());
+    else drive_closed_loop(ep, wl, out, tally);
+  } catch (const std::exception& e) {
+    out.error = std::string("client: ") + e.what();
+  }
+  where.sample();
+  out.cpu_ns = thread_cpu_ns() - cpu0;
+  out.lost = tally.lost;
+  out.duplicated = tally.duplicated;
+  out.corrupt = tally.corrupt;
+  out.cpus = where.seen();
+}
+
+void spin_work(std::uint64_t ns) noexcept {
+  // Reads the clock every 64 iterations of a dependent arithmetic chain: precise to well under a microsecond,
+  // and real CPU work (it occupies the core like a handler would), unlike a sleep.
+  std::uint64_t end = now_ns() + ns;
+  std::uint64_t x = 1;
+  do {
+    for (int i = 0; i < 64; ++i) x = x * 6364136223846793005ull + 1442695040888963407ull;
+    asm volatile("" : "+r"(x));
+  } while (now_ns() < end);
+}
+
+double measure_harness_overhead_ns() {
+  message_source src(64, 7);
+  histogram h;
+  sequence_tally tally;
+  constexpr int n = 200'000;
+  std::uint64_t t0 = now_ns();
+  std::uint64_t prev = t0;
+  for (int i = 0; i < n; ++i) {
+    auto msg = src.next(static_cast<std::uint64_t>(i), 0);
+    check(msg, 64, tally);
+    std::uint64_t t = now_ns();
+    h.record(t - prev);
+    prev = t;
+  }
+  std::uint64_t t1 = now_ns();
+  return static_cast<double>(t1 - t0) / n;
+}
+
+}  // namespace bench
