@@ -1,0 +1,402 @@
+"""Shared by every suite: reading results.json, grouping rows into cases, drawing lines, finishing and saving.
+
+A *case* is one run_name: its aggregate median row (the value a chart shows) and its iteration rows (which say
+whether it failed or ran oversubscribed). Charts draw one line per (transport, model) through cases.
+"""
+import json
+import math
+import statistics
+import textwrap
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
+from matplotlib.transforms import blended_transform_factory
+
+from . import style
+
+
+class ResultsError(Exception):
+    """results.json is missing or not a results file; the message is one line for stderr."""
+
+
+def load_results(run_dir):
+    path = Path(run_dir) / "results.json"
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ResultsError(f"{path}: cannot read: {e}") from None
+    except json.JSONDecodeError as e:
+        raise ResultsError(f"{path}: malformed JSON: {e}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("context"), dict) \
+            or not isinstance(doc.get("benchmarks"), list):
+        raise ResultsError(f"{path}: not a results file (needs a 'context' object and a 'benchmarks' list)")
+    if not all(isinstance(r, dict) for r in doc["benchmarks"]):
+        raise ResultsError(f"{path}: malformed JSON: every entry of 'benchmarks' must be an object")
+    return doc
+
+
+# ---- cases ---------------------------------------------------------------------------------------------------
+
+IDENTITY = ("suite", "transport", "model", "serializer", "workload", "wait", "placement", "msg_bytes", "pairs",
+            "rate", "work_ns", "shape", "phase", "experiment", "lock", "policy", "switch_interval_us")
+_NAME_KEYS = {"size": "msg_bytes"}  # run_name spells msg_bytes as size:N
+
+
+def number(v):
+    """A finite float, or None for anything else (missing, null, text, NaN)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        return None
+    return float(v)
+
+
+def _name_fields(name):
+    """ipc/transport:pipe/size:64/... -> {"transport": "pipe", "msg_bytes": 64, ...}."""
+    out = {}
+    for part in str(name).split("/"):
+        key, sep, value = part.partition(":")
+        if sep:
+            out[_NAME_KEYS.get(key, key)] = int(value) if value.lstrip("-").isdigit() else value
+    return out
+
+
+class Case:
+    def __init__(self, run_name):
+        self.run_name = run_name
+        self.median = None     # the aggregate median row
+        self.iterations = []   # iteration rows
+        self.ident = {}
+
+    @property
+    def ok_iterations(self):
+        return [r for r in self.iterations if not r.get("error_occurred") and not r.get("excluded")]
+
+    @property
+    def failed(self):
+        """Every repetition failed: no value to plot, but the case must be shown as failed."""
+        return self.median is None and not self.ok_iterations and any(r.get("error_occurred") for r in self.iterations)
+
+    @property
+    def error(self):
+        msgs = [r.get("error_message") for r in self.iterations if r.get("error_occurred")]
+        return next((str(m) for m in msgs if m), "failed (no message)" if msgs else "")
+
+    @property
+    def failed_repetitions(self):
+        return sum(1 for r in self.iterations if r.get("error_occurred"))
+
+    @property
+    def oversubscribed(self):
+        return bool((self.median or {}).get("oversubscribed")) or any(r.get("oversubscribed") for r in self.iterations)
+
+    @property
+    def unstable(self):
+        return bool((self.median or {}).get("unstable"))
+
+    def value(self, field):
+        """The aggregate median of a field; without aggregate rows (a single repetition), the median of the
+        successful iterations."""
+        if self.median is not None:
+            return number(self.median.get(field))
+        values = [v for v in (number(r.get(field)) for r in self.ok_iterations) if v is not None]
+        return statistics.median(values) if values else None
+
+
+def cases(doc):
+    """Every run_name in results.json as a Case, in first-seen order."""
+    by_name = {}
+    for row in doc["benchmarks"]:
+        run_name = row.get("run_name") or row.get("name")
+        if not run_name:
+            continue
+        case = by_name.setdefault(str(run_name), Case(str(run_name)))
+        if row.get("run_type") == "aggregate":
+            if row.get("aggregate_name") == "median":
+                case.median = row
+        else:
+            case.iterations.append(row)
+    for case in by_name.values():
+        case.ident = _name_fields(case.run_name)
+        for row in [case.median] + case.iterations:
+            if row:
+                case.ident.update({k: row[k] for k in IDENTITY if row.get(k) is not None})
+    return list(by_name.values())
+
+
+def select(all_cases, **criteria):
+    return [c for c in all_cases if all(c.ident.get(k) == v for k, v in criteria.items())]
+
+
+def case_label(case):
+    """"tcp/process 1 MiB", with ", 4 pairs" when more than one pair."""
+    ident = case.ident
+    names = [str(ident[k]) for k in ("transport", "model", "serializer", "lock", "policy") if k in ident]
+    if "transport" in ident and ident.get("serializer") == "raw":
+        names.pop(names.index("raw", 2))  # raw bytes are the ipc default, not worth naming
+    label = "/".join(names)
+    if "msg_bytes" in ident:
+        label += " " + style.fmt_size(ident["msg_bytes"])
+    return label + (f", {ident['pairs']} pairs" if ident.get("pairs", 1) != 1 else "")
+
+
+# ---- lines ---------------------------------------------------------------------------------------------------
+
+_EXTRA_DIMS = ("serializer", "wait", "placement", "rate")
+
+
+class Drawn:
+    """What draw_lines() put on an axis, for the legend and the footnote."""
+
+    def __init__(self):
+        self.lines = []        # (transport, model, extra label) of every line drawn, or failed-only group
+        self.has_data = False  # at least one point was drawn
+        self.failed = []       # failed cases (drawn as x at the bottom of the axis)
+        self.notes = []        # footnote lines besides failures
+        self.hollow = False    # some point was oversubscribed
+        self.unstable = False  # some point was unstable
+        self.band = False
+
+
+def draw_lines(ax, chart_cases, x_field, y_field, *, band_field=None):
+    """One line per (transport, model) through the aggregate medians of `y_field` against `x_field`.
+
+    Colour = transport, line style and marker = model. Optional shaded band from the line up to `band_field`.
+    Oversubscribed points are hollow, unstable ones get a "?" above them, failed cases an x at the bottom.
+    If serializer/wait/placement/rate vary among the cases, they split lines too and appear in the labels.
+    """
+    drawn = Drawn()
+    extra = [d for d in _EXTRA_DIMS if len({c.ident.get(d) for c in chart_cases}) > 1]
+    groups = {}
+    for c in chart_cases:
+        key = (str(c.ident.get("transport", "?")), str(c.ident.get("model", "?")),
+               ", ".join(f"{d} {c.ident.get(d)}" for d in extra))
+        groups.setdefault(key, []).append(c)
+    bottom = blended_transform_factory(ax.transData, ax.transAxes)
+    band_alpha = max(0.04, 0.13 * min(1.0, 6 / max(1, len(groups))))  # many overlapping bands turn to mud
+    for key in sorted(groups, key=lambda k: (style.order_key(style.TRANSPORT_COLORS, k[0]),
+                                             style.order_key(style.MODEL_STYLES, k[1]), k[2])):
+        color = style.transport_color(key[0])
+        linestyle, marker = style.model_style(key[1])
+        points = []
+        for c in groups[key]:
+            x, y = number(c.ident.get(x_field)), c.value(y_field)
+            if c.failed:
+                drawn.failed.append(c)
+                if x is not None and x > 0:
+                    ax.plot([x], [0.02], transform=bottom, marker="x", color=color, linestyle="none", clip_on=False,
+                            markersize=style.current()["marker"] * 1.8, markeredgewidth=style.current()["line"],
+                            zorder=5)
+            elif x is not None and x > 0 and y is not None and y > 0:
+                points.append((x, y, c.value(band_field) if band_field else None, c))
+                if c.failed_repetitions:
+                    drawn.notes.append(f"{case_label(c)}: {c.failed_repetitions} of "
+                                       f"{c.failed_repetitions + len(c.ok_iterations)} repetitions failed "
+                                       f"({c.error}), value from the others")
+        if points or any(c.failed for c in groups[key]):
+            drawn.lines.append(key)  # in the legend, also when only its x marks are on the chart
+        if not points:
+            continue
+        drawn.has_data = True
+        points.sort(key=lambda p: p[0])
+        ax.plot([p[0] for p in points], [p[1] for p in points], color=color, linestyle=linestyle, zorder=3)
+        for hollow in (False, True):
+            sel = [p for p in points if p[3].oversubscribed == hollow]
+            if sel:
+                drawn.hollow |= hollow
+                ax.plot([p[0] for p in sel], [p[1] for p in sel], linestyle="none", marker=marker, color=color,
+                        markerfacecolor="white" if hollow else color,
+                        markeredgewidth=style.current()["line"] * 0.8 if hollow else 1, zorder=4)
+        for p in points:
+            if p[3].unstable:
+                drawn.unstable = True
+                ax.annotate("?", (p[0], p[1]), xytext=(0, 7), textcoords="offset points", ha="center",
+                            va="bottom", color=color, fontweight="bold", zorder=6)
+        band_pts = [p for p in points if p[2] is not None]
+        if len(band_pts) > 1:
+            drawn.band = True
+            ax.fill_between([p[0] for p in band_pts], [p[1] for p in band_pts], [p[2] for p in band_pts],
+                            color=color, alpha=band_alpha, linewidth=0, zorder=2)
+    return drawn
+
+
+def failure_notes(drawn_list):
+    """Footnote lines for failed cases, first those then the other notes, without duplicates."""
+    lines = []
+    for drawn in drawn_list:
+        lines += [f"failed: {case_label(c)}: {c.error}" for c in drawn.failed]
+    for drawn in drawn_list:
+        lines += drawn.notes
+    return list(dict.fromkeys(lines))
+
+
+def legend(ax, drawn_list, *, band_label=None):
+    """Legend outside the right edge: one entry per line (or, with many lines, colours and styles separately),
+    then what the special marks mean. Two columns (and if need be a smaller font) when one would not fit."""
+    keys = list(dict.fromkeys(k for d in drawn_list for k in d.lines))
+    size, width = style.current()["marker"], style.current()["line"]
+
+    def line(transport, model, color=None):
+        ls, marker = style.model_style(model)
+        return Line2D([], [], color=color or style.transport_color(transport), linestyle=ls, marker=marker)
+
+    def section(title, entries):
+        return [(Line2D([], [], linestyle="none"), title, True)] + [(h, text, False) for h, text in entries]
+
+    if len(keys) <= 10 or any(k[2] for k in keys):
+        lines = section("transport / model", [(line(t, m), f"{t} / {m}" + (f" ({extra})" if extra else ""))
+                                              for t, m, extra in keys])
+        models = []
+    else:
+        lines = section("transport (colour)", [(Line2D([], [], color=style.transport_color(t), linewidth=5), t)
+                                               for t in dict.fromkeys(k[0] for k in keys)])
+        models = section("model (line, marker)", [(line(None, m, color="#333333"), m)
+                                                  for m in dict.fromkeys(k[1] for k in keys)])
+    marks = []
+    if band_label and any(d.band for d in drawn_list):
+        marks.append((Patch(color="#555555", alpha=0.25, linewidth=0), band_label))
+    if any(d.hollow for d in drawn_list):
+        marks.append((Line2D([], [], linestyle="none", marker="o", color="#333333", markerfacecolor="white",
+                             markeredgewidth=width * 0.8), "hollow: oversubscribed\n(more threads than CPUs)"))
+    if any(d.unstable for d in drawn_list):
+        marks.append((Line2D([], [], linestyle="none", marker="$?$", color="#333333", markersize=size * 1.4),
+                      "unstable: repetitions\ndisagree by > 20%"))
+    if any(d.failed for d in drawn_list):
+        marks.append((Line2D([], [], linestyle="none", marker="x", color="#333333", markeredgewidth=width,
+                             markersize=size * 1.3), "failed (see note below)"))
+    others = models + (section("marks", marks) if marks else [])
+
+    def rows(column):
+        return sum(text.count("\n") + 1 for _, text, _ in column)
+
+    fontsize = matplotlib.rcParams["legend.fontsize"]
+    budget = ax.figure.get_size_inches()[1] * 72 * 0.68 / (fontsize * 1.5)  # rows that fit beside the axes
+    columns = [lines + others]
+    if rows(columns[0]) > budget * 1.25:  # a little too tall: a smaller font will do
+        columns = [lines, others] if others else [lines[:(len(lines) + 1) // 2], lines[(len(lines) + 1) // 2:]]
+        blank = (Line2D([], [], linestyle="none"), "", False)
+        n = max(len(c) for c in columns)
+        columns = [c + [blank] * (n - len(c)) for c in columns]
+    scale = min(1.0, budget / max(rows(c) for c in columns))
+    entries = [e for c in columns for e in c]
+    leg = ax.legend([e[0] for e in entries], [e[1] for e in entries], ncol=len(columns), loc="upper left",
+                    bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False, handlelength=2.6,
+                    fontsize=fontsize * scale, columnspacing=1.2)
+    for text, entry in zip(leg.get_texts(), entries):
+        if entry[2]:
+            text.set_fontweight("bold")
+    return leg
+
+
+# ---- axes ----------------------------------------------------------------------------------------------------
+
+def log_axis(axis, fmt):
+    """Log scale with readable major ticks 1-2-5 or decades depending on the range, labelled by `fmt`.
+    Call after everything is plotted (it reads the autoscaled range)."""
+    axis.axes.autoscale_view()
+    lo, hi = sorted(axis.get_view_interval())
+    subs = (1.0,)
+    if lo > 0 and hi > 0:
+        def ticks(subs):
+            return sum(1 for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+                       for m in subs if lo <= m * 10.0 ** e <= hi)
+        # The sparsest labelling that still gives at least 4 labels.
+        candidates = [(1.0,), (1.0, 3.0), (1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0, 7.0), tuple(range(1, 10))]
+        subs = next((c for c in candidates if ticks(c) >= 4), candidates[-1])
+    axis.set_major_locator(LogLocator(base=10, subs=subs, numticks=30))
+    axis.set_major_formatter(fmt)
+    axis.set_minor_locator(LogLocator(base=10, subs="auto", numticks=30))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def log2_axis(axis, values, fmt, max_ticks=9):
+    """Log base 2 with ticks at the values the data has (every 2nd, 3rd... if there are too many)."""
+    axis.axes.set_xscale("log", base=2) if axis is axis.axes.xaxis else axis.axes.set_yscale("log", base=2)
+    values = sorted(set(v for v in values if v and v > 0))
+    values = values[::math.ceil(len(values) / max_ticks)] if values else values
+    axis.set_major_locator(FixedLocator(values))
+    axis.set_major_formatter(FuncFormatter(lambda v, pos: fmt(v)))
+    axis.set_minor_locator(NullLocator())
+
+
+def reference_line(ax, y, label):
+    """A grey horizontal line with its label written on it (left end), e.g. a hardware floor."""
+    ax.axhline(y, color="#666666", linestyle=(0, (2, 2)), linewidth=style.current()["line"] * 0.8, zorder=1)
+    ax.annotate(label, (0.01, y), xycoords=("axes fraction", "data"), xytext=(0, 3), textcoords="offset points",
+                ha="left", va="bottom", color="#444444", fontsize=style.current()["small"], zorder=1)
+
+
+# ---- figure --------------------------------------------------------------------------------------------------
+
+_LINE = 1.3  # line height in font sizes
+
+
+def figure(ncols=1, sharey=False):
+    fig, axes = plt.subplots(1, ncols, sharey=sharey, squeeze=False)
+    return fig, list(axes[0])
+
+
+def finish(fig, title, context, caption=None, notes=(), max_notes=4):
+    """Title, caption (what exactly is plotted) and machine subtitle on top; footnotes (failures, caveats) and
+    provenance at the bottom; the axes are laid out (constrained layout) in the space between."""
+    s = style.current()
+    width_in, height_in = fig.get_size_inches()
+    machine, warning = style.subtitle(context)
+
+    def wrap(text, size):
+        return textwrap.wrap(text, width=max(20, int(width_in * 72 / (size * 0.55))))
+
+    def fit(text, size):  # one line, truncated
+        lines = wrap(text, size)
+        return lines[0] + (" ..." if len(lines) > 1 else "") if lines else ""
+
+    y = 1.0 - 0.012
+    head = [(line, s["title"], "bold", "black") for line in wrap(title, s["title"])]
+    head += [(line, s["small"] + 1, "normal", "#222222") for line in wrap(caption or "", s["small"] + 1)]
+    head += [(line, s["small"], "normal", "#555555") for line in wrap(machine, s["small"])]
+    if warning:
+        head += [(line, s["small"], "bold", "#c00000") for line in wrap(warning, s["small"])]
+    for text, size, weight, color in head:
+        fig.text(0.012, y, text, ha="left", va="top", fontsize=size, fontweight=weight, color=color)
+        y -= size * _LINE / (height_in * 72)
+    top = y - 0.01
+
+    notes = list(notes)
+    if len(notes) > max_notes:
+        notes = notes[:max_notes - 1] + [f"... and {len(notes) - max_notes + 1} more (see results.json)"]
+    foot = [fit(n, s["small"] * 0.9) for n in notes]
+    provenance = " · ".join(str(v) for v in (
+        f"bench {context['git_revision']}" if context.get("git_revision") else None,
+        context.get("date"), context.get("command_line")) if v)
+    y = 0.012
+    for text in reversed(foot):
+        fig.text(0.012, y, text, ha="left", va="bottom", fontsize=s["small"] * 0.9, color="#333333")
+        y += s["small"] * 0.9 * _LINE / (height_in * 72)
+    if provenance:
+        fig.text(0.988, y, provenance, ha="right", va="bottom", fontsize=s["small"] * 0.8, color="#888888")
+        y += s["small"] * 0.8 * _LINE / (height_in * 72)
+    bottom = y + 0.005
+    fig.set_layout_engine("constrained", rect=(0.0, bottom, 1.0, top - bottom), w_pad=0.08, h_pad=0.08)
+
+
+def discard(fig):
+    """Closes a figure that will not be saved (no data); returns None for the chart functions."""
+    plt.close(fig)
+
+
+def save(fig, run_dir, name, formats):
+    """Writes name.<fmt> for every format into run_dir; returns the paths."""
+    paths = []
+    for fmt in formats:
+        path = Path(run_dir) / f"{name}.{fmt}"
+        # No dates or versions in the files: the same results.json gives byte-identical charts.
+        metadata = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
+        fig.savefig(path, format=fmt, metadata=metadata)
+        paths.append(str(path))
+    plt.close(fig)
+    return paths

@@ -1,0 +1,259 @@
+// The CLI as a user runs it: a short run whose files are checked field by field, every bad input refused with
+// exit status 2 and one line, oversubscription allowed, and Ctrl-C that keeps what was measured and leaves
+// nothing behind.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "harness/results.hpp"
+
+namespace bench {
+namespace {
+namespace fs = std::filesystem;
+
+struct outcome {
+  int status = -1;
+  std::string out, err;
+};
+
+fs::path temp_dir(const std::string& tag) {
+  fs::path p = fs::temp_directory_path() / ("bench-cli-" + tag + "-" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs bench with the arguments; stdout and stderr go to files. Optionally sends SIGINT after `interrupt_after`.
+outcome bench_cmd(std::vector<std::string> args, const fs::path& tmpdir = {}, double interrupt_after = 0,
+                  const fs::path& wait_for_file = {}) {
+  static int n = 0;
+  fs::path io = temp_dir("io" + std::to_string(++n));
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    std::string o = (io / "out").string(), e = (io / "err").string();
+    freopen(o.c_str(), "w", stdout);
+    freopen(e.c_str(), "w", stderr);
+    if (!tmpdir.empty()) ::setenv("TMPDIR", tmpdir.c_str(), 1);
+    std::vector<char*> argv;
+    std::string bin = BENCH_BINARY;
+    argv.push_back(bin.data());
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(bin.c_str(), argv.data());
+    ::_exit(127);
+  }
+  if (interrupt_after > 0) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!wait_for_file.empty() && !fs::exists(wait_for_file) && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::duration<double>(interrupt_after));
+    ::kill(pid, SIGINT);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  outcome r;
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(io / "out");
+  r.err = slurp(io / "err");
+  fs::remove_all(io);
+  return r;
+}
+
+// Processes whose command line mentions `marker` (forked servers carry their parent's command line).
+int processes_mentioning(const std::string& marker) {
+  int count = 0;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmd = slurp(e.path() / "cmdline");
+    for (char& c : cmd)
+      if (c == '\0') c = ' ';
+    if (cmd.find(marker) != std::string::npos && cmd.find("test_cli") == std::string::npos) ++count;
+  }
+  return count;
+}
+
+TEST(Cli, ShortRunWritesWellFormedResults) {
+  fs::path out = temp_dir("run");
+  fs::path tmp = temp_dir("tmp");
+  outcome r = bench_cmd({"run", "ipc", "--quick", "--transports", "pipe,unix", "--models", "thread,process", "--sizes", "64,64K",
+                         "--duration", "20ms", "--warmup", "5ms", "--reps", "2", "--cores", "2", "--no-plot", "--out", out.string()},
+                        tmp);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Round-trip latency"), std::string::npos);
+  EXPECT_NE(r.out.find("results.json"), std::string::npos);
+
+  json doc = read_results(out / "results.json");
+  const json& ctx = doc["context"];
+  for (const char* f : {"date", "host_name", "num_cpus", "caches", "load_avg", "library_build_type", "command_line", "suite",
+                        "cores_requested", "cores_available", "oversubscribed", "kernel", "cpu_model", "compiler", "build_type",
+                        "libraries", "floor", "harness_overhead_ns", "rounds", "placement", "idle_policy"})
+    EXPECT_TRUE(ctx.contains(f)) << "context lacks " << f;
+  EXPECT_EQ(ctx["suite"], "ipc");
+  EXPECT_EQ(ctx["cores_requested"], 2);
+  EXPECT_NE(ctx["command_line"].get<std::string>().find("--transports pipe,unix"), std::string::npos);
+  for (const char* f : {"timer_overhead_ns", "c2c_one_way_ns", "memcpy_gbps", "xcore_gbps"})
+    EXPECT_TRUE(ctx["floor"].contains(f)) << "floor lacks " << f;
+  EXPECT_GT(ctx["floor"]["timer_overhead_ns"].get<double>(), 0);
+  EXPECT_EQ(ctx["rounds"].size(), 2u);
+
+  int iterations = 0, medians = 0;
+  for (const json& row : doc["benchmarks"]) {
+    std::string name = row["name"];
+    EXPECT_EQ(name.rfind("ipc/transport:", 0), 0u) << name;
+    for (const char* f : {"run_name", "run_type", "repetitions", "threads", "iterations", "real_time", "cpu_time", "time_unit",
+                          "suite", "transport", "model", "serializer", "workload", "msg_bytes", "pairs"})
+      EXPECT_TRUE(row.contains(f)) << name << " lacks " << f;
+    EXPECT_EQ(row["time_unit"], "ns");
+    if (row["run_type"] == "iteration") {
+      ++iterations;
+      for (const char* f : {"messages", "lost", "corrupt", "error_occurred", "error_message", "repetition_index"})
+        EXPECT_TRUE(row.contains(f)) << name << " lacks " << f;
+      EXPECT_FALSE(row["error_occurred"].get<bool>()) << name << ": " << row["error_message"];
+      EXPECT_EQ(row["lost"], 0);
+      EXPECT_EQ(row["corrupt"], 0);
+      EXPECT_NE(name.find("/size:" + std::string(row["msg_bytes"] == 64 ? "64/" : "64K/")), std::string::npos) << name;
+      if (row["workload"] == "latency") {
+        for (const char* f : {"rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns"}) EXPECT_TRUE(row.contains(f)) << f;
+        EXPECT_LE(row["rtt_p50_ns"].get<double>(), row["rtt_p99_ns"].get<double>());
+        EXPECT_LE(row["rtt_p99_ns"].get<double>(), row["rtt_max_ns"].get<double>());
+        EXPECT_EQ(row["real_time"].get<double>(), row["rtt_p50_ns"].get<double>());
+      } else {
+        EXPECT_GT(row["msgs_per_s"].get<double>(), 0);
+        EXPECT_DOUBLE_EQ(row["bytes_per_s"].get<double>(), row["msgs_per_s"].get<double>() * row["msg_bytes"].get<double>());
+      }
+    } else {
+      EXPECT_EQ(row["run_type"], "aggregate");
+      if (row["aggregate_name"] == "median") ++medians;
+    }
+  }
+  // 2 transports x 2 models x 2 workloads x 2 sizes, 2 repetitions each; one median row per case.
+  EXPECT_EQ(iterations, 32);
+  EXPECT_EQ(medians, 16);
+  std::string csv = slurp(out / "results.csv");
+  EXPECT_EQ(csv.rfind("name,", 0), 0u);
+  EXPECT_TRUE(fs::is_empty(tmp)) << "left files in TMPDIR";
+  fs::remove_all(out);
+  fs::remove_all(tmp);
+}
+
+struct bad_input {
+  std::vector<std::string> args;
+  std::string expect;
+};
+
+TEST(Cli, BadInputExitsTwoWithOneClearLine) {
+  fs::path good = temp_dir("bad");
+  std::vector<bad_input> cases = {
+      {{"run", "nosuch"}, "unknown suite 'nosuch' (valid: ipc"},
+      {{"run", "ipc", "--transports", "pipe,carrier-pigeon"}, "unknown transport 'carrier-pigeon' (valid: pipe"},
+      {{"run", "ipc", "--models", "fibers"}, "unknown model 'fibers' (valid: thread, process"},
+      {{"run", "ipc", "--cores", "0"}, "--cores must be at least 1"},
+      {{"run", "ipc", "--cores", "-2"}, "negative"},
+      {{"run", "ipc", "--cores", "lots"}, "not a whole number"},
+      {{"run", "ipc", "--sizes", "0"}, "size 0"},
+      {{"run", "ipc", "--sizes", "16"}, "smaller than the 32-byte header"},
+      {{"run", "ipc", "--sizes", "1G"}, "exceeds the supported maximum of 64 MiB"},
+      {{"run", "ipc", "--sizes", "64,-4K"}, "negative"},
+      {{"run", "ipc", "--sizes", "4KB"}, "ambiguous"},
+      {{"run", "ipc", "--duration", "-1s"}, "negative"},
+      {{"run", "ipc", "--duration", "fast"}, "not a number"},
+      {{"run", "ipc", "--duration", "10"}, "needs a unit"},
+      {{"run", "ipc", "--reps", "0"}, "--reps must be between 1 and 1000"},
+      {{"run", "ipc", "--placement", "north"}, "unknown placement 'north'"},
+      {{"run", "ipc", "--wait", "maybe"}, "unknown wait mode 'maybe'"},
+      {{"run", "ipc", "--rate", "-5"}, "negative"},
+      {{"run", "ipc", "--work", "2s"}, "absurd"},
+      {{"run", "ipc", "--filter", "("}, "not a valid regular expression"},
+      {{"run", "ipc", "--cs", "50ns"}, "--cs does not apply to the ipc suite"},
+      {{"run", "ipc", "--out", "/proc/forbidden/run"}, "cannot create output directory /proc/forbidden/run"},
+      {{"run", "ipc", "--frobnicate"}, "--frobnicate"},
+      {{"plot", good.string()}, "holds no results.json"},
+  };
+  for (const auto& c : cases) {
+    outcome r = bench_cmd(c.args);
+    std::string cmd;
+    for (const auto& a : c.args) cmd += a + " ";
+    EXPECT_EQ(r.status, 2) << cmd << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << cmd << "\nstderr: " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << cmd << "\nstderr: " << r.err;
+    EXPECT_EQ(r.err.rfind("bench: error: ", 0), 0u) << r.err;
+    EXPECT_TRUE(r.out.empty()) << cmd << " printed: " << r.out;  // nothing measured, nothing printed
+  }
+  fs::remove_all(good);
+}
+
+TEST(Cli, OversubscribedRunWarnsAndRecordsIt) {
+  fs::path out = temp_dir("over");
+  int online = static_cast<int>(std::thread::hardware_concurrency());
+  std::string cores = std::to_string(online * 4);
+  outcome r = bench_cmd({"run", "ipc", "--cores", cores, "--transports", "pipe", "--models", "thread", "--sizes", "64",
+                         "--duration", "10ms", "--warmup", "2ms", "--reps", "1", "--no-plot", "--out", out.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("oversubscribed"), std::string::npos) << r.err;
+  json doc = read_results(out / "results.json");
+  EXPECT_TRUE(doc["context"]["oversubscribed"].get<bool>());
+  EXPECT_EQ(doc["context"]["cores_requested"].get<int>(), online * 4);
+  bool saw_sweep = false;
+  for (const json& row : doc["benchmarks"])
+    if (row["run_type"] == "iteration" && row["pairs"].get<int>() > 1) {
+      saw_sweep = true;
+      EXPECT_FALSE(row["error_occurred"].get<bool>()) << row["error_message"];
+    }
+  EXPECT_TRUE(saw_sweep) << "the pairs sweep should reach " << online * 2 << " pairs";
+  fs::remove_all(out);
+}
+
+TEST(Cli, CtrlCKeepsFinishedCasesAndLeavesNothingBehind) {
+  fs::path out = temp_dir("sigint");
+  fs::path tmp = temp_dir("sigint-tmp");
+  // Many short rounds: the first round's results are on disk after well under a second.
+  outcome r = bench_cmd({"run", "ipc", "--transports", "fifo,unix", "--models", "process", "--sizes", "64", "--duration", "20ms",
+                         "--warmup", "2ms", "--reps", "1000", "--no-plot", "--out", out.string()},
+                        tmp, 0.3, out / "results.json");
+  EXPECT_EQ(r.status, 130) << r.err;
+  EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+  json doc = read_results(out / "results.json");
+  int rows = 0;
+  for (const json& row : doc["benchmarks"])
+    if (row["run_type"] == "iteration") {
+      ++rows;
+      EXPECT_FALSE(row["error_occurred"].get<bool>()) << "an interrupted case must not be reported as a measurement";
+    }
+  EXPECT_GT(rows, 0);
+  EXPECT_TRUE(fs::is_empty(tmp)) << "left FIFOs or sockets behind";
+  EXPECT_EQ(processes_mentioning(out.string()), 0) << "left a server process behind";
+  for (const auto& e : fs::directory_iterator(out)) EXPECT_EQ(e.path().string().find(".tmp-"), std::string::npos);
+  fs::remove_all(out);
+  fs::remove_all(tmp);
+}
+
+TEST(Cli, ListAndInfo) {
+  outcome l = bench_cmd({"list"});
+  EXPECT_EQ(l.status, 0);
+  for (const char* t : {"pipe", "fifo", "unix", "tcp", "thread", "process", "ipc"}) EXPECT_NE(l.out.find(t), std::string::npos) << t;
+  outcome t = bench_cmd({"list", "transports"});
+  EXPECT_EQ(t.status, 0);
+  EXPECT_EQ(t.out.find("models:"), std::string::npos);
+  outcome i = bench_cmd({"info"});
+  EXPECT_EQ(i.status, 0) << i.err;
+  EXPECT_NE(i.out.find("hardware floor"), std::string::npos);
+  EXPECT_NE(i.out.find("memcpy"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bench

@@ -1,0 +1,240 @@
+#!/usr/bin/python3
+"""Writes the synthetic ipc fixtures under tests/plots/fixtures/ (deterministic: same output every run).
+
+    /usr/bin/python3 tests/plots/make_fixture.py
+
+ipc-small:   4 transports x 2 models, latency and throughput at 6 sizes, a pairs sweep (1, 2, 4) at 64 B where
+             4 pairs oversubscribe the 4 CPUs, one latency and one throughput case that failed every repetition,
+             one unstable case and one case with a failed repetition.
+ipc-nofloor: a 2-CPU machine asked for 8 cores (context.oversubscribed), null c2c and xcore floors, latency
+             rows only (so the throughput charts are skipped).
+
+The rows follow harness/results.cpp: iteration rows in round order, then the aggregate rows (median, mean,
+stddev, cv, min, max) of every run_name with at least one successful repetition.
+"""
+import json
+import random
+import statistics
+import zlib
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPS = 3
+IDENTITY = ("suite", "transport", "model", "serializer", "workload", "wait", "placement", "msg_bytes", "pairs",
+            "rate", "oversubscribed")
+AGGREGATED = ("rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns", "rtt_mean_ns", "msgs_per_s",
+              "bytes_per_s", "cpu_ns_per_msg", "messages", "lost", "corrupt")
+
+# transport -> (round-trip base ns, latency copy bandwidth bytes/ns, throughput per-message ns, bytes/ns)
+TRANSPORTS = {
+    "pipe": (30000.0, 2.2, 2600.0, 3.0),
+    "fifo": (31000.0, 2.1, 2700.0, 2.9),
+    "unix": (34000.0, 1.8, 3300.0, 2.5),
+    "tcp": (40000.0, 1.2, 5200.0, 1.6),
+}
+MODEL_EXTRA_NS = {"thread": 0.0, "process": 3500.0}
+
+
+def context(*, cores_requested, cores_available, c2c, xcore):
+    cpus = list(range(cores_available))
+    return {
+        "date": "2026-11-25T18:00:00+00:00",
+        "host_name": "lecture-vm",
+        "executable": "bench",
+        "num_cpus": cores_available,
+        "mhz_per_cpu": 2000,
+        "cpu_scaling_enabled": False,
+        "caches": [
+            {"type": "Data", "level": 1, "size": 49152, "num_sharing": 1},
+            {"type": "Instruction", "level": 1, "size": 32768, "num_sharing": 1},
+            {"type": "Unified", "level": 2, "size": 2097152, "num_sharing": 1},
+            {"type": "Unified", "level": 3, "size": 110100480, "num_sharing": cores_available},
+        ],
+        "load_avg": [0.5, 0.4, 0.3],
+        "library_build_type": "release",
+        "command_line": f"bench run ipc --cores {cores_requested}",
+        "suite": "ipc",
+        "cores_requested": cores_requested,
+        "cores_available": cores_available,
+        "oversubscribed": cores_requested > cores_available,
+        "cpus_used": [cpus[i % cores_available] for i in range(cores_requested)],
+        "placement": "cross",
+        "wait": "block",
+        "kernel": "Linux 6.1.0-28-amd64 x86_64",
+        "cpu_model": "Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz",
+        "compiler": "GNU 12.2.0",
+        "build_type": "Release",
+        "git_revision": "abc123def456",
+        "libraries": {"benchmark": "1.7.1", "fmt": "9.1.0", "nlohmann_json": "3.11.2"},
+        "idle_policy": "cpuidle governor menu",
+        "floor": {
+            "timer_overhead_ns": 25.1,
+            "c2c_one_way_ns": c2c,
+            "c2c_round_trip_ns": None if c2c is None else 2 * c2c,
+            "memcpy_gbps": 45.0,
+            "memcpy_mem_gbps": 9.5,
+            "xcore_gbps": xcore,
+        },
+        "harness_overhead_ns": 40.0,
+        "rounds": [{"round": r, "canary_ns": 60.0 + 3 * r, "load_avg": 0.6, "steal_pct": 0.0}
+                   for r in range(1, REPS + 1)],
+    }
+
+
+def run_name(transport, model, workload, size, pairs):
+    return (f"ipc/transport:{transport}/model:{model}/serializer:raw/workload:{workload}/wait:block/"
+            f"placement:cross/size:{size}/pairs:{pairs}")
+
+
+def iteration_row(case, rep, rng, cores, failures):
+    transport, model, workload, size, pairs, family = case
+    base, lat_bw, tp_ns, tp_bw = TRANSPORTS[transport]
+    name = run_name(transport, model, workload, size, pairs)
+    oversub = 2 * pairs > cores
+    row = {
+        "name": name, "family_index": family, "per_family_instance_index": 0, "run_name": name,
+        "run_type": "iteration", "repetitions": REPS, "repetition_index": rep, "threads": 1,
+        "iterations": 0, "real_time": 0.0, "cpu_time": 0.0, "time_unit": "ns",
+        "suite": "ipc", "transport": transport, "model": model, "serializer": "raw", "workload": workload,
+        "wait": "block", "placement": "cross", "msg_bytes": size, "pairs": pairs, "rate": 0,
+    }
+    error = failures.get((name, rep))
+    if error:
+        row.update({"messages": 0, "lost": 0, "duplicated": 0, "corrupt": 0, "error_occurred": True,
+                    "error_message": error, "oversubscribed": oversub, "round": rep + 1, "disturbed": False,
+                    "excluded": False, "client_cpus": "0", "server_cpus": "1", "load_avg": 0.6,
+                    "steal_pct": 0.0})
+        return row
+    noise = rng.uniform(0.97, 1.05)
+    if name.endswith("size:32768/pairs:1") and (transport, model, workload) == ("fifo", "thread", "latency"):
+        noise *= (1.0, 1.45, 0.9)[rep]          # the unstable case
+    # Oversubscribed pairs time-share CPUs: scheduler latency dominates.
+    contention = 1.0 + 0.08 * (pairs - 1) + (1.8 if oversub else 0.0)
+    if workload == "latency":
+        p50 = (base + MODEL_EXTRA_NS[model] + 2 * size / lat_bw) * noise * contention
+        messages = 5000 if size <= 65536 else 500
+        tail = 2.5 if oversub else 0.0  # descheduled threads make the tail explode
+        rtt = {"rtt_p50_ns": round(p50), "rtt_p90_ns": round(p50 * 1.12), "rtt_p99_ns": round(p50 * (1.6 + tail)),
+               "rtt_p999_ns": round(p50 * (2.9 + 2.4 * tail)), "rtt_max_ns": round(p50 * 7.5),
+               "rtt_mean_ns": round(p50 * 1.04, 1)}
+        real = float(rtt["rtt_p50_ns"])
+        row.update({"iterations": messages, "real_time": real, "cpu_time": round(real * 0.38, 1)})
+        metrics = dict(rtt, cpu_ns_per_msg=round(real * 0.3, 1))
+    else:
+        per_msg = (tp_ns + MODEL_EXTRA_NS[model] * 0.2 + size / tp_bw) * noise
+        msgs = 1e9 / per_msg
+        scale = 1.0 if pairs == 1 else min(pairs, cores / 2) * 0.9 * (0.85 if oversub else 1.0)
+        msgs *= scale
+        messages = 200000 if size <= 4096 else 2000
+        row.update({"iterations": messages, "real_time": round(1e9 / msgs, 2), "cpu_time": round(1e9 / msgs * 0.9, 2)})
+        metrics = {"msgs_per_s": round(msgs, 1), "bytes_per_s": round(msgs * size, 1),
+                   "cpu_ns_per_msg": round(per_msg * 0.9, 1)}
+    row.update({"messages": messages, "lost": 0, "duplicated": 0, "corrupt": 0, "error_occurred": False,
+                "error_message": "", "oversubscribed": oversub, "round": rep + 1, "disturbed": False,
+                "excluded": False})
+    row.update(metrics)
+    row.update({"client_cpus": "0" if pairs == 1 else ",".join(str(2 * i % cores) for i in range(pairs)),
+                "server_cpus": "1" if pairs == 1 else ",".join(str((2 * i + 1) % cores) for i in range(pairs)),
+                "load_avg": 0.6, "steal_pct": 0.0})
+    return row
+
+
+def aggregates(rows):
+    """Mirrors bench::add_aggregates()."""
+    order, groups, failed = [], {}, {}
+    for r in rows:
+        rn = r["run_name"]
+        if rn not in groups:
+            order.append(rn)
+            groups[rn] = []
+        if r["error_occurred"]:
+            failed[rn] = failed.get(rn, 0) + 1
+        elif not r["excluded"]:
+            groups[rn].append(r)
+    out = []
+    for rn in order:
+        g = groups[rn]
+        if not g:
+            continue
+        first = g[0]
+        fields = [f for f in ("real_time", "cpu_time") + AGGREGATED if f in first]
+        values = {f: [r[f] for r in g] for f in fields}
+        for stat in ("median", "mean", "stddev", "cv", "min", "max"):
+            a = {"name": f"{rn}_{stat}", "family_index": first["family_index"], "per_family_instance_index": 0,
+                 "run_name": rn, "run_type": "aggregate", "repetitions": first["repetitions"], "threads": 1,
+                 "aggregate_name": stat, "aggregate_unit": "percentage" if stat == "cv" else "time",
+                 "iterations": len(g)}
+            a.update({f: first[f] for f in IDENTITY if f in first})
+            for f, v in values.items():
+                mean = statistics.fmean(v)
+                sd = statistics.stdev(v) if len(v) > 1 else 0.0
+                a[f] = {"median": statistics.median(v), "mean": mean, "stddev": sd,
+                        "cv": sd / mean if mean else 0.0, "min": min(v), "max": max(v)}[stat]
+            a["time_unit"] = "ns"
+            if stat == "median":
+                rt = values["real_time"]
+                med = statistics.median(rt)
+                a["spread_pct"] = (max(rt) - min(rt)) / med * 100
+                a["mad"] = statistics.median(abs(x - med) for x in rt)
+                a["unstable"] = len(g) > 1 and a["spread_pct"] > 20.0
+                a["failed_repetitions"] = failed.get(rn, 0)
+            out.append(a)
+    return out
+
+
+def document(ctx, cases, cores, failures):
+    rng = random.Random(zlib.crc32(ctx["command_line"].encode()))
+    rows = [iteration_row(case, rep, rng, cores, failures) for rep in range(REPS) for case in cases]
+    return {"context": ctx, "benchmarks": rows + aggregates(rows)}
+
+
+def cases(transports, models, sizes, pairs_sweep, workloads):
+    out = []
+    for workload in workloads:
+        for t in transports:
+            for m in models:
+                for s in sizes:
+                    out.append((t, m, workload, s, 1))
+                for p in pairs_sweep:
+                    if p != 1:
+                        out.append((t, m, workload, sizes[0], p))
+    return [c + (i,) for i, c in enumerate(out)]
+
+
+def write(name, doc, root=None):
+    path = Path(root or (HERE / "fixtures")) / name / "results.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # One benchmark row per line: small, and still readable and diffable.
+    rows = ",\n  ".join(json.dumps(r) for r in doc["benchmarks"])
+    context = json.dumps(doc["context"], indent=1).replace("\n", "\n ")
+    text = '{\n "context": ' + context + ',\n "benchmarks": [\n  ' + rows + "\n ]\n}\n"
+    assert json.loads(text) == doc
+    path.write_text(text)
+    return path
+
+
+def main(root=None):
+    sizes = [64, 512, 4096, 32768, 262144, 1048576]
+    def every_rep(name, msg):
+        return {(name, r): msg for r in range(REPS)}
+
+    failures = {}
+    failures.update(every_rep(run_name("tcp", "process", "latency", 1048576, 1),
+                              "recv: Connection reset by peer (ECONNRESET) after 212 of 500 messages"))
+    failures.update(every_rep(run_name("unix", "process", "throughput", 1048576, 1),
+                              "timeout: receiver got 0 of 2000 messages within 10 s (server process exited with "
+                              "status 137, killed by SIGKILL)"))
+    failures[(run_name("pipe", "process", "throughput", 262144, 1), 1)] = "write: Broken pipe (EPIPE)"
+    small = document(context(cores_requested=4, cores_available=4, c2c=55.0, xcore=8.0),
+                     cases(list(TRANSPORTS), ["thread", "process"], sizes, [1, 2, 4], ["latency", "throughput"]),
+                     4, failures)
+    write("ipc-small", small, root)
+
+    nofloor = document(context(cores_requested=8, cores_available=2, c2c=None, xcore=None),
+                       cases(["pipe", "unix"], ["thread"], [64, 4096, 262144], [1, 2], ["latency"]), 2, {})
+    write("ipc-nofloor", nofloor, root)
+
+
+if __name__ == "__main__":
+    import sys
+    main(sys.argv[1] if len(sys.argv) > 1 else None)

@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""Tests of plots/plot.py, run as a subprocess on copies of the fixtures.
+
+    /usr/bin/python3 -m unittest discover -s tests/plots -v      (from the repository root)
+    /usr/bin/python3 tests/plots/test_plots.py
+
+Needs an interpreter that can import matplotlib and numpy (Debian: /usr/bin/python3).
+"""
+import atexit
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PLOT = ROOT / "plots" / "plot.py"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import make_fixture  # noqa: E402
+
+# Synthetic fixtures (failures, oversubscription, missing floors) are generated into a temporary folder;
+# fixtures/ holds a real run's results.json (tests/plots/fixtures/ipc-real), kept small.
+KEPT = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(tempfile.mkdtemp(prefix="bench-plot-fixtures-"))
+atexit.register(shutil.rmtree, FIXTURES, ignore_errors=True)
+make_fixture.main(FIXTURES)
+shutil.copytree(KEPT, FIXTURES, dirs_exist_ok=True)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+IPC_CHARTS = ("latency_vs_size", "throughput_vs_size", "pairs_throughput", "pairs_latency")
+
+
+class PlotTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = Path(tempfile.mkdtemp(prefix="bench-plots-"))
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+
+    def run_dir(self, fixture):
+        run = self.tmp / fixture
+        shutil.copytree(FIXTURES / fixture, run)
+        return run
+
+    def plot(self, run_dir, *args):
+        return subprocess.run([sys.executable, str(PLOT), str(run_dir), *args], capture_output=True, text=True,
+                              timeout=300)
+
+    def assert_charts(self, run_dir, proc, names, formats=("png", "svg")):
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        expected = [run_dir / f"{n}.{f}" for n in names for f in formats]
+        self.assertEqual(sorted(proc.stdout.split()), sorted(str(p) for p in expected))
+        for path in expected:
+            data = path.read_bytes()
+            self.assertGreater(len(data), 10_000, path)
+            if path.suffix == ".png":
+                self.assertEqual(data[:8], PNG_SIGNATURE, path)
+            elif path.suffix == ".svg":
+                self.assertIn(b"<svg", data[:2000], path)
+            elif path.suffix == ".pdf":
+                self.assertEqual(data[:5], b"%PDF-", path)
+
+    def test_ipc_small_all_charts(self):
+        run = self.run_dir("ipc-small")
+        self.assert_charts(run, self.plot(run), IPC_CHARTS)
+
+    def test_real_run_all_charts(self):
+        run = self.run_dir("ipc-real")
+        self.assert_charts(run, self.plot(run), IPC_CHARTS)
+
+    def test_no_floor_and_no_throughput_rows_skips_charts(self):
+        # Null c2c/xcore floors, an oversubscribed machine, latency rows only: no throughput charts, no empty files.
+        run = self.run_dir("ipc-nofloor")
+        proc = self.plot(run)
+        self.assert_charts(run, proc, ("latency_vs_size", "pairs_latency"))
+        self.assertFalse(list(run.glob("throughput_vs_size.*")) + list(run.glob("pairs_throughput.*")))
+
+    def test_formats_and_paper_style(self):
+        run = self.run_dir("ipc-small")
+        proc = self.plot(run, "--formats", "pdf,png", "--style", "paper")
+        self.assert_charts(run, proc, IPC_CHARTS, formats=("pdf", "png"))
+        self.assertFalse(list(run.glob("*.svg")))
+
+    def test_missing_results_is_exit_2_with_one_line(self):
+        proc = self.plot(self.tmp)
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+        self.assertIn("results.json", proc.stderr)
+        self.assertEqual(proc.stdout, "")
+
+    def test_malformed_json_is_exit_2_with_one_line(self):
+        for text in ('{"context": {"suite": "ipc"}, "benchmarks": [', '[1, 2]', '{"context": {}}'):
+            with self.subTest(text=text):
+                (self.tmp / "results.json").write_text(text)
+                proc = self.plot(self.tmp)
+                self.assertEqual(proc.returncode, 2)
+                self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+                self.assertEqual(proc.stdout, "")
+
+    def test_unknown_suite_exits_0_without_files(self):
+        (self.tmp / "results.json").write_text(json.dumps({"context": {"suite": "teleport"}, "benchmarks": []}))
+        proc = self.plot(self.tmp)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, "")
+        self.assertIn("no charts for suite teleport yet", proc.stderr)
+        self.assertEqual(len(proc.stderr.strip().splitlines()), 1)
+        self.assertEqual(sorted(p.name for p in self.tmp.iterdir()), ["results.json"])
+
+    def test_ipc_without_rows_writes_nothing(self):
+        doc = json.loads((FIXTURES / "ipc-small" / "results.json").read_text())
+        doc["benchmarks"] = []
+        (self.tmp / "results.json").write_text(json.dumps(doc))
+        proc = self.plot(self.tmp)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, "")
+        self.assertEqual(sorted(p.name for p in self.tmp.iterdir()), ["results.json"])
+
+
+class FormatTest(unittest.TestCase):
+    """The tick label helpers (imported in-process)."""
+
+    @classmethod
+    def setUpClass(cls):
+        import matplotlib
+        matplotlib.use("Agg")
+        sys.path.insert(0, str(ROOT / "plots"))
+        from bench_plots import style
+        cls.style = style
+
+    def test_units(self):
+        s = self.style
+        self.assertEqual([s.fmt_time(v) for v in (250, 1e4, 1.5e6, 2e9)], ["250 ns", "10 us", "1.5 ms", "2 s"])
+        self.assertEqual([s.fmt_size(v) for v in (64, 4096, 2**20, 1536)], ["64 B", "4 KiB", "1 MiB", "1.5 KiB"])
+        self.assertEqual([s.fmt_rate(v) for v in (950, 2.5e5, 1.2e6)], ["950", "250 k", "1.2 M"])
+        self.assertEqual([s.fmt_bytes_rate(v) for v in (3.5e8, 2.5e9)], ["350 MB/s", "2.5 GB/s"])
+
+    def test_colours_are_fixed(self):
+        s = self.style
+        self.assertEqual(s.transport_color("tcp"), "#d62728")
+        self.assertEqual(s.transport_color("carrier-pigeon"), s.transport_color("carrier-pigeon"))
+        self.assertEqual(len({s.transport_color(t) for t in s.TRANSPORT_COLORS}), len(s.TRANSPORT_COLORS))
+        self.assertEqual(s.model_style("process"), ("--", "s"))
+
+    def test_subtitle_warns_when_oversubscribed(self):
+        machine, warning = self.style.subtitle({"cpu_model": "Xeon", "cores_available": 2, "kernel": "Linux 6.1",
+                                                "placement": "cross", "wait": "block", "oversubscribed": True,
+                                                "cores_requested": 8})
+        self.assertEqual(machine, "Xeon · 2 CPUs · Linux 6.1 · placement: cross · wait: block")
+        self.assertTrue(warning.startswith("OVERSUBSCRIBED: 8 cores requested on 2"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

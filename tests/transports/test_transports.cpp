@@ -1,0 +1,285 @@
+// Every registered transport under every model it supports, through the same checks: messages round-trip
+// intact (small and large: stream transports must survive split reads), a bad header is refused, and nothing
+// is left behind (no file in the scratch directory, no child process).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "harness/cancel.hpp"
+#include "harness/error.hpp"
+#include "harness/ipc_case.hpp"
+#include "harness/message.hpp"
+#include "harness/model.hpp"
+#include "transports/transport.hpp"
+
+namespace bench {
+namespace {
+namespace fs = std::filesystem;
+
+class scratch {
+ public:
+  scratch() {
+    path_ = fs::temp_directory_path() / ("bench-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+    fs::create_directories(path_);
+  }
+  ~scratch() { fs::remove_all(path_); }
+  std::string str() const { return path_.string(); }
+  bool empty() const { return fs::is_empty(path_); }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path path_;
+};
+
+bool has_children() {
+  int status;
+  return ::waitpid(-1, &status, WNOHANG) == 0;  // 0: children exist but none has exited; -1/ECHILD: none
+}
+
+struct combo {
+  const transport_info* t;
+  const model_info* m;
+};
+std::vector<combo> all_combos() {
+  std::vector<combo> v;
+  for (const auto& t : transports())
+    for (const auto& m : models())
+      if (t.unavailable_reason().empty() && m.unavailable_reason().empty() && incompatibility(m, t).empty())
+        v.push_back({&t, &m});
+  return v;
+}
+std::string combo_name(const testing::TestParamInfo<combo>& i) {
+  std::string n = std::string(i.param.t->name) + "_" + std::string(i.param.m->name);
+  for (char& c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n;
+}
+
+class EveryTransport : public testing::TestWithParam<combo> {
+ protected:
+  json run(workload_kind kind, std::size_t size, int pairs = 1, wait_mode wait = wait_mode::block) {
+    core_plan cores = plan_cores(2);
+    ipc_case c;
+    c.transport = GetParam().t;
+    c.model = GetParam().m;
+    c.pairs = pairs;
+    c.wl.kind = kind;
+    c.wl.msg_bytes = size;
+    c.wl.warmup_ns = 2'000'000;
+    c.wl.duration_ns = 20'000'000;
+    c.wait_as = wait;
+    c.wait = c.transport->fixed_wait.empty() ? to_string(wait) : std::string(c.transport->fixed_wait);
+    c.name = case_name(c);
+    case_environment env;
+    env.cores = &cores;
+    env.scratch_dir = dir_.str();
+    env.timeout_ns = 20'000'000'000ull;  // only to keep a broken transport from hanging the suite
+    env.case_serial = ++serial_;
+    return run_ipc_case(c, env);
+  }
+  void expect_clean(const json& row) {
+    EXPECT_FALSE(row["error_occurred"].get<bool>()) << row["error_message"];
+    EXPECT_GT(row["messages"].get<std::uint64_t>(), 0u);
+    EXPECT_EQ(row["lost"].get<std::uint64_t>(), 0u);
+    EXPECT_EQ(row["corrupt"].get<std::uint64_t>(), 0u);
+    EXPECT_EQ(row["duplicated"].get<std::uint64_t>(), 0u);
+    EXPECT_TRUE(dir_.empty()) << "left files in " << dir_.str();
+    EXPECT_FALSE(has_children()) << "left a child process";
+  }
+  bool fits(std::size_t size) const { return !GetParam().t->max_msg_bytes || size <= GetParam().t->max_msg_bytes; }
+  scratch dir_;
+  int serial_ = 0;
+};
+
+TEST_P(EveryTransport, SmallMessagesRoundTripIntact) {
+  json row = run(workload_kind::latency, 64);
+  expect_clean(row);
+  EXPECT_GT(row["rtt_p50_ns"].get<std::uint64_t>(), 0u);
+  EXPECT_LE(row["rtt_p50_ns"].get<std::uint64_t>(), row["rtt_p99_ns"].get<std::uint64_t>());
+}
+
+TEST_P(EveryTransport, LargeMessagesSurviveSplitReadsAndWrites) {
+  // 1 MiB is 16 times a pipe's buffer: every message takes many partial writes and reads.
+  if (!fits(1 << 20)) GTEST_SKIP() << "transport carries at most " << GetParam().t->max_msg_bytes << " bytes";
+  expect_clean(run(workload_kind::latency, 1 << 20));
+  expect_clean(run(workload_kind::throughput, 1 << 20));
+}
+
+TEST_P(EveryTransport, OddSizesStreamIntact) {
+  if (!fits(4099)) GTEST_SKIP();
+  json row = run(workload_kind::throughput, 4099);
+  expect_clean(row);
+  EXPECT_GT(row["msgs_per_s"].get<double>(), 0);
+}
+
+TEST_P(EveryTransport, SeveralPairsAtOnce) { expect_clean(run(workload_kind::latency, 64, 3)); }
+
+TEST_P(EveryTransport, SpinningWaitWorksToo) {
+  if (!GetParam().t->spin_capable) GTEST_SKIP();
+  expect_clean(run(workload_kind::latency, 64, 1, wait_mode::spin));
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, EveryTransport, testing::ValuesIn(all_combos()), combo_name);
+
+// Endpoint-level checks, in one thread pair, without the harness's workloads.
+class EveryEndpoint : public testing::TestWithParam<const transport_info*> {};
+
+TEST_P(EveryEndpoint, ManyVariableSizedMessagesArriveInOrder) {
+  scratch dir;
+  channel_options opt;
+  opt.max_msg_bytes = 70'000;
+  opt.scratch_dir = dir.str();
+  opt.unique_name = "vary";
+  std::size_t limit = GetParam()->max_msg_bytes ? GetParam()->max_msg_bytes : 70'000;
+  channel ch = GetParam()->make(opt);
+  constexpr int n = 300;
+  std::thread sender([&] {
+    for (int i = 0; i < n; ++i) {
+      std::size_t size = 32 + (static_cast<std::size_t>(i) * 7919) % (std::min<std::size_t>(limit, 70'000) - 32);
+      message_source src(size, static_cast<std::uint64_t>(i));
+      ch.client->send(src.next(static_cast<std::uint64_t>(i), 0));
+    }
+  });
+  std::vector<std::byte> buf(70'000);
+  for (int i = 0; i < n; ++i) {
+    std::size_t got = ch.server->recv(buf);
+    ASSERT_GT(got, 0u);
+    std::span<const std::byte> msg(buf.data(), got);
+    ASSERT_TRUE(verify_message(msg)) << "message " << i;
+    ASSERT_EQ(read_header(msg).seq, static_cast<std::uint64_t>(i));
+  }
+  sender.join();
+  ch = {};
+  EXPECT_TRUE(dir.empty());
+}
+
+TEST_P(EveryEndpoint, BadHeaderIsRefused) {
+  if (!GetParam()->stream) GTEST_SKIP() << "datagram transports deliver whole messages; the harness checks them";
+  scratch dir;
+  channel_options opt;
+  opt.max_msg_bytes = 4096;
+  opt.scratch_dir = dir.str();
+  opt.unique_name = "bad";
+  channel ch = GetParam()->make(opt);
+  std::vector<std::byte> junk(64, std::byte{0x5a});
+  ch.client->send(junk);
+  std::vector<std::byte> buf(4096);
+  EXPECT_THROW(ch.server->recv(buf), protocol_error);
+}
+
+TEST_P(EveryEndpoint, PeerClosingIsSeen) {
+  scratch dir;
+  channel_options opt;
+  opt.max_msg_bytes = 4096;
+  opt.scratch_dir = dir.str();
+  opt.unique_name = "close";
+  channel ch = GetParam()->make(opt);
+  ch.client.reset();
+  std::vector<std::byte> buf(4096);
+  EXPECT_EQ(ch.server->recv(buf), 0u);
+}
+
+std::vector<const transport_info*> available_transports() {
+  std::vector<const transport_info*> v;
+  for (const auto& t : transports())
+    if (t.unavailable_reason().empty()) v.push_back(&t);
+  return v;
+}
+INSTANTIATE_TEST_SUITE_P(Registry, EveryEndpoint, testing::ValuesIn(available_transports()),
+                         [](const testing::TestParamInfo<const transport_info*>& i) {
+                           std::string n(i.param->name);
+                           for (char& c : n)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
+
+// Faults: a server that dies, and one that hangs. The case must fail with a message, within the watchdog's
+// time, and leave nothing behind.
+class dying_host final : public server_host {
+ public:
+  void start(std::span<server_job> jobs, const workload_params&) override {
+    for (server_job& j : jobs) {
+      pid_t pid = ::fork();
+      if (pid == 0) {
+        j.slot->state.store(pair_slot::ready);
+        ::_exit(7);  // dies at once, taking its endpoint with it
+      }
+      pids_.push_back(pid);
+      j.ch->server.reset();
+    }
+  }
+  void interrupt() noexcept override {
+    for (pid_t p : pids_) ::kill(p, SIGKILL);
+  }
+  std::string join() override {
+    for (pid_t p : pids_) ::waitpid(p, nullptr, 0);
+    pids_.clear();
+    return "server exited early";
+  }
+  std::vector<pid_t> pids_;
+};
+
+class hanging_host final : public server_host {
+ public:
+  void start(std::span<server_job> jobs, const workload_params&) override {
+    for (server_job& j : jobs) {
+      j.slot->state.store(pair_slot::ready);  // claims to be ready, then never reads
+      held_.push_back(std::move(j.ch->server));
+    }
+  }
+  void interrupt() noexcept override {}
+  std::string join() override {
+    held_.clear();
+    return {};
+  }
+  std::vector<std::unique_ptr<endpoint>> held_;
+};
+
+json run_with_host(std::function<std::unique_ptr<server_host>()> make, const std::string& dir) {
+  static model_info fake;
+  fake = model_info{.name = "fake", .description = "test", .unavailable_reason = [] { return std::string(); }, .make = make};
+  core_plan cores = plan_cores(2);
+  ipc_case c;
+  c.transport = find_transport("pipe");
+  c.model = &fake;
+  c.wl.kind = workload_kind::latency;
+  c.wl.msg_bytes = 64;
+  c.wl.warmup_ns = 1'000'000;
+  c.wl.duration_ns = 50'000'000;
+  c.wait = "block";
+  c.name = case_name(c);
+  case_environment env;
+  env.cores = &cores;
+  env.scratch_dir = dir;
+  env.timeout_ns = 300'000'000;
+  return run_ipc_case(c, env);
+}
+
+TEST(Faults, DeadServerFailsTheCaseWithAMessage) {
+  scratch dir;
+  json row = run_with_host([] { return std::unique_ptr<server_host>(new dying_host); }, dir.str());
+  EXPECT_TRUE(row["error_occurred"].get<bool>());
+  EXPECT_NE(row["error_message"].get<std::string>().find("closed"), std::string::npos) << row["error_message"];
+  EXPECT_FALSE(has_children());
+  EXPECT_FALSE(abort_requested()) << "the abort flag must be cleared for the next case";
+}
+
+TEST(Faults, HungServerIsStoppedByTheWatchdog) {
+  scratch dir;
+  json row = run_with_host([] { return std::unique_ptr<server_host>(new hanging_host); }, dir.str());
+  EXPECT_TRUE(row["error_occurred"].get<bool>());
+  EXPECT_NE(row["error_message"].get<std::string>().find("timed out"), std::string::npos) << row["error_message"];
+  EXPECT_FALSE(abort_requested());
+}
+
+}  // namespace
+}  // namespace bench
+
+int main(int argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  bench::install_signal_handlers();  // the watchdog's SIGUSR1 pokes must not kill the test
+  return RUN_ALL_TESTS();
+}
