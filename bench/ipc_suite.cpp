@@ -152,6 +152,7 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
 namespace {
 
 void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cases) {
+  int unstable = 0;
   std::map<std::string, const json*> medians;
   std::map<std::string, std::vector<const json*>> iterations;
   for (const json& r : rows) {
@@ -182,9 +183,12 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
       }
       const json& m = *it->second;
       std::string notes;
-      if (m.value("failed_repetitions", 0) > 0) notes += fmt::format("{} rep(s) failed; ", m["failed_repetitions"].get<int>());
-      if (m.value("unstable", false)) notes += "UNSTABLE (try --reps 5, --placement same, a quieter machine); ";
-      if (m.value("oversubscribed", false)) notes += "oversubscribed; ";
+      if (m.value("failed_repetitions", 0) > 0) notes += fmt::format("{} rep(s) failed ", m["failed_repetitions"].get<int>());
+      if (m.value("unstable", false)) {
+        notes += "unstable ";
+        ++unstable;
+      }
+      if (m.value("oversubscribed", false)) notes += "oversubscribed ";
       double spread = m.value("spread_pct", 0.0);
       if (lat) {
         fmt::print("{}{:>11}{:>11}{:>11}{:>7.0f}%  {}\n", head, format_ns(m["rtt_p50_ns"].get<double>()), format_ns(m["rtt_p99_ns"].get<double>()),
@@ -194,6 +198,10 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
       }
     }
   }
+  if (unstable)
+    fmt::print("\n{} case(s) marked unstable: repetitions disagree by more than 20%. More repetitions (--reps 5), "
+               "--placement same, or a quieter machine help; --drop-disturbed leaves out rounds the canary flagged.\n",
+               unstable);
 }
 
 // Per-run private directory for FIFOs and socket files; removed (with anything left in it) at the end.

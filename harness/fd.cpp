@@ -39,7 +39,7 @@ void wait_again(int err, spinner& spin) {
 }  // namespace
 
 void write_all(int fd, std::span<const std::byte> data) {
-  spinner spin;
+  spinner spin(16);  // each poll is a system call
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n > 0) {
@@ -56,7 +56,7 @@ void write_all(int fd, std::span<const std::byte> data) {
 }
 
 bool read_exact(int fd, std::span<std::byte> data) {
-  spinner spin;
+  spinner spin(16);  // each poll is a system call
   std::size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::read(fd, data.data() + done, data.size() - done);

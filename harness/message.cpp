@@ -29,8 +29,10 @@ std::uint64_t payload_sum(std::span<const std::byte> p) noexcept {
   return s;
 }
 
-std::uint32_t fold(std::uint64_t sum, std::uint64_t seq) noexcept {
+// Covers the payload and every header field that the length and magic checks do not.
+std::uint32_t fold(std::uint64_t sum, std::uint64_t seq, std::uint64_t stamp, std::uint32_t flags) noexcept {
   std::uint64_t x = sum + seq * golden;
+  x ^= stamp * 0xC2B2AE3D27D4EB4Full + (std::uint64_t{flags} << 32 | flags) * 0x165667B19E3779F9ull;
   return static_cast<std::uint32_t>(x ^ (x >> 32));
 }
 }  // namespace
@@ -73,7 +75,7 @@ std::span<const std::byte> message_source::next(std::uint64_t seq, std::uint32_t
   } else {
     sum = payload_sum(std::span(buf_).subspan(header_bytes));
   }
-  frame_header h{frame_magic, static_cast<std::uint32_t>(buf_.size()), seq, stamp, flags, fold(sum, seq)};
+  frame_header h{frame_magic, static_cast<std::uint32_t>(buf_.size()), seq, stamp, flags, fold(sum, seq, stamp, flags)};
   std::memcpy(buf_.data(), &h, sizeof h);
   return buf_;
 }
@@ -82,7 +84,7 @@ bool verify_message(std::span<const std::byte> msg) noexcept {
   if (msg.size() < header_bytes) return false;
   frame_header h = read_header(msg);
   if (h.magic != frame_magic || h.length != msg.size()) return false;
-  return h.check == fold(payload_sum(msg.subspan(header_bytes)), h.seq);
+  return h.check == fold(payload_sum(msg.subspan(header_bytes)), h.seq, h.stamp, h.flags);
 }
 
 }  // namespace bench

@@ -4,7 +4,7 @@
 //   length  whole message in bytes, header included: this is the `msg_bytes` of every result row
 //   seq     0, 1, 2, ... per sender; the receiver counts lost, duplicated and out-of-order messages from it
 //   stamp   open-loop latency: the time the message was meant to be sent (so a stall is not hidden)
-//   check   32-bit fold of (sum of the payload's 64-bit words + seq * golden ratio)
+//   check   32-bit fold of the sum of the payload's 64-bit words mixed with seq, stamp and flags
 // The payload is a fixed pseudo-random pattern per case whose first word is rewritten with the sequence
 // number, so the sender's cost is O(1) per message while the receiver reads every word (as a real consumer of
 // the data would; the cross-core streaming floor is measured the same way).

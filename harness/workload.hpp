@@ -7,6 +7,7 @@
 //               echo has been received and verified (closed loop), or from the message's intended send time
 //               (open loop, --rate: a stall delays every later message and shows up, no coordinated omission).
 //               Half a round trip is NOT a measured one-way time and is never reported as one.
+//   (a case lasts its duration, and at least until 3 messages were measured)
 //   throughput  one-way stream, timed at the receiver: messages received between the first and the last measured
 //               message's arrival, divided by the time between them. The sender's write returning proves nothing.
 //   msg_bytes   bytes per message on the wire, bench's 32-byte header included.

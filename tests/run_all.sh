@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this): install what is missing, build in Release
+# and run every test, then build with AddressSanitizer + UndefinedBehaviorSanitizer and run the C++ tests again.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+.ci/install-deps
+jobs=$(nproc)
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DBENCH_PYTHON=/usr/bin/python3
+cmake --build build -j "$jobs"
+ctest --test-dir build --output-on-failure -j 1
+
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBENCH_SANITIZE=ON -DBENCH_PYTHON=/usr/bin/python3
+cmake --build build-asan -j "$jobs"
+# The chart scripts do not change with the C++ build: they ran above.
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j 1 -E '^plots$'
+echo "all tests passed (Release, and AddressSanitizer + UndefinedBehaviorSanitizer)"
