@@ -147,7 +147,7 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
   std::uint64_t t_end = now_ns();
   if (timed_out) {
     error = fmt::format("timed out: no progress within {} (watchdog){}", format_ns(static_cast<double>(env.timeout_ns)),
-                        error.empty() ? "" : "; then: " + error);
+                        error.empty() ? std::string() : fmt::format("; then: {}", error));
   } else if (interrupted()) {
     error = "interrupted";
   }
@@ -177,8 +177,10 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
       messages += s.measured;
       if (s.t_last_ns > s.t_first_ns) msgs_per_s += static_cast<double>(s.measured) * 1e9 / static_cast<double>(s.t_last_ns - s.t_first_ns);
     }
-    client_cpus += (i ? ";" : "") + r.cpus;
-    server_cpus += (i ? ";" : "") + std::string(s.cpus);
+    client_cpus += (i ? ";" : "");
+    client_cpus += r.cpus;
+    server_cpus += (i ? ";" : "");
+    server_cpus += s.cpus;
   }
   if (error.empty() && (lost || duplicated || corrupt)) {
     error = fmt::format("{} lost, {} duplicated or out of order, {} corrupt messages", lost, duplicated, corrupt);
