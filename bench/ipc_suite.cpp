@@ -126,6 +126,9 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
         c.wl.rate = kind == workload_kind::latency ? req.rate : 0;
         c.wl.work_ns = req.work_ns;
         c.wl.seed = 0x5eed0000 + cases.size();
+        // Loopback UDP's default receive buffer is 208 KiB of kernel memory, a 64-byte datagram taking about
+        // 1 KiB of it: 64 KiB of credit keeps the receiver's queue well inside it.
+        if (t->lossy) c.wl.flow_window_bytes = 64 * 1024;
         c.wait = t->fixed_wait.empty() ? to_string(req.wait) : std::string(t->fixed_wait);
         c.wait_as = req.wait;
         c.name = case_name(c);

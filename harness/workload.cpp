@@ -44,6 +44,10 @@ void wait_until(std::uint64_t t) {
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) check_abort();
 }
 
+std::uint64_t window_messages(const workload_params& wl) {
+  return std::max<std::uint64_t>(1, wl.flow_window_bytes / wl.msg_bytes);
+}
+
 // --- server behaviours -------------------------------------------------------------------------------------
 
 void serve_echo(endpoint& ep, const workload_params& wl, pair_slot& slot, std::vector<std::byte>& buf,
@@ -64,12 +68,20 @@ void serve_echo(endpoint& ep, const workload_params& wl, pair_slot& slot, std::v
 void serve_sink(endpoint& ep, const workload_params& wl, pair_slot& slot, std::vector<std::byte>& buf,
                 sequence_tally& tally) {
   bool started = false;
+  message_source acks(header_bytes, wl.seed + 1);
+  std::uint64_t ack_every = window_messages(wl) / 4 + 1, acked_at = 0;
   for (;;) {
     std::size_t n = ep.recv(buf);
     std::uint64_t t = now_ns();
     if (n == 0) throw peer_gone_error("the sender closed the connection before the end of the stream");
     std::span<const std::byte> msg(buf.data(), n);
-    if (!check(msg, wl.msg_bytes, tally)) continue;
+    bool ok = check(msg, wl.msg_bytes, tally);
+    // The credit names the highest sequence number seen, so a lost message does not stall the sender.
+    if (wl.flow_window_bytes && tally.received - acked_at >= ack_every) {
+      ep.send(acks.next(tally.expected, flag_ack));
+      acked_at = tally.received;
+    }
+    if (!ok) continue;
     std::uint32_t flags = read_header(msg).flags;
     if (flags & flag_end) break;
     if (wl.work_ns) spin_work(wl.work_ns);
@@ -192,12 +204,26 @@ void drive_stream(endpoint& ep, const workload_params& wl, const pair_slot& slot
   std::uint64_t seq = 0;
   // The clock is read every 16 messages: the sender's pace is not what is measured, the receiver's is.
   std::uint64_t measured = 0;
+  std::uint64_t acked = 0, window = window_messages(wl);
+  std::vector<std::byte> ack(header_bytes);
+  auto await_credit = [&] {
+    while (wl.flow_window_bytes && seq - acked >= window) {
+      std::size_t n = ep.recv(ack);
+      if (n == 0) throw peer_gone_error("the receiver closed the connection");
+      frame_header h = read_header(std::span<const std::byte>(ack.data(), n));
+      if (n != header_bytes || !verify_message(std::span<const std::byte>(ack.data(), n)) || !(h.flags & flag_ack))
+        throw protocol_error("bad flow-control credit from the receiver");
+      acked = std::max(acked, h.seq);
+    }
+  };
   for (std::uint64_t now = start; now < end || measured < min_measured + 1; ++seq) {
     bool warm = now < warm_end;
+    await_credit();
     ep.send(src.next(seq, warm ? flag_warmup : 0));
     measured += warm ? 0 : 1;
     if ((seq & 15) == 15 || measured <= min_measured) now = now_ns();
   }
+  await_credit();
   ep.send(src.next(seq, flag_end));
   out.sent = seq + 1;
   // The sink reports when it has seen the end; its figures are in the slot.

@@ -36,6 +36,10 @@ struct workload_params {
   double rate = 0;              // open-loop messages per second (latency only); 0 = closed loop
   std::uint64_t work_ns = 0;    // server CPU work per message (calibrated busy loop, not a sleep)
   std::uint64_t seed = 1;
+  // Lossy transports (UDP) drop what overflows the receiver's buffer instead of blocking the sender, so their
+  // streams get credit flow control: at most flow_window_bytes (and at least one message) unacknowledged, the
+  // receiver acknowledging every quarter window. 0: the transport's own back-pressure (pipes, sockets, rings).
+  std::size_t flow_window_bytes = 0;
 };
 
 // What the server side reports. Lives in shared memory (MAP_SHARED) so a forked server can fill it in.
