@@ -17,6 +17,7 @@
 #include "harness/error.hpp"
 #include "harness/floor.hpp"
 #include "harness/message.hpp"
+#include "harness/registry.hpp"
 #include "harness/stats.hpp"
 #include "harness/sysinfo.hpp"
 #include "harness/units.hpp"
@@ -39,48 +40,34 @@ ipc_defaults defaults_for(const run_request& req) {
   return {{64, 4096, 64 * 1024, 1024 * 1024}, 200'000'000, 50'000'000, 3, 1 << 20};
 }
 
-std::vector<const transport_info*> chosen_transports(const run_request& req, bool keep_unavailable) {
-  std::vector<const transport_info*> out;
-  if (req.transports.empty()) {
-    for (const auto& t : transports())
-      if (keep_unavailable || t.unavailable_reason().empty()) out.push_back(&t);
+// The rows the user named (all available ones by default); an unknown name is a usage error listing the valid
+// ones. keep_unavailable: named or not, unavailable rows stay in the plan (skipped there, with the reason).
+template <class Row>
+std::vector<const Row*> chosen(std::span<const Row> table, const std::vector<std::string>& names, const char* what,
+                               bool keep_unavailable) {
+  std::vector<const Row*> out;
+  if (names.empty()) {
+    for (const Row& r : table)
+      if (keep_unavailable || r.unavailable_reason().empty()) out.push_back(&r);
     return out;
   }
-  for (const auto& name : req.transports) {
-    const transport_info* t = find_transport(name);
-    if (!t) {
-      std::string valid;
-      for (const auto& x : transports()) valid += (valid.empty() ? "" : ", ") + std::string(x.name);
-      throw usage_error(fmt::format("unknown transport '{}' (valid: {})", name, valid));
-    }
-    out.push_back(t);
+  for (const auto& name : names) {
+    const Row* r = find_row(table, name);
+    if (!r) throw usage_error(fmt::format("unknown {} '{}' (valid: {})", what, name, row_names(table)));
+    out.push_back(r);
   }
   return out;
 }
 
-std::vector<const model_info*> chosen_models(const run_request& req) {
-  std::vector<const model_info*> out;
-  if (req.models.empty()) {
-    for (const auto& m : models())
-      if (m.unavailable_reason().empty()) out.push_back(&m);
-    return out;
-  }
-  for (const auto& name : req.models) {
-    const model_info* m = find_model(name);
-    if (!m) {
-      std::string valid;
-      for (const auto& x : models()) valid += (valid.empty() ? "" : ", ") + std::string(x.name);
-      throw usage_error(fmt::format("unknown model '{}' (valid: {})", name, valid));
-    }
-    out.push_back(m);
-  }
-  return out;
+std::vector<const transport_info*> chosen_transports(const run_request& req) {
+  return chosen(transports(), req.transports, "transport", true);
 }
+std::vector<const model_info*> chosen_models(const run_request& req) { return chosen(models(), req.models, "model", false); }
 
 }  // namespace
 
 void validate_ipc(const run_request& req) {
-  chosen_transports(req, true);
+  chosen_transports(req);
   chosen_models(req);
   for (std::uint64_t s : req.sizes) {
     if (s < min_msg_bytes)
@@ -111,7 +98,7 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
   if (!req.filter.empty()) filter.emplace(req.filter);
 
   std::vector<ipc_case> cases;
-  for (const transport_info* t : chosen_transports(req, true)) {
+  for (const transport_info* t : chosen_transports(req)) {
     for (const model_info* m : chosen_models(req)) {
       auto add = [&](workload_kind kind, std::uint64_t size, int pairs) {
         ipc_case c;

@@ -14,6 +14,7 @@
 #include "harness/error.hpp"
 #include "harness/floor.hpp"
 #include "harness/model.hpp"
+#include "harness/registry.hpp"
 #include "harness/sysinfo.hpp"
 #include "harness/units.hpp"
 #include "transports/transport.hpp"
@@ -106,8 +107,7 @@ int main(int argc, char** argv) {
   std::string suite, cores, transports_s, models_s, serializers_s, sizes_s, duration_s, warmup_s, timeout_s, reps_s, filter, out,
       placement_s = "cross", wait_s = "block", rate_s, work_s, lock = "none", shapes_s, cs_s, switch_s, check_s, locks_s, policies_s;
   bool quick = false, no_plot = false, drop = false;
-  std::string suite_names;
-  for (const auto& s : suites()) suite_names += (suite_names.empty() ? "" : ", ") + std::string(s.name);
+  std::string suite_names = row_names(suites());
   run->add_option("suite", suite, "the suite: " + suite_names)->required();
   run->add_option("--cores", cores, "CPUs to use (default: all online); more than exist is allowed, warned and recorded");
   run->add_option("--transports", transports_s, "comma list (default: all available; see bench list)");

@@ -3,6 +3,7 @@
 
 #include "bench/ipc_suite.hpp"
 #include "bench/suite.hpp"
+#include "harness/registry.hpp"
 
 namespace bench {
 namespace {
@@ -14,10 +15,6 @@ const std::array table = {
 
 std::span<const suite_info> suites() { return table; }
 
-const suite_info* find_suite(std::string_view name) {
-  for (const auto& s : table)
-    if (s.name == name) return &s;
-  return nullptr;
-}
+const suite_info* find_suite(std::string_view name) { return find_row(suites(), name); }
 
 }  // namespace bench

@@ -14,6 +14,7 @@
 #include "harness/cancel.hpp"
 #include "harness/clock.hpp"
 #include "harness/error.hpp"
+#include "harness/registry.hpp"
 
 namespace bench {
 namespace {
@@ -154,11 +155,7 @@ const std::array table = {
 
 std::span<const model_info> models() { return table; }
 
-const model_info* find_model(std::string_view name) {
-  for (const auto& m : table)
-    if (m.name == name) return &m;
-  return nullptr;
-}
+const model_info* find_model(std::string_view name) { return find_row(models(), name); }
 
 std::string incompatibility(const model_info& m, const transport_info& t) {
   if (m.needs_cross_process && !t.cross_process)

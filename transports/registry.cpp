@@ -1,6 +1,7 @@
 // The transport table: one row per transport. `bench list transports` prints it; nothing keeps a second list.
 #include <array>
 
+#include "harness/registry.hpp"
 #include "transports/fifo.hpp"
 #include "transports/pipe.hpp"
 #include "transports/tcp.hpp"
@@ -25,10 +26,6 @@ const std::array table = {
 
 std::span<const transport_info> transports() { return table; }
 
-const transport_info* find_transport(std::string_view name) {
-  for (const auto& t : table)
-    if (t.name == name) return &t;
-  return nullptr;
-}
+const transport_info* find_transport(std::string_view name) { return find_row(transports(), name); }
 
 }  // namespace bench

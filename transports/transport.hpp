@@ -53,7 +53,7 @@ struct transport_info {
   // Non-empty for transports whose waiting discipline is part of what they are ("spin" for shm-spin,
   // "adaptive" for spin-then-futex, "block" for an eventfd-signalled ring): such a transport ignores
   // channel_options::wait, and every case and result row records this discipline instead of --wait.
-  std::string_view fixed_wait;
+  std::string_view fixed_wait{};
   bool lossy = false;          // may drop messages (UDP): losses are counted, never hidden
   std::size_t max_msg_bytes = 0;  // largest message the transport can carry whole; 0 = no limit of its own
   // Empty if usable on this machine, otherwise why not (e.g. a kernel feature refused).
