@@ -239,6 +239,16 @@ int run_ipc(const run_request& req) {
   validate_ipc(req);
   core_plan cores = plan_cores(req.cores);
   std::vector<ipc_case> cases = plan_ipc(req, cores);
+  int runnable = 0;
+  json skipped = json::array();
+  for (const ipc_case& c : cases) {
+    if (c.skip_reason.empty()) ++runnable;
+    else skipped.push_back({{"name", c.name}, {"reason", c.skip_reason}});
+  }
+  if (runnable == 0) {
+    std::string why = cases.empty() ? "--filter matches no case" : cases.front().skip_reason;
+    throw usage_error(fmt::format("no case to run: {}{}", why, cases.size() > 1 ? " (and others; see bench list)" : ""));
+  }
   fs::path dir = prepare_run_dir(req.out, "ipc");
   warn_oversubscribed(cores);
   ipc_defaults d = defaults_for(req);
@@ -248,17 +258,6 @@ int run_ipc(const run_request& req) {
   res.dir = dir;
   res.context = suite_context(req, cores);
   for (const std::string& w : machine_warnings(res.context)) fmt::print(stderr, "warning: {}\n", w);
-
-  int runnable = 0;
-  json skipped = json::array();
-  for (const ipc_case& c : cases) {
-    if (c.skip_reason.empty()) ++runnable;
-    else skipped.push_back({{"name", c.name}, {"reason", c.skip_reason}});
-  }
-  if (runnable == 0) {
-    fmt::print(stderr, "bench: error: no case to run (filter or limits excluded everything; see `bench list`)\n");
-    return 2;
-  }
 
   // The hardware floor, on the first two distinct CPUs of the run.
   int cpu_a = cores.cpus[0];

@@ -179,6 +179,7 @@ TEST(Cli, BadInputExitsTwoWithOneClearLine) {
       {{"run", "ipc", "--rate", "-5"}, "negative"},
       {{"run", "ipc", "--work", "2s"}, "absurd"},
       {{"run", "ipc", "--filter", "("}, "not a valid regular expression"},
+      {{"run", "ipc", "--filter", "no-such-case"}, "no case to run: --filter matches no case"},
       {{"run", "ipc", "--cs", "50ns"}, "--cs does not apply to the ipc suite"},
       {{"run", "ipc", "--out", "/proc/forbidden/run"}, "cannot create output directory /proc/forbidden/run"},
       {{"run", "ipc", "--frobnicate"}, "--frobnicate"},
