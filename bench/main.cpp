@@ -102,13 +102,23 @@ int main(int argc, char** argv) {
   std::string plot_dir;
   auto* plot = app.add_subcommand("plot", "re-draw the charts of a finished run from its results files");
   plot->add_option("dir", plot_dir, "a run directory (holding results.json)")->required();
+  std::vector<std::string> report_dirs;
+  std::string report_out, compare_a, compare_b, compare_out;
+  auto* report = app.add_subcommand("report", "one self-contained HTML page of finished runs: machine, floor, charts, tables");
+  report->add_option("dirs", report_dirs, "run directories (holding results.json)")->required();
+  report->add_option("--out", report_out, "the HTML file (default: report.html in the first directory)");
+  auto* compare = app.add_subcommand("compare", "two runs case by case: ratios of the medians, verdicts beyond the noise, a chart");
+  compare->add_option("a", compare_a, "the baseline run directory")->required();
+  compare->add_option("b", compare_b, "the run directory compared with it")->required();
+  compare->add_option("--out", compare_out, "where compare.json and the chart go (default: B/compare-vs-<name of A>)");
 
   auto* run = app.add_subcommand("run", "run a suite and write results/<date-time>-<suite>/");
+  std::string json_to, csv_to;
   std::string suite, cores, transports_s, models_s, serializers_s, sizes_s, duration_s, warmup_s, timeout_s, reps_s, filter, out,
       placement_s = "cross", wait_s = "block", rate_s, work_s, lock = "none", shapes_s, cs_s, switch_s, check_s, locks_s, policies_s;
   bool quick = false, no_plot = false, drop = false;
   std::string suite_names = row_names(suites());
-  run->add_option("suite", suite, "the suite: " + suite_names)->required();
+  run->add_option("suite", suite, "the suite: " + suite_names + ", or all (each with its defaults, then one report)")->required();
   run->add_option("--cores", cores, "CPUs to use (default: all online); more than exist is allowed, warned and recorded");
   run->add_option("--transports", transports_s, "comma list (default: all available; see bench list)");
   run->add_option("--models", models_s, "comma list: thread, process (default: all available)");
@@ -122,6 +132,8 @@ int main(int argc, char** argv) {
   run->add_option("--filter", filter, "only cases whose name matches this regular expression");
   run->add_option("--out", out, "output directory (default results/<date-time>-<suite>)");
   run->add_flag("--no-plot", no_plot, "write results only, no charts");
+  run->add_option("--json", json_to, "also copy results.json to FILE; - prints it on stdout (everything else goes to stderr)");
+  run->add_option("--csv", csv_to, "also copy results.csv to FILE; - prints it on stdout (everything else goes to stderr)");
   run->add_option("--placement", placement_s, "cross (ends on different cores), same (one core), os (unpinned)");
   run->add_option("--wait", wait_s, "block (sleep in the kernel) or spin (non-blocking, polled)");
   run->add_option("--rate", rate_s, "open-loop latency: messages per second per pair, paced");
@@ -159,18 +171,33 @@ int main(int argc, char** argv) {
       print_info();
       return 0;
     }
+    auto require_results = [](const std::string& dir) {
+      if (!fs::exists(fs::path(dir) / "results.json")) throw usage_error(fmt::format("{} holds no results.json", dir));
+    };
     if (plot->parsed()) {
-      if (!fs::exists(fs::path(plot_dir) / "results.json"))
-        throw usage_error(fmt::format("{} holds no results.json", plot_dir));
+      require_results(plot_dir);
       fmt::print("charts:\n");
       return run_plot_script(plot_dir) == 0 ? 0 : 1;
+    }
+    if (report->parsed()) {
+      for (const auto& d : report_dirs) require_results(d);
+      std::vector<std::string> args = report_dirs;
+      if (!report_out.empty()) args.insert(args.end(), {"--out", report_out});
+      return run_python_tool("report.py", args);
+    }
+    if (compare->parsed()) {
+      require_results(compare_a);
+      require_results(compare_b);
+      std::vector<std::string> args = {compare_a, compare_b};
+      if (!compare_out.empty()) args.insert(args.end(), {"--out", compare_out});
+      return run_python_tool("compare.py", args);
     }
 
     run_request req;
     req.suite = suite;
     req.command_line = joined_command_line(argc, argv);
     const suite_info* si = find_suite(suite);
-    if (!si) throw usage_error(fmt::format("unknown suite '{}' (valid: {})", suite, suite_names));
+    if (!si && suite != "all") throw usage_error(fmt::format("unknown suite '{}' (valid: {}, all)", suite, suite_names));
     int online = static_cast<int>(allowed_cpus().size());
     if (!cores.empty()) {
       std::uint64_t n = parse_count(cores, "--cores");
@@ -250,8 +277,8 @@ int main(int argc, char** argv) {
     }
     if (!req.serializers.empty() && suite == "ipc")
       throw usage_error("--serializers with the ipc suite is not implemented yet: run `bench run serialize`");
-    si->validate(req);
-    return si->run(req);
+    if (si) si->validate(req);
+    return run_command(si, req, {json_to, csv_to});
   } catch (const usage_error& e) {
     fmt::print(stderr, "bench: error: {}\n", e.what());
     return 2;

@@ -10,6 +10,7 @@
 
 #include "bench/suite.hpp"
 #include "harness/build_info.hpp"
+#include "harness/error.hpp"
 #include "harness/sysinfo.hpp"
 
 extern char** environ;
@@ -81,28 +82,34 @@ fs::path plots_dir() {
   return p;
 }
 
-int run_plot_script(const fs::path& dir) {
+int run_python_tool(const std::string& script, const std::vector<std::string>& args) {
   std::string py = find_python();
-  if (py.empty()) {
-    fmt::print(stderr, "warning: no charts: no Python that can import matplotlib was found "
-                       "(install python3-matplotlib, or set BENCH_PYTHON)\n");
-    return 1;
-  }
-  fs::path script = plots_dir() / "plot.py";
-  std::vector<std::string> args = {py, script.string(), dir.string()};
+  if (py.empty())
+    throw std::runtime_error(fmt::format("cannot run plots/{}: no Python that can import matplotlib was found "
+                                         "(install python3-matplotlib, or set BENCH_PYTHON)", script));
+  std::vector<std::string> all = {py, (plots_dir() / script).string()};
+  all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
+  for (auto& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::fflush(stdout);
   pid_t pid;
-  if (posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
-    fmt::print(stderr, "warning: no charts: cannot start {}\n", py);
-    return 1;
-  }
+  if (int err = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ); err != 0)
+    throw std::runtime_error(errno_text("start " + py, err));
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int run_plot_script(const fs::path& dir) {
+  int rc = 1;
+  try {
+    rc = run_python_tool("plot.py", {dir.string()});
+  } catch (const std::runtime_error& e) {
+    fmt::print(stderr, "warning: no charts: {}\n", e.what());
+    return 1;
+  }
   if (rc != 0) fmt::print(stderr, "warning: the chart script failed (status {}); the results files are complete\n", rc);
   return rc;
 }

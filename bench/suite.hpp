@@ -76,5 +76,17 @@ void warn_oversubscribed(const core_plan& cores);
 std::string find_python();
 // Runs plots/plot.py DIR; returns its exit status (charts' paths go to stdout).
 int run_plot_script(const std::filesystem::path& dir);
+// Runs plots/<script> ARGS (plot.py, report.py, compare.py) with find_python() and returns its exit status;
+// throws std::runtime_error when no interpreter can import matplotlib or it cannot be started.
+int run_python_tool(const std::string& script, const std::vector<std::string>& args);
+
+// `bench run` (bench/run_driver.cpp). Copies of the results for other tools: `--json FILE`, `--csv FILE`, where
+// FILE "-" is stdout, which then carries that document and nothing else.
+struct result_copies {
+  std::string json, csv;
+};
+// Runs one suite (`si`, already validated) and writes the copies; with si == nullptr, `bench run all`: every
+// suite of the table with its defaults into one directory, then one report of them all.
+int run_command(const suite_info* si, run_request req, const result_copies& copies);
 
 }  // namespace bench

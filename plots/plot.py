@@ -34,7 +34,7 @@ def formats_arg(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Draw the charts of one bench run into its directory.")
+    parser = common.ArgumentParser(description="Draw the charts of one bench run into its directory.")
     parser.add_argument("run_dir", metavar="RUN_DIR", help="directory holding results.json")
     parser.add_argument("--formats", type=formats_arg, default=["png", "svg"],
                         help="comma-separated list of png, svg, pdf (default: png,svg)")
@@ -43,9 +43,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         doc = common.load_results(args.run_dir)
-        suite = doc["context"].get("suite") or next((r.get("suite") for r in doc["benchmarks"] if r.get("suite")), None)
-        if not suite:
-            raise common.ResultsError(f"{Path(args.run_dir) / 'results.json'}: no context.suite")
+        suite = common.suite_of(doc, args.run_dir)
         draw = SUITES.get(suite)
         if draw is None:
             print(f"plot.py: no charts for suite {suite} yet", file=sys.stderr)

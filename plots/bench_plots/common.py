@@ -3,6 +3,7 @@
 A *case* is one run_name: its aggregate median row (the value a chart shows) and its iteration rows (which say
 whether it failed or ran oversubscribed). Charts draw one line per (transport, model) through cases.
 """
+import argparse
 import json
 import math
 import statistics
@@ -23,6 +24,13 @@ class ResultsError(Exception):
     """results.json is missing or not a results file; the message is one line for stderr."""
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, with bad input reported as one line on stderr (exit status 2) instead of the usage text too."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def load_results(run_dir):
     path = Path(run_dir) / "results.json"
     try:
@@ -40,6 +48,14 @@ def load_results(run_dir):
     if not all(isinstance(r, dict) for r in doc["benchmarks"]):
         raise ResultsError(f"{path}: malformed JSON: every entry of 'benchmarks' must be an object")
     return doc
+
+
+def suite_of(doc, run_dir):
+    """The suite that wrote results.json: context.suite, else the first row's."""
+    suite = doc["context"].get("suite") or next((r.get("suite") for r in doc["benchmarks"] if r.get("suite")), None)
+    if not suite:
+        raise ResultsError(f"{Path(run_dir) / 'results.json'}: no context.suite")
+    return str(suite)
 
 
 # ---- cases ---------------------------------------------------------------------------------------------------
@@ -129,6 +145,35 @@ def cases(doc):
     return list(by_name.values())
 
 
+# The figure that stands for a case when runs are compared or summed up in a sentence:
+# (field, higher_is_better, what it is).
+LATENCY_METRIC = ("rtt_p50_ns", False, "p50 round trip")
+THROUGHPUT_METRICS = (("bytes_per_s", True, "bytes/s"), ("msgs_per_s", True, "messages/s"))
+TIME_METRIC = ("real_time", False, "time")
+
+
+def primary_metric(case):
+    """Latency rows: the median round trip (lower is better); throughput rows: bytes or messages per second
+    (higher is better); anything else (the serialize and contention suites): real_time (lower is better)."""
+    rows = [r for r in [case.median] + case.iterations if r]
+
+    def has(field):
+        return any(number(r.get(field)) is not None for r in rows)
+
+    if case.ident.get("workload") == "latency" and has(LATENCY_METRIC[0]):
+        return LATENCY_METRIC
+    if case.ident.get("workload") == "throughput":
+        for metric in THROUGHPUT_METRICS:
+            if has(metric[0]):
+                return metric
+    return TIME_METRIC
+
+
+def iteration_values(case, field):
+    """The field of every successful repetition, in repetition order."""
+    return [v for v in (number(r.get(field)) for r in case.ok_iterations) if v is not None]
+
+
 def select(all_cases, **criteria):
     return [c for c in all_cases if all(c.ident.get(k) == v for k, v in criteria.items())]
 
@@ -137,8 +182,8 @@ def case_label(case):
     """"tcp/process 1 MiB", with ", 4 pairs" when more than one pair."""
     ident = case.ident
     names = [str(ident[k]) for k in ("transport", "model", "serializer", "lock", "policy") if k in ident]
-    if "transport" in ident and ident.get("serializer") == "raw":
-        names.pop(names.index("raw", 2))  # raw bytes are the ipc default, not worth naming
+    if "transport" in ident and ident.get("serializer") in ("raw", "none"):
+        names.pop(2)  # raw bytes, no serializer: the ipc default, not worth naming
     label = "/".join(names)
     if "msg_bytes" in ident:
         label += " " + style.fmt_size(ident["msg_bytes"])

@@ -148,12 +148,193 @@ CHARTS = {
 }
 
 
+def _ipc_cases(doc):
+    return [c for c in common.cases(doc) if c.ident.get("suite", "ipc") == "ipc"]
+
+
 def plot(doc, run_dir, formats):
     """Draws every ipc chart that has data; returns the written paths."""
-    all_cases = [c for c in common.cases(doc) if c.ident.get("suite", "ipc") == "ipc"]
+    all_cases = _ipc_cases(doc)
     paths = []
     for name, chart in CHARTS.items():
         fig = chart(all_cases, doc["context"])
         if fig is not None:
             paths += common.save(fig, run_dir, name, formats)
     return paths
+
+
+# ---- the words under each chart in the report (plots/report.py) -----------------------------------------------
+# Two or three sentences per chart, computed from the same cases the chart draws; no number is written here.
+
+_MODEL_WORDS = {"thread": "between threads", "process": "between processes"}
+
+
+def _who(case):
+    """"pipe between threads", "tcp between processes"."""
+    transport, model = case.ident.get("transport", "?"), case.ident.get("model")
+    return f"{transport} {_MODEL_WORDS.get(model, f'({model} model)')}" if model else str(transport)
+
+
+def _where(context):
+    """", with the two ends on different cores, blocking in the kernel" (empty when the context does not say)."""
+    place = {"cross": "the two ends on different cores", "same": "both ends on one core",
+             "os": "the ends wherever the scheduler put them"}.get(context.get("placement"))
+    wait = {"block": "blocking in the kernel", "spin": "polling without sleeping"}.get(context.get("wait"))
+    return "".join(f", {w}" for w in ((f"with {place}" if place else None), wait) if w)
+
+
+def _measured(chart, field):
+    """(case, value) of every case with a positive value of field."""
+    return [(c, c.value(field)) for c in chart if not c.failed and (c.value(field) or 0) > 0]
+
+
+def _pairs(case):
+    n = case.ident.get("pairs", 1)
+    return f"{n} pair{'' if n == 1 else 's'}"
+
+
+def _notes(chart, context, oversubscribed=True):
+    """What a viewer must know that the numbers above do not say: failed and oversubscribed cases."""
+    notes = []
+    failed = [c for c in chart if c.failed]
+    if failed:
+        notes.append(f"Marked x: {len(failed)} case{'s' if len(failed) > 1 else ''} failed and "
+                     f"{'have' if len(failed) > 1 else 'has'} no value: "
+                     + "; ".join(f"{common.case_label(c)} ({c.error})" for c in failed) + ".")
+    over = [c for c in chart if c.oversubscribed and not c.failed] if oversubscribed else []
+    if over:
+        notes.append(f"Hollow markers: {len(over)} case{'s' if len(over) > 1 else ''} ran oversubscribed, "
+                     f"with more busy endpoints than the {context.get('cores_available', '?')} CPUs: they took "
+                     f"turns on a CPU, so their figures include time spent waiting for one.")
+    return notes
+
+
+def _by_size(all_cases, workload, field):
+    """(cases, {size: [(case, value)]}) of one workload's one-pair cases, as the charts against size draw them."""
+    chart = common.select(all_cases, workload=workload, pairs=1)
+    sizes = {}
+    for c, v in _measured(chart, field):
+        sizes.setdefault(c.ident["msg_bytes"], []).append((c, v))
+    return chart, sizes
+
+
+def _describe_latency_vs_size(all_cases, context):
+    chart, sizes = _by_size(all_cases, "latency", "rtt_p50_ns")
+    if not sizes:
+        return []
+    small, big = min(sizes), max(sizes)
+    at_small = sizes[small]
+    fast, fast_ns = min(at_small, key=lambda p: p[1])
+    slow, slow_ns = max(at_small, key=lambda p: p[1])
+    said = [f"A {style.fmt_size(small)} round trip took {style.fmt_time(fast_ns)} (p50) for {_who(fast)}"
+            + (f" and {style.fmt_time(slow_ns)} for {_who(slow)}" if slow is not fast else "") + f"{_where(context)}."]
+    c2c = _floor(context, "c2c_round_trip_ns") or (2 * _floor(context, "c2c_one_way_ns")
+                                                   if _floor(context, "c2c_one_way_ns") else None)
+    if c2c:
+        said.append(f"The cache-line round trip between two cores, measured in the same run, was "
+                    f"{style.fmt_time(c2c)}: {style.fmt_factor(fast_ns / c2c)} less than the fastest of them.")
+    if big != small:
+        best, best_ns = min(sizes[big], key=lambda p: p[1])
+        said.append(f"At {style.fmt_size(big)} the fastest round trip, {_who(best)}, took {style.fmt_time(best_ns)}, "
+                    f"{style.fmt_factor(best_ns / fast_ns)} the {style.fmt_size(small)} time.")
+    p99 = fast.value("rtt_p99_ns")
+    if len(said) < 3 and p99:
+        said.append(f"The shaded band reaches p99: 1 in 100 {style.fmt_size(small)} round trips for {_who(fast)} took "
+                    f"longer than {style.fmt_time(p99)}, {style.fmt_factor(p99 / fast_ns)} the median.")
+    return said + _notes(chart, context)
+
+
+def _describe_throughput_vs_size(all_cases, context):
+    chart, sizes = _by_size(all_cases, "throughput", "bytes_per_s")
+    if not sizes:
+        return []
+    small, big = min(sizes), max(sizes)
+    best, best_bps = max(sizes[big], key=lambda p: p[1])
+    worst, worst_bps = min(sizes[big], key=lambda p: p[1])
+    xcore = _floor(context, "xcore_gbps")
+    said = [f"At {style.fmt_size(big)} per message, {_who(best)} streamed {style.fmt_bytes_rate(best_bps)}"
+            + (f", {100 * best_bps / (xcore * 1e9):.0f}% of the cross-core streaming floor "
+               f"({style.fmt_bytes_rate(xcore * 1e9)}) measured in the same run" if xcore else "") + "."]
+    if worst is not best:
+        said.append(f"The slowest at that size, {_who(worst)}, reached {style.fmt_bytes_rate(worst_bps)}, "
+                    f"{style.fmt_factor(best_bps / worst_bps)} less.")
+    if big != small:
+        at_small = [(c, c.value("msgs_per_s")) for c, _ in sizes[small] if c.value("msgs_per_s")]
+        if at_small:
+            c, msgs = max(at_small, key=lambda p: p[1])
+            said.append(f"At {style.fmt_size(small)} the cost per message rules: the best, {_who(c)}, delivered "
+                        f"{style.fmt_rate(msgs)} messages/s, one every {style.fmt_time(1e9 / msgs)}, which is "
+                        f"{style.fmt_bytes_rate(c.value('bytes_per_s'))}.")
+    return said + _notes(chart, context)
+
+
+def _sweep_lines(chart, field):
+    """Per line (transport, model): (first case, value at the fewest pairs, last case, value at the most pairs)."""
+    lines = {}
+    for c, v in _measured(chart, field):
+        lines.setdefault((c.ident.get("transport"), c.ident.get("model")), []).append((c.ident.get("pairs", 1), c, v))
+    out = []
+    for points in lines.values():
+        points.sort(key=lambda p: p[0])
+        if len(points) > 1:
+            out.append((points[0][1], points[0][2], points[-1][1], points[-1][2]))
+    return out
+
+
+def _oversubscribed_from(chart, context):
+    over = sorted(c.ident["pairs"] for c in chart if c.oversubscribed and c.ident.get("pairs"))
+    if not over:
+        return []
+    return [f"From {over[0]} pairs on (shaded) the endpoints outnumber the {context.get('cores_available', '?')} "
+            f"CPUs: pairs take turns on a CPU instead of running side by side."]
+
+
+def _describe_pairs_throughput(all_cases, context):
+    chart, size, _ = _pairs_sweep(all_cases, "throughput")
+    lines = _sweep_lines(chart, "msgs_per_s")
+    if not lines:
+        return []
+    first, v1, last, vn = max(lines, key=lambda line: line[3])
+    said = [f"With {last.ident['pairs']} pairs at once, {_who(last)} delivered {style.fmt_rate(vn)} "
+            f"{style.fmt_size(size)} messages/s in all, {style.fmt_factor(vn / v1)} its rate with "
+            f"{_pairs(first)} ({style.fmt_rate(v1)})."]
+    first, v1, last, vn = min(lines, key=lambda line: line[3] / line[1])
+    if len(lines) > 1:
+        said.append(f"The {_who(last)} pairs gained least: from {style.fmt_rate(v1)} to {style.fmt_rate(vn)} "
+                    f"messages/s ({style.fmt_factor(vn / v1)}).")
+    return said + _oversubscribed_from(chart, context) + _notes(chart, context, oversubscribed=False)
+
+
+def _describe_pairs_latency(all_cases, context):
+    chart, size, _ = _pairs_sweep(all_cases, "latency")
+    lines = _sweep_lines(chart, "rtt_p50_ns")
+    if not lines:
+        return []
+    first, v1, last, vn = min(lines, key=lambda line: line[1])
+    said = [f"With {last.ident['pairs']} pairs ping-ponging {style.fmt_size(size)} messages at once, the median "
+            f"round trip for {_who(first)} went from {style.fmt_time(v1)} with {_pairs(first)} to "
+            f"{style.fmt_time(vn)} ({style.fmt_factor(vn / v1)})"
+            + (f"; its p99 from {style.fmt_time(first.value('rtt_p99_ns'))} to "
+               f"{style.fmt_time(last.value('rtt_p99_ns'))}" if first.value("rtt_p99_ns") and last.value("rtt_p99_ns")
+               else "") + "."]
+    worst = max(lines, key=lambda line: line[3] / line[1])
+    if worst[0] is not first and worst[3] / worst[1] >= 1.1:
+        said.append(f"The median grew most for {_who(worst[0])}: from {style.fmt_time(worst[1])} to "
+                    f"{style.fmt_time(worst[3])} ({style.fmt_factor(worst[3] / worst[1])}).")
+    return said + _oversubscribed_from(chart, context) + _notes(chart, context, oversubscribed=False)
+
+
+DESCRIPTIONS = {
+    "latency_vs_size": _describe_latency_vs_size,
+    "throughput_vs_size": _describe_throughput_vs_size,
+    "pairs_throughput": _describe_pairs_throughput,
+    "pairs_latency": _describe_pairs_latency,
+}
+
+
+def describe(chart_name, doc):
+    """The sentences the report prints under chart `chart_name` (a key of CHARTS) of this run."""
+    describe_chart = DESCRIPTIONS.get(chart_name)
+    if describe_chart is None:
+        return []
+    return describe_chart(_ipc_cases(doc), doc["context"])

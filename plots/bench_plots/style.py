@@ -140,6 +140,11 @@ def fmt_bytes_rate(v):
     return "0" if v == 0 else _scaled(v, [(1e12, "TB/s"), (1e9, "GB/s"), (1e6, "MB/s"), (1e3, "kB/s"), (1, "B/s")])
 
 
+def fmt_factor(v):
+    """How many times: 0.97x, 2.5x, 12x, 360x (for sentences such as "360x less")."""
+    return f"{v:.2f}x" if v < 0.995 else f"{v:.1f}x" if v < 9.95 else f"{v:.0f}x"
+
+
 def formatter(fmt):
     """A tick formatter from one of the fmt_* functions."""
     return FuncFormatter(lambda v, pos: fmt(v))

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bench/suite.hpp"
 #include "harness/results.hpp"
 
 namespace bench {
@@ -184,6 +185,13 @@ TEST(Cli, BadInputExitsTwoWithOneClearLine) {
       {{"run", "ipc", "--out", "/proc/forbidden/run"}, "cannot create output directory /proc/forbidden/run"},
       {{"run", "ipc", "--frobnicate"}, "--frobnicate"},
       {{"plot", good.string()}, "holds no results.json"},
+      {{"report", good.string()}, "holds no results.json"},
+      {{"compare", good.string(), good.string()}, "holds no results.json"},
+      {{"compare", good.string()}, "b is required"},
+      {{"run", "all", "--transports", "pipe"}, "--transports does not apply to the all suite"},
+      {{"run", "all", "--csv", "-"}, "`bench run all` writes a directory per suite"},
+      {{"run", "ipc", "--json", "-", "--csv", "-"}, "cannot both print on stdout"},
+      {{"run", "ipc", "--json", "/proc/forbidden/run.json"}, "no such directory /proc/forbidden"},
   };
   for (const auto& c : cases) {
     outcome r = bench_cmd(c.args);
@@ -241,6 +249,67 @@ TEST(Cli, CtrlCKeepsFinishedCasesAndLeavesNothingBehind) {
   for (const auto& e : fs::directory_iterator(out)) EXPECT_EQ(e.path().string().find(".tmp-"), std::string::npos);
   fs::remove_all(out);
   fs::remove_all(tmp);
+}
+
+TEST(Cli, JsonAndCsvOnStdoutCarryNothingElse) {
+  fs::path out = temp_dir("stdout");
+  std::vector<std::string> run = {"run", "ipc", "--transports", "pipe", "--models", "thread", "--sizes", "64", "--duration", "10ms",
+                                  "--warmup", "2ms", "--reps", "1", "--cores", "2", "--out", out.string()};
+  // With charts: the chart script's output (a child process) must stay off stdout too.
+  std::vector<std::string> with_json = run;
+  with_json.insert(with_json.end(), {"--json", "-"});
+  outcome j = bench_cmd(with_json);
+  ASSERT_EQ(j.status, 0) << j.err;
+  EXPECT_EQ(j.out, slurp(out / "results.json"));
+  EXPECT_EQ(json::parse(j.out)["context"]["suite"], "ipc");
+  EXPECT_NE(j.err.find("Round-trip latency"), std::string::npos) << "the console table goes to stderr";
+  EXPECT_NE(j.err.find("results.json"), std::string::npos);
+
+  std::vector<std::string> with_csv = run;
+  with_csv.insert(with_csv.end(), {"--no-plot", "--csv", "-", "--json", (out / "copy.json").string()});
+  outcome c = bench_cmd(with_csv);
+  ASSERT_EQ(c.status, 0) << c.err;
+  EXPECT_EQ(c.out, slurp(out / "results.csv"));
+  EXPECT_EQ(c.out.rfind("name,", 0), 0u);
+  EXPECT_EQ(slurp(out / "copy.json"), slurp(out / "results.json"));
+  fs::remove_all(out);
+}
+
+TEST(Cli, ReportAndCompareOfFinishedRuns) {
+  if (find_python().empty()) GTEST_SKIP() << "no Python with matplotlib: bench report and compare cannot run";
+  fs::path tmp = temp_dir("report");
+  fs::copy(fs::path(BENCH_FIXTURES) / "ipc-real", tmp / "a");
+  fs::copy(fs::path(BENCH_FIXTURES) / "ipc-real", tmp / "b");
+  outcome r = bench_cmd({"report", (tmp / "a").string(), (tmp / "b").string(), "--out", (tmp / "page.html").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, (tmp / "page.html").string() + "\n");
+  EXPECT_EQ(slurp(tmp / "page.html").rfind("<!DOCTYPE html>", 0), 0u);
+  outcome c = bench_cmd({"compare", (tmp / "a").string(), (tmp / "b").string(), "--out", (tmp / "cmp").string()});
+  ASSERT_EQ(c.status, 0) << c.err;
+  EXPECT_NE(c.out.find("same within noise"), std::string::npos) << c.out;
+  EXPECT_TRUE(fs::exists(tmp / "cmp" / "compare.json"));
+  // Bad input found by the scripts (a results.json that is not one) is exit status 2 and one line too.
+  std::ofstream(tmp / "b" / "results.json") << "{\"context\": {}, \"benchmarks\": [";
+  outcome bad = bench_cmd({"compare", (tmp / "a").string(), (tmp / "b").string()});
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+  fs::remove_all(tmp);
+}
+
+TEST(Cli, RunAllRunsEverySuiteThenOneReport) {
+  fs::path out = temp_dir("all");
+  outcome r = bench_cmd({"run", "all", "--quick", "--duration", "10ms", "--warmup", "2ms", "--reps", "1", "--cores", "2", "--out",
+                         out.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const suite_info& s : suites()) {
+    EXPECT_TRUE(fs::exists(out / s.name / "results.json")) << s.name;
+    EXPECT_NE(r.out.find("== bench run " + std::string(s.name) + " =="), std::string::npos) << s.name;
+  }
+  if (!find_python().empty()) {
+    std::string page = slurp(out / "report.html");
+    for (const suite_info& s : suites()) EXPECT_NE(page.find(std::string(s.name) + " suite"), std::string::npos) << s.name;
+  }
+  fs::remove_all(out);
 }
 
 TEST(Cli, ListAndInfo) {

@@ -235,6 +235,19 @@ def main(root=None):
     write("ipc-nofloor", nofloor, root)
 
 
+def temporary_copy():
+    """A temporary folder (removed at exit) with the synthetic fixtures and the kept ones (fixtures/ipc-real), for
+    the tests."""
+    import atexit
+    import shutil
+    import tempfile
+    root = Path(tempfile.mkdtemp(prefix="bench-plot-fixtures-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    main(root)
+    shutil.copytree(HERE / "fixtures", root, dirs_exist_ok=True)
+    return root
+
+
 if __name__ == "__main__":
     import sys
     main(sys.argv[1] if len(sys.argv) > 1 else None)

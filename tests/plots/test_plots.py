@@ -6,7 +6,6 @@
 
 Needs an interpreter that can import matplotlib and numpy (Debian: /usr/bin/python3).
 """
-import atexit
 import json
 import shutil
 import subprocess
@@ -20,13 +19,9 @@ PLOT = ROOT / "plots" / "plot.py"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_fixture  # noqa: E402
 
-# Synthetic fixtures (failures, oversubscription, missing floors) are generated into a temporary folder;
-# fixtures/ holds a real run's results.json (tests/plots/fixtures/ipc-real), kept small.
-KEPT = Path(__file__).resolve().parent / "fixtures"
-FIXTURES = Path(tempfile.mkdtemp(prefix="bench-plot-fixtures-"))
-atexit.register(shutil.rmtree, FIXTURES, ignore_errors=True)
-make_fixture.main(FIXTURES)
-shutil.copytree(KEPT, FIXTURES, dirs_exist_ok=True)
+# Synthetic fixtures (failures, oversubscription, missing floors) are generated into a temporary folder,
+# with fixtures/ipc-real (a real run's results.json, kept small) beside them.
+FIXTURES = make_fixture.temporary_copy()
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IPC_CHARTS = ("latency_vs_size", "throughput_vs_size", "pairs_throughput", "pairs_latency")
 

@@ -1,0 +1,278 @@
+#!/usr/bin/python3
+"""Compares two bench runs case by case: how many times B's median is A's, and whether that is beyond the noise.
+
+    /usr/bin/python3 plots/compare.py A B [--out DIR] [--formats png,svg,pdf] [--alpha 0.05]
+
+A and B are run directories (results.json), possibly from different machines: a laptop against a server, before
+against after a change. Cases are matched by run_name. Per case the primary figure is compared (latency rows: the
+p50 round trip, lower is better; throughput rows: bytes/s, higher is better; other suites: real_time, lower is
+better): the ratio B/A of the medians over the repetitions, and a verdict:
+
+- faster / slower: a two-sided Mann-Whitney U test of the repetitions gives p < alpha, or the repetitions do not
+  overlap at all (every one of B beyond every one of A): the difference is larger than the noise either run saw;
+- same within noise: the repetitions overlap and the test finds nothing;
+- no verdict: a side has a single repetition, so its noise is unknown; failed in A / B / both: no value there.
+
+The p-value is printed beside every verdict. With few repetitions the U test is weak by construction (with 3 per
+side p cannot go below 0.10), which the output says rather than hides; Google Benchmark's compare.py asks for 9.
+
+Prints the table on stdout; writes compare.json and ratios.<png|svg|...> (bars of B/A, log axis, coloured by
+verdict) into DIR (default: B/compare-vs-<name of A>/) and prints their paths. Cases only in one run are listed.
+Exit status 0, 2 on bad input (one line on stderr).
+"""
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot: Debian's matplotlibrc selects TkAgg, which needs a display
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import plot  # noqa: E402  (formats_arg: the same --formats as plot.py)
+from bench_plots import common, style, utest  # noqa: E402
+
+VERDICT_COLORS = {"slower": "#c62828", "faster": "#2e7d32", "same within noise": "#9e9e9e",
+                  "no verdict": "#bdbdbd"}
+METRIC_FORMAT = {"rtt_p50_ns": style.fmt_time, "real_time": style.fmt_time, "bytes_per_s": style.fmt_bytes_rate,
+                 "msgs_per_s": lambda v: f"{style.fmt_rate(v)}/s"}
+MACHINE_KEYS = ("host_name", "cpu_model", "cores_available", "num_cpus")
+
+
+class Run:
+    def __init__(self, run_dir):
+        self.dir = Path(run_dir)
+        self.doc = common.load_results(run_dir)
+        self.context = self.doc["context"]
+        self.suite = common.suite_of(self.doc, run_dir)
+        self.cases = {c.run_name: c for c in common.cases(self.doc)}
+
+
+def machine(context):
+    """"vm · Intel(R) Xeon(R) Processor · 2 CPUs · Linux 6.1" from a context."""
+    cpus = context.get("cores_available", context.get("num_cpus"))
+    parts = [context.get("host_name"), context.get("cpu_model"), f"{cpus} CPUs" if cpus is not None else None,
+             context.get("kernel")]
+    return " · ".join(str(p) for p in parts if p) or "unknown machine"
+
+
+def machine_differences(a, b):
+    """Names of the machine fields that differ between two contexts."""
+    return [k for k in MACHINE_KEYS if a.get(k) != b.get(k)]
+
+
+def judge(a_values, b_values, a_median, b_median, higher_is_better, alpha):
+    """The verdict on one case from both sides' repetitions and medians; a dict for compare.json."""
+    out = {"ratio": None, "verdict": None, "basis": None, "p_value": None, "test": None,
+           "n_a": len(a_values), "n_b": len(b_values), "significant": False}
+    if a_median is None or b_median is None:
+        out["verdict"] = "failed in both" if a_median is None and b_median is None else \
+            "failed in A" if a_median is None else "failed in B"
+        return out
+    out["ratio"] = b_median / a_median if a_median else None
+    if a_values and b_values:
+        test = utest.mann_whitney_u(a_values, b_values)
+        out.update(p_value=test.p, test=test.method, significant=test.p < alpha)
+    b_is_better = (b_median > a_median) == higher_is_better
+    if len(a_values) < 2 or len(b_values) < 2:
+        out.update(verdict="no verdict", basis="a single repetition says nothing about the noise")
+    elif out["significant"]:
+        out.update(verdict="faster" if b_is_better else "slower", basis=f"U test p < {alpha:g}")
+    elif min(b_values) > max(a_values) or max(b_values) < min(a_values):
+        out.update(verdict="faster" if b_is_better else "slower", basis="the repetitions do not overlap")
+    else:
+        out.update(verdict="same within noise", basis="the repetitions overlap")
+    return out
+
+
+def significance(row, alpha):
+    """"p=0.1, not significant (n=3 per side)" and the like."""
+    if row["p_value"] is None:
+        return ""
+    n = f"n={row['n_a']} per side" if row["n_a"] == row["n_b"] else f"n={row['n_a']}/{row['n_b']}"
+    if row["significant"]:
+        return f"p={row['p_value']:.3g}, significant ({n})"
+    return f"p={row['p_value']:.2g}, not significant ({n})"
+
+
+def label(case):
+    """"pipe/thread 64 B latency": what the case is, shorter than its run_name."""
+    kind = case.ident.get("workload") or case.ident.get("experiment")
+    text = common.case_label(case)
+    return f"{text} {kind}" if kind else text
+
+
+def compare(a, b, alpha):
+    """The compare.json document."""
+    common_names = [n for n in a.cases if n in b.cases]
+    labels = {n: label(a.cases[n]) for n in common_names}
+    if len(set(labels.values())) < len(labels):  # not telling cases apart: the full names
+        labels = {n: n for n in common_names}
+    rows = []
+    for name in common_names:
+        ca, cb = a.cases[name], b.cases[name]
+        field, higher, what = common.primary_metric(ca)
+        row = {"run_name": name, "label": labels[name], "metric": field, "metric_label": what,
+               "higher_is_better": higher, "a_median": ca.value(field), "b_median": cb.value(field),
+               "a_values": common.iteration_values(ca, field), "b_values": common.iteration_values(cb, field)}
+        row.update(judge(row["a_values"], row["b_values"], row["a_median"], row["b_median"], higher, alpha))
+        rows.append(row)
+    differ = machine_differences(a.context, b.context)
+    return {
+        "a": {"dir": str(a.dir), "suite": a.suite, "machine": machine(a.context),
+              **{k: a.context.get(k) for k in MACHINE_KEYS + ("date", "git_revision", "command_line")}},
+        "b": {"dir": str(b.dir), "suite": b.suite, "machine": machine(b.context),
+              **{k: b.context.get(k) for k in MACHINE_KEYS + ("date", "git_revision", "command_line")}},
+        "machines_differ": differ,
+        "alpha": alpha,
+        "test": "Mann-Whitney U, two-sided (exact without ties when a side has <= 8 values, else normal "
+                "approximation with tie and continuity corrections)",
+        "cases": rows,
+        "only_in_a": [n for n in a.cases if n not in b.cases],
+        "only_in_b": [n for n in b.cases if n not in a.cases],
+    }
+
+
+def fmt_value(field, v):
+    return "-" if v is None else METRIC_FORMAT.get(field, lambda x: f"{x:.4g}")(v)
+
+
+def table(result):
+    """The text printed on stdout."""
+    lines = [f"A: {result['a']['dir']}  ({result['a']['machine']})",
+             f"B: {result['b']['dir']}  ({result['b']['machine']})"]
+    if result["machines_differ"]:
+        lines.append(f"   different machines ({', '.join(result['machines_differ'])} differ): the ratios compare "
+                     "the machines as much as the software")
+    rows = result["cases"]
+    if rows:
+        width = max(len("case"), *(len(r["label"]) for r in rows))
+        figures = {id(r): f"{r['metric_label']} ({'higher' if r['higher_is_better'] else 'lower'} is better)"
+                   for r in rows}
+        fwidth = max(len(f) for f in figures.values())
+        lines.append("")
+        lines.append(f"{'case':<{width}}  {'figure':<{fwidth}}{'A':>11}{'B':>11}{'B/A':>8}  {'verdict':<18}  "
+                     f"significance")
+        for r in rows:
+            ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
+            lines.append(f"{r['label']:<{width}}  {figures[id(r)]:<{fwidth}}{fmt_value(r['metric'], r['a_median']):>11}"
+                         f"{fmt_value(r['metric'], r['b_median']):>11}{ratio:>8}  {r['verdict']:<18}  "
+                         f"{significance(r, result['alpha'])}")
+    else:
+        lines.append("\nno case is in both runs")
+    for side in ("a", "b"):
+        only = result[f"only_in_{side}"]
+        if only:
+            lines.append(f"\nonly in {side.upper()} ({len(only)}), not compared:")
+            lines += [f"  {n}" for n in only]
+    counts = {}
+    for r in rows:
+        counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    if counts:
+        lines.append("\n" + ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+                     + f" (alpha {result['alpha']:g}; ratio = B/A of the medians over the repetitions)")
+    weak = sorted({(r["n_a"], r["n_b"]) for r in rows if r["p_value"] is not None
+                   and utest.smallest_p(r["n_a"], r["n_b"]) >= result["alpha"]})
+    if weak:
+        lines.append(f"note: with {' or '.join(f'{x}/{y}' for x, y in weak)} repetitions the U test cannot reach "
+                     f"p < {result['alpha']:g}, so a verdict rests on whether the repetitions overlap; run both "
+                     f"sides with --reps 9 or more for a test that can")
+    return "\n".join(lines)
+
+
+def chart(result, out_dir, formats):
+    """Bars of B/A per case on a log axis, from 1 to the ratio, coloured by verdict; failed cases as x."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+    from matplotlib.lines import Line2D
+
+    rows = result["cases"]
+    if not rows:
+        return []
+    style.apply("lecture")
+    s = style.current()
+    height = 3.2 + 0.34 * len(rows)
+    fig, ax = plt.subplots(figsize=(s["figsize"][0], max(s["figsize"][1], height)))
+    ratios = [r["ratio"] for r in rows if r["ratio"]]
+    reach = max([1.25] + [max(x, 1 / x) for x in ratios]) ** 1.3  # room for the ratio written at each bar
+    ax.set_xscale("log")
+    ax.set_xlim(1 / reach, reach)
+    for y, r in enumerate(rows):
+        if not r["ratio"]:
+            ax.plot([1], [y], marker="x", color="#333333", markersize=s["marker"] * 1.5, linestyle="none",
+                    markeredgewidth=s["line"])
+            continue
+        color = VERDICT_COLORS.get(r["verdict"], "#bdbdbd")
+        hatch = "//" if r["verdict"] in ("faster", "slower") and not r["significant"] else None
+        ax.barh(y, r["ratio"] - 1, left=1, height=0.7, color=color, edgecolor="white" if hatch else color,
+                hatch=hatch, linewidth=0)
+        ax.plot([r["ratio"]], [y], marker="|", color=color, markersize=s["marker"] * 1.6, markeredgewidth=2)
+        right = r["ratio"] >= 1
+        ax.annotate(f"{r['ratio']:.2f}x", (r["ratio"], y), xytext=(6 if right else -6, 0), textcoords="offset points",
+                    ha="left" if right else "right", va="center", fontsize=s["small"] * 0.9, color="#333333")
+    ax.axvline(1, color="#222222", linewidth=s["line"] * 0.6)
+    ax.set_yticks(range(len(rows)), [r["label"] for r in rows], fontsize=s["small"])
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
+    common.log_axis(ax.xaxis, style.formatter(lambda v: f"{v:g}x"))
+    ax.set_xlabel("B / A of the median (of p50 round trip, bytes/s or time: see compare.json)")
+    handles = [(Patch(color=VERDICT_COLORS["slower"]), "slower (U test significant)"),
+               (Patch(facecolor=VERDICT_COLORS["slower"], edgecolor="white", hatch="//"),
+                "slower: repetitions do not overlap,\nnot significant"),
+               (Patch(color=VERDICT_COLORS["faster"]), "faster (U test significant)"),
+               (Patch(facecolor=VERDICT_COLORS["faster"], edgecolor="white", hatch="//"),
+                "faster: repetitions do not overlap,\nnot significant"),
+               (Patch(color=VERDICT_COLORS["same within noise"]), "same within noise"),
+               (Line2D([], [], marker="x", color="#333333", linestyle="none"), "failed in a run")]
+    ax.legend([h for h, _ in handles], [t for _, t in handles], loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              frameon=False, fontsize=s["small"])
+    a, b = result["a"], result["b"]
+    notes = [f"A: {a['dir']} ({a['machine']})", f"B: {b['dir']} ({b['machine']})"]
+    if result["machines_differ"]:
+        notes.append("different machines: the ratios compare the machines as much as the software")
+    common.finish(fig, "Run B against run A, case by case",
+                  {}, "right of 1x: B has the larger value (for latency and time that is slower, for "
+                      "throughput faster); the colour gives the verdict", notes)
+    return common.save(fig, out_dir, "ratios", formats)
+
+
+def main(argv=None):
+    parser = common.ArgumentParser(description="Compare two bench runs case by case.")
+    parser.add_argument("a", metavar="A", help="the first run directory (the baseline)")
+    parser.add_argument("b", metavar="B", help="the second run directory")
+    parser.add_argument("--out", metavar="DIR", help="where compare.json and the chart go "
+                                                     "(default: B/compare-vs-<name of A>)")
+    parser.add_argument("--formats", type=plot.formats_arg, default=["png", "svg"],
+                        help="comma-separated list of png, svg, pdf (default: png,svg)")
+    parser.add_argument("--alpha", type=float, default=0.05, help="significance level of the U test (default 0.05)")
+    args = parser.parse_args(argv)
+    if not 0 < args.alpha < 1:
+        print(f"compare.py: --alpha {args.alpha:g} must be between 0 and 1", file=sys.stderr)
+        return 2
+    try:
+        a, b = Run(args.a), Run(args.b)
+    except common.ResultsError as e:
+        print(f"compare.py: {e}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else b.dir / f"compare-vs-{a.dir.resolve().name}"
+    result = compare(a, b, args.alpha)
+    if result["machines_differ"]:
+        print(f"warning: A and B come from different machines ({', '.join(result['machines_differ'])} differ)",
+              file=sys.stderr)
+    if a.suite != b.suite:
+        print(f"warning: A is a {a.suite} run and B a {b.suite} run", file=sys.stderr)
+    print(table(result), flush=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / "compare.json"
+        path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        written = [str(path)] + chart(result, out, args.formats)
+    except OSError as e:
+        print(f"compare.py: cannot write into {out}: {e}", file=sys.stderr)
+        return 2
+    print("\nwritten:\n" + "\n".join(written))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
