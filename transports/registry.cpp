@@ -2,8 +2,11 @@
 #include <array>
 
 #include "harness/registry.hpp"
+#include "transports/eventfd.hpp"
 #include "transports/fifo.hpp"
+#include "transports/mmap_ring.hpp"
 #include "transports/pipe.hpp"
+#include "transports/shm.hpp"
 #include "transports/tcp.hpp"
 #include "transports/transport.hpp"
 #include "transports/unix_stream.hpp"
@@ -12,7 +15,30 @@ namespace bench {
 namespace {
 std::string available() { return {}; }
 
+// The shared-memory rows have a fixed wait (so spin_capable is false: they ignore --wait, and the row's
+// fixed_wait is what every case records).
 const std::array table = {
+    transport_info{.name = "shm-spin",
+                   .description = "shared-memory SPSC ring (memfd), busy-polling receiver",
+                   .stream = false, .pollable = false, .spin_capable = false, .fixed_wait = "spin",
+                   .unavailable_reason = available, .make = make_shm_spin_channel},
+    transport_info{.name = "shm",
+                   .description = "shared-memory SPSC ring (memfd), spins 20 us then sleeps on a futex",
+                   .stream = false, .pollable = false, .spin_capable = false, .fixed_wait = "adaptive",
+                   .unavailable_reason = available, .make = make_shm_channel},
+    transport_info{.name = "shm-eventfd",
+                   .description = "shared-memory SPSC ring (memfd), receiver always sleeps on an eventfd",
+                   .stream = false, .pollable = true, .spin_capable = false, .fixed_wait = "block",
+                   .unavailable_reason = available, .make = make_shm_eventfd_channel},
+    transport_info{.name = "mmap",
+                   .description = "the shm ring in a MAP_SHARED file in the scratch directory (page cache)",
+                   .stream = false, .pollable = false, .spin_capable = false, .fixed_wait = "adaptive",
+                   .unavailable_reason = available, .make = make_mmap_channel},
+    transport_info{.name = "eventfd",
+                   .description = "wake-up only: an eventfd signal per message, the 32-byte header in shared "
+                                  "memory, no payload",
+                   .stream = false, .max_msg_bytes = eventfd_max_msg_bytes,
+                   .unavailable_reason = available, .make = make_eventfd_channel},
     transport_info{.name = "pipe", .description = "two anonymous pipes, one per direction",
                    .unavailable_reason = available, .make = make_pipe_channel},
     transport_info{.name = "fifo", .description = "two named pipes (mkfifo) in a private directory",

@@ -1,0 +1,518 @@
+#include "transports/shm_ring.hpp"
+
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <climits>
+#include <cstring>
+#include <new>
+#include <string>
+#include <utility>
+
+#include "harness/cancel.hpp"
+#include "harness/clock.hpp"
+#include "harness/error.hpp"
+#include "harness/message.hpp"
+#include "harness/spin.hpp"
+
+namespace bench {
+namespace {
+
+// How long a sleeping side sleeps at most before it looks again for an abort request and for its peer's death.
+constexpr int liveness_period_ms = 20;
+// How long the adaptive wait spins before it sleeps: about one futex wake-up across cores on the project's VMs
+// (PLATFORM.md: 20-30 us one way). Spinning as long as blocking would cost keeps any wait within twice its
+// optimum (the classic spin-then-block argument), and a responsive peer (well under a microsecond) is always
+// caught while spinning.
+constexpr std::uint64_t adaptive_spin_ns = 20'000;
+// Polls between two liveness checks of a spinning side (a check is one poll() system call, under a microsecond).
+constexpr std::uint64_t spin_polls_per_check = 8192;
+
+std::string size_text(std::size_t bytes) { return std::to_string(bytes) + " bytes"; }
+
+// --- futex --------------------------------------------------------------------------------------------------
+// Not FUTEX_PRIVATE: the two sides map the segment at different addresses (two mappings in one process, or two
+// processes). A shared futex is keyed by the file page and offset of the word, so it finds the waiter through
+// either mapping; a private one would be keyed by address and would never wake the other mapping's sleeper.
+std::uint32_t* futex_word(std::atomic<std::uint32_t>& a) noexcept { return reinterpret_cast<std::uint32_t*>(&a); }
+
+// Sleeps while the word still holds `expected`, for at most liveness_period_ms. Returns on a wake-up, a
+// changed value, the timeout, or a signal (EINTR: the watchdog's poke); the caller re-checks everything.
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) {
+  timespec timeout{0, liveness_period_ms * 1'000'000L};
+  if (::syscall(SYS_futex, futex_word(word), FUTEX_WAIT, expected, &timeout, nullptr, 0) != 0) {
+    int err = errno;
+    if (err != EAGAIN && err != ETIMEDOUT && err != EINTR) throw_errno("wait on the shared ring's futex", err);
+  }
+}
+
+void futex_wake(std::atomic<std::uint32_t>& word) noexcept {
+  ::syscall(SYS_futex, futex_word(word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+}
+
+// --- copying with wrap-around ---------------------------------------------------------------------------------
+void copy_into_ring(std::byte* data, std::uint32_t capacity, std::uint32_t index,
+                    std::span<const std::byte> src) noexcept {
+  std::size_t off = index & (capacity - 1);
+  std::size_t first = std::min<std::size_t>(src.size(), capacity - off);
+  std::memcpy(data + off, src.data(), first);
+  if (first < src.size()) std::memcpy(data, src.data() + first, src.size() - first);
+}
+
+void copy_from_ring(const std::byte* data, std::uint32_t capacity, std::uint32_t index,
+                    std::span<std::byte> dst) noexcept {
+  std::size_t off = index & (capacity - 1);
+  std::size_t first = std::min<std::size_t>(dst.size(), capacity - off);
+  std::memcpy(dst.data(), data + off, first);
+  if (first < dst.size()) std::memcpy(dst.data() + first, data, dst.size() - first);
+}
+
+// --- the two halves of one ring ---------------------------------------------------------------------------
+// Each keeps its own index privately (it is the only writer of it) and a cached copy of the other side's, so
+// that the shared line of the other index is read only when the cached value says "full" or "empty".
+class ring_producer {
+ public:
+  ring_producer(ring_control& ctl, std::byte* data, std::uint32_t capacity) noexcept
+      : ctl_(ctl), data_(data), capacity_(capacity),
+        head_(ctl.head.load(std::memory_order_relaxed)), tail_seen_(ctl.tail.load(std::memory_order_relaxed)) {}
+
+  // Copies msg into the ring and publishes it; false if there is no room for it now.
+  [[nodiscard]] bool try_push(std::span<const std::byte> msg) {
+    auto need = static_cast<std::uint32_t>(ring_record_bytes(msg.size()));
+    if (!has_room(tail_seen_, need)) {
+      // acquire: the consumer's reads of the records it released happen before we overwrite them.
+      tail_seen_ = ctl_.tail.load(std::memory_order_acquire);
+      if (head_ - tail_seen_ > capacity_) throw protocol_error("shared ring corrupt: consumer index ahead of the producer's");
+      if (!has_room(tail_seen_, need)) return false;
+    }
+    copy_into_ring(data_, capacity_, head_, msg);
+    head_ += need;
+    // release: the message bytes become visible to the consumer no later than the index that publishes them.
+    ctl_.head.store(head_, std::memory_order_release);
+    return true;
+  }
+  bool has_room(std::uint32_t tail, std::uint32_t need) const noexcept { return capacity_ - (head_ - tail) >= need; }
+
+ private:
+  ring_control& ctl_;
+  std::byte* data_;
+  std::uint32_t capacity_;
+  std::uint32_t head_;
+  std::uint32_t tail_seen_;
+};
+
+class ring_consumer {
+ public:
+  ring_consumer(ring_control& ctl, const std::byte* data, std::uint32_t capacity) noexcept
+      : ctl_(ctl), data_(data), capacity_(capacity),
+        tail_(ctl.tail.load(std::memory_order_relaxed)), head_seen_(ctl.head.load(std::memory_order_relaxed)) {}
+
+  // Copies the next message into buf, releases its record and returns its length; 0 if the ring is empty.
+  // The header is checked before anything is copied: a wrong magic, a length outside [32, capacity], a
+  // length that runs past the bytes published, or one larger than buf throws protocol_error. So a corrupt
+  // header is reported and never followed off the end of the ring or of buf.
+  [[nodiscard]] std::size_t try_pop(std::span<std::byte> buf) {
+    if (head_seen_ == tail_) {
+      // acquire: pairs with the producer's release store, so the message bytes are visible before we read them.
+      head_seen_ = ctl_.head.load(std::memory_order_acquire);
+      if (head_seen_ == tail_) return 0;
+    }
+    std::uint32_t published = head_seen_ - tail_;
+    if (published > capacity_ || published % cache_line_bytes != 0) {
+      throw protocol_error("shared ring corrupt: producer index " + std::to_string(head_seen_) + " against consumer index " +
+                           std::to_string(tail_) + " in a " + size_text(capacity_) + " ring");
+    }
+    std::array<std::byte, header_bytes> header;  // records are >= 64 bytes: a whole header is published
+    copy_from_ring(data_, capacity_, tail_, header);
+    std::size_t len = 0;
+    try {
+      len = frame_length(header, capacity_);
+    } catch (const protocol_error& e) {
+      throw protocol_error(std::string("shared ring: ") + e.what());
+    }
+    if (ring_record_bytes(len) > published) {
+      throw protocol_error("shared ring: bad message header: length " + std::to_string(len) + " but only " +
+                           size_text(published) + " published");
+    }
+    if (len > buf.size()) {
+      throw protocol_error("message of " + size_text(len) + " does not fit the " + size_text(buf.size()) +
+                           " receive buffer");
+    }
+    copy_from_ring(data_, capacity_, tail_, buf.first(len));
+    tail_ += static_cast<std::uint32_t>(ring_record_bytes(len));
+    // release: our reads of the record are complete before the producer may reuse its bytes.
+    ctl_.tail.store(tail_, std::memory_order_release);
+    return len;
+  }
+  std::uint32_t tail() const noexcept { return tail_; }
+
+ private:
+  ring_control& ctl_;
+  const std::byte* data_;
+  std::uint32_t capacity_;
+  std::uint32_t tail_;
+  std::uint32_t head_seen_;
+};
+
+// --- liveness of the other side ---------------------------------------------------------------------------------
+enum class peer_status { alive, closed, gone };
+
+// One per waiting direction (send() and recv() of an endpoint may wait in two threads at once).
+class peer_watch {
+ public:
+  peer_watch(const side_state& peer, const std::atomic<std::int32_t>& own_pid) noexcept
+      : peer_(peer), own_pid_(own_pid) {}
+
+  peer_status check() {
+    // acquire: the peer's last publishes happen before its goodbye, so a re-check of the ring sees them.
+    if (peer_.closed.load(std::memory_order_acquire) != 0) return peer_status::closed;
+    std::int32_t pid = peer_.pid.load(std::memory_order_relaxed);
+    if (pid == own_pid_.load(std::memory_order_relaxed)) return peer_status::alive;  // threads of this process
+    if (pid != watched_) {
+      watched_ = pid;
+      pidfd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+      if (!pidfd_ && errno == ESRCH) return peer_status::gone;
+    }
+    if (pidfd_) {
+      // A pidfd polls readable once the process has exited, reaped or not. (kill(pid, 0) succeeds on a zombie,
+      // which is just what a dead child is while its parent still waits here instead of reaping it.)
+      pollfd p{pidfd_.get(), POLLIN, 0};
+      return ::poll(&p, 1, 0) > 0 ? peer_status::gone : peer_status::alive;
+    }
+    return ::kill(pid, 0) == 0 || errno == EPERM ? peer_status::alive : peer_status::gone;  // no pidfd_open
+  }
+  std::int32_t pid() const noexcept { return watched_; }
+
+ private:
+  const side_state& peer_;
+  const std::atomic<std::int32_t>& own_pid_;
+  std::int32_t watched_ = 0;
+  unique_fd pidfd_;
+};
+
+// --- waiting ---------------------------------------------------------------------------------------------------
+// Busy-polls `word` until ready(value); every spin_polls_per_check polls, looks at the peer.
+template <class Ready>
+peer_status spin_wait(const std::atomic<std::uint32_t>& word, Ready ready, peer_watch& watch) {
+  spinner spin;  // pause per poll; abort check and sched_yield every 1024 polls (oversubscribed machines)
+  while (!ready(word.load(std::memory_order_acquire))) {
+    spin.once();
+    if (spin.polls() % spin_polls_per_check == 0) {
+      peer_status s = watch.check();
+      if (s != peer_status::alive) return ready(word.load(std::memory_order_acquire)) ? peer_status::alive : s;
+    }
+  }
+  return peer_status::alive;
+}
+
+// Spins for spin_ns, then sleeps on `word` (a futex) with `sleeping` raised. The lost-wakeup protocol is a
+// Dekker pair through two seq_cst fences:
+//   waiter:  sleeping = 1; fence; v = word; if (!ready(v)) futex_wait(word, v)
+//   waker:   word = new (release); fence; if (sleeping) futex_wake(word)
+// Either the waker's load sees sleeping == 1 and wakes, or the waiter's load sees the new word and does not
+// sleep. If the word changes between the waiter's load and its futex_wait, the kernel's own compare (sleep only
+// while *word == v) returns at once. The waker pays a fence per message and a system call only when someone
+// sleeps. Every sleep is bounded (liveness_period_ms) for the abort and liveness checks.
+template <class Ready>
+peer_status adaptive_wait(std::atomic<std::uint32_t>& word, std::atomic<std::uint32_t>& sleeping, Ready ready,
+                          peer_watch& watch, std::uint64_t spin_ns) {
+  if (spin_ns > 0) {
+    const std::uint64_t spin_end = now_ns() + spin_ns;
+    spinner spin;
+    for (;;) {
+      if (ready(word.load(std::memory_order_acquire))) return peer_status::alive;
+      spin.once();
+      if (spin.polls() % 64 == 0 && now_ns() > spin_end) break;  // the clock read costs ~25 ns: not every poll
+    }
+  }
+  struct lower_flag {
+    std::atomic<std::uint32_t>& flag;
+    // relaxed: a stale 1 only costs the waker one needless futex_wake.
+    ~lower_flag() { flag.store(0, std::memory_order_relaxed); }
+  } guard{sleeping};
+  for (;;) {
+    sleeping.store(1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // the waiter's half of the Dekker pair
+    std::uint32_t v = word.load(std::memory_order_acquire);
+    if (ready(v)) return peer_status::alive;
+    futex_wait(word, v);
+    if (ready(word.load(std::memory_order_acquire))) return peer_status::alive;
+    check_abort();
+    peer_status s = watch.check();
+    if (s != peer_status::alive) return ready(word.load(std::memory_order_acquire)) ? peer_status::alive : s;
+  }
+}
+
+// --- the endpoint ------------------------------------------------------------------------------------------------
+class ring_endpoint final : public endpoint {
+ public:
+  // side 0 is the client (sends on ring 0), side 1 the server (sends on ring 1). recv_efd/send_efd: the
+  // eventfds of the receive and send directions, only for the eventfd waits.
+  ring_endpoint(mapped_region map, int side, ring_wait wait, unique_fd recv_efd, unique_fd send_efd)
+      : map_(std::move(map)),
+        wait_(wait),
+        seg_(*std::launder(reinterpret_cast<segment_header*>(map_.data()))),
+        self_(seg_.sides[side]),
+        out_ctl_(seg_.rings[side]),
+        in_ctl_(seg_.rings[1 - side]),
+        out_(out_ctl_, map_.data() + ring_data_offset_of(side, seg_.capacity), seg_.capacity),
+        in_(in_ctl_, map_.data() + ring_data_offset_of(1 - side, seg_.capacity), seg_.capacity),
+        recv_efd_(std::move(recv_efd)),
+        send_efd_(std::move(send_efd)),
+        send_watch_(seg_.sides[1 - side], own_pid_),
+        recv_watch_(seg_.sides[1 - side], own_pid_) {}
+
+  ~ring_endpoint() override {
+    // Only a side used in this process says goodbye: after fork the parent destroys its unused copy of the
+    // child's endpoint (and the child the parent's), and that must not close the channel under its user.
+    if (claimed_.load(std::memory_order_acquire) && self_.pid.load(std::memory_order_relaxed) == ::getpid()) {
+      // release: our last messages are published before the peer can see the goodbye.
+      self_.closed.store(1, std::memory_order_release);
+      futex_wake(out_ctl_.head);  // a peer asleep waiting for data or for room looks at `closed` now
+      futex_wake(in_ctl_.tail);   // (an eventfd sleeper sees it at its next bounded wake-up)
+    }
+  }
+
+  void send(std::span<const std::byte> msg) override {
+    claim();
+    std::size_t need = ring_record_bytes(msg.size());
+    if (need > seg_.capacity) {
+      throw protocol_error("message of " + size_text(msg.size()) + " does not fit the " + size_text(seg_.capacity) +
+                           " shared ring");
+    }
+    while (!out_.try_push(msg)) {
+      auto room = [&](std::uint32_t tail) { return out_.has_room(tail, static_cast<std::uint32_t>(need)); };
+      peer_status s = wait_ == ring_wait::spin || wait_ == ring_wait::eventfd_spin
+                          ? spin_wait(out_ctl_.tail, room, send_watch_)
+                          // A full ring is waited out on the futex for the eventfd variants too: the
+                          // eventfd signals data, which is what pollable_fd() promises; "block" spins not at all.
+                          : adaptive_wait(out_ctl_.tail, out_ctl_.producer_sleeping, room, send_watch_,
+                                          wait_ == ring_wait::adaptive ? adaptive_spin_ns : 0);
+      if (s == peer_status::closed) throw peer_gone_error("the peer closed the shared ring while we waited for room in it");
+      if (s == peer_status::gone) throw peer_gone_error(gone_text(send_watch_, "room in the ring"));
+    }
+    notify_consumer();
+  }
+
+  std::size_t recv(std::span<std::byte> buf) override {
+    claim();
+    if (recv_efd_) {
+      peer_status s = take_token();
+      if (s != peer_status::alive) return peer_ended(s, recv_watch_);
+      std::size_t n = in_.try_pop(buf);
+      if (n == 0) throw protocol_error("shared ring: an eventfd token arrived for a message the ring does not hold");
+      notify_producer();
+      return n;
+    }
+    for (;;) {
+      if (std::size_t n = in_.try_pop(buf)) {
+        notify_producer();
+        return n;
+      }
+      auto data = [&](std::uint32_t head) { return head != in_.tail(); };
+      peer_status s = wait_ == ring_wait::spin
+                          ? spin_wait(in_ctl_.head, data, recv_watch_)
+                          : adaptive_wait(in_ctl_.head, in_ctl_.consumer_sleeping, data, recv_watch_, adaptive_spin_ns);
+      if (s != peer_status::alive) return peer_ended(s, recv_watch_);
+    }
+  }
+
+  int pollable_fd() const noexcept override { return recv_efd_ ? recv_efd_.get() : -1; }
+
+ private:
+  // The first send() or recv() in a process records its pid as this side's user (see side_state::pid).
+  void claim() noexcept {
+    if (claimed_.load(std::memory_order_acquire)) return;  // acquire: own_pid_ is set once this reads true
+    std::int32_t pid = ::getpid();
+    own_pid_.store(pid, std::memory_order_relaxed);
+    self_.pid.store(pid, std::memory_order_relaxed);  // relaxed: the peer only compares it, publishes nothing
+    claimed_.store(true, std::memory_order_release);
+  }
+
+  void notify_consumer() {
+    switch (wait_) {
+      case ring_wait::spin:
+        return;
+      case ring_wait::adaptive:
+        std::atomic_thread_fence(std::memory_order_seq_cst);  // the waker's half of the Dekker pair
+        if (in_use(out_ctl_.consumer_sleeping)) futex_wake(out_ctl_.head);
+        return;
+      case ring_wait::eventfd_block:
+      case ring_wait::eventfd_spin:
+        write_token();
+        return;
+    }
+  }
+
+  void notify_producer() {
+    if (wait_ != ring_wait::adaptive && wait_ != ring_wait::eventfd_block) return;  // the others spin when full
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // the waker's half of the Dekker pair
+    if (in_use(in_ctl_.producer_sleeping)) futex_wake(in_ctl_.tail);
+  }
+
+  static bool in_use(const std::atomic<std::uint32_t>& flag) noexcept {
+    return flag.load(std::memory_order_relaxed) != 0;  // ordered by the fence before it
+  }
+
+  // One eventfd token per message, written after the message is published. The eventfd is in semaphore mode,
+  // so its counter is the number of unread messages and pollable_fd() polls readable exactly when recv() has
+  // a message to return.
+  void write_token() {
+    const std::uint64_t one = 1;
+    while (::write(send_efd_.get(), &one, sizeof one) != sizeof one) {
+      if (errno != EINTR) throw_errno("signal the peer's eventfd");
+      check_abort();
+    }
+  }
+
+  // Takes one token from the receive eventfd: sleeping in poll() (block) or polling read() (spin).
+  peer_status take_token() {
+    spinner spin;
+    for (;;) {
+      std::uint64_t value;
+      if (::read(recv_efd_.get(), &value, sizeof value) == sizeof value) return peer_status::alive;
+      if (errno != EAGAIN && errno != EINTR) throw_errno("read the shared ring's eventfd");
+      bool look = false;
+      if (wait_ == ring_wait::eventfd_spin) {
+        spin.once();
+        look = spin.polls() % spin_polls_per_check == 0;
+      } else {
+        pollfd p{recv_efd_.get(), POLLIN, 0};
+        int r = ::poll(&p, 1, liveness_period_ms);
+        if (r < 0 && errno != EINTR) throw_errno("poll the shared ring's eventfd");
+        look = r <= 0;  // timeout or signal; readable: go and read
+      }
+      if (look) {
+        check_abort();
+        peer_status s = recv_watch_.check();
+        // A last message published before the peer went: its token is there to take.
+        if (s != peer_status::alive) return ::read(recv_efd_.get(), &value, sizeof value) == sizeof value ? peer_status::alive : s;
+      }
+    }
+  }
+
+  static std::string gone_text(const peer_watch& w, const char* waited_for) {
+    return "the peer process " + std::to_string(w.pid()) + " exited while we waited for " + waited_for +
+           " on the shared ring";
+  }
+  static std::size_t peer_ended(peer_status s, const peer_watch& w) {
+    if (s == peer_status::closed) return 0;  // closed between messages
+    throw peer_gone_error(gone_text(w, "a message"));
+  }
+
+  mapped_region map_;
+  ring_wait wait_;
+  segment_header& seg_;
+  side_state& self_;
+  ring_control& out_ctl_;
+  ring_control& in_ctl_;
+  ring_producer out_;
+  ring_consumer in_;
+  unique_fd recv_efd_;
+  unique_fd send_efd_;
+  std::atomic<bool> claimed_{false};
+  std::atomic<std::int32_t> own_pid_{0};
+  peer_watch send_watch_;
+  peer_watch recv_watch_;
+};
+
+unique_fd make_eventfd() {
+  unique_fd fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE));
+  if (!fd) throw_errno("create an eventfd for the shared ring");
+  return fd;
+}
+
+unique_fd dup_fd(int fd) {
+  unique_fd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+  if (!copy) throw_errno("duplicate the shared ring's eventfd");
+  return copy;
+}
+
+}  // namespace
+
+const char* to_string(ring_wait w) noexcept {
+  switch (w) {
+    case ring_wait::spin: return "spin";
+    case ring_wait::adaptive: return "adaptive";
+    case ring_wait::eventfd_block: return "block";
+    case ring_wait::eventfd_spin: return "spin";
+  }
+  return "?";
+}
+
+std::size_t ring_capacity_for(std::size_t largest_msg) {
+  std::size_t record = ring_record_bytes(std::max(largest_msg, header_bytes));
+  if (record > max_ring_capacity / 2) {
+    throw std::runtime_error("message of " + size_text(largest_msg) + " does not fit the largest shared ring (" +
+                             size_text(max_ring_capacity) + ", which must hold two)");
+  }
+  return std::max(default_ring_capacity, std::bit_ceil(2 * record));
+}
+
+mapped_region::mapped_region(int fd, std::size_t bytes, std::string_view what) : bytes_(bytes) {
+  // MAP_POPULATE: fault the pages in now, at set-up, not in the first lap of a measurement.
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+  if (p == MAP_FAILED) throw_errno("map " + std::string(what) + " (" + size_text(bytes) + ")");
+  addr_ = p;
+}
+
+mapped_region::mapped_region(mapped_region&& o) noexcept
+    : addr_(std::exchange(o.addr_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
+
+mapped_region& mapped_region::operator=(mapped_region&& o) noexcept {
+  if (this != &o) {
+    if (addr_) ::munmap(addr_, bytes_);
+    addr_ = std::exchange(o.addr_, nullptr);
+    bytes_ = std::exchange(o.bytes_, 0);
+  }
+  return *this;
+}
+
+mapped_region::~mapped_region() {
+  if (addr_) ::munmap(addr_, bytes_);
+}
+
+channel make_ring_channel(int fd, std::size_t capacity, ring_wait wait, std::string_view what) {
+  if (!std::has_single_bit(capacity) || capacity < min_ring_capacity || capacity > max_ring_capacity) {
+    throw std::invalid_argument("shared ring capacity " + std::to_string(capacity) +
+                                " is not a power of two in [64, 2^30]");
+  }
+  std::size_t bytes = ring_segment_bytes(capacity);
+  if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0) throw_errno("size " + std::string(what) + " to " + size_text(bytes));
+
+  mapped_region client_map(fd, bytes, what);
+  auto* seg = new (client_map.data()) segment_header{};  // the file is fresh: all zero until here
+  seg->magic = segment_magic;
+  seg->capacity = static_cast<std::uint32_t>(capacity);
+  for (side_state& s : seg->sides) s.pid.store(::getpid(), std::memory_order_relaxed);  // until claimed
+  mapped_region server_map(fd, bytes, what);
+  if (std::launder(reinterpret_cast<segment_header*>(server_map.data()))->magic != segment_magic) {
+    throw std::runtime_error("cannot share " + std::string(what) + ": a second mapping does not see the first");
+  }
+
+  unique_fd to_server_efd, to_client_efd;  // signal messages on ring 0 and on ring 1
+  unique_fd to_server_dup, to_client_dup;
+  if (wait == ring_wait::eventfd_block || wait == ring_wait::eventfd_spin) {
+    to_server_efd = make_eventfd();
+    to_client_efd = make_eventfd();
+    to_server_dup = dup_fd(to_server_efd.get());
+    to_client_dup = dup_fd(to_client_efd.get());
+  }
+  channel ch;
+  ch.client = std::make_unique<ring_endpoint>(std::move(client_map), 0, wait, std::move(to_client_efd),
+                                              std::move(to_server_dup));
+  ch.server = std::make_unique<ring_endpoint>(std::move(server_map), 1, wait, std::move(to_server_efd),
+                                              std::move(to_client_dup));
+  return ch;
+}
+
+}  // namespace bench
