@@ -9,6 +9,8 @@
 #include "transports/shm.hpp"
 #include "transports/tcp.hpp"
 #include "transports/transport.hpp"
+#include "transports/udp.hpp"
+#include "transports/unix_dgram.hpp"
 #include "transports/unix_stream.hpp"
 
 namespace bench {
@@ -16,7 +18,8 @@ namespace {
 std::string available() { return {}; }
 
 // The shared-memory rows have a fixed wait (so spin_capable is false: they ignore --wait, and the row's
-// fixed_wait is what every case records).
+// fixed_wait is what every case records). The UNIX datagram rows' max_msg_bytes is read from /proc/sys when
+// this table is built (see unix_dgram.hpp).
 const std::array table = {
     transport_info{.name = "shm-spin",
                    .description = "shared-memory SPSC ring (memfd), busy-polling receiver",
@@ -45,6 +48,15 @@ const std::array table = {
                    .unavailable_reason = available, .make = make_fifo_channel},
     transport_info{.name = "unix", .description = "UNIX-domain stream socket bound to a path",
                    .unavailable_reason = available, .make = make_unix_channel},
+    transport_info{.name = "unix-seqpacket", .description = "UNIX-domain SOCK_SEQPACKET socket pair",
+                   .stream = false, .max_msg_bytes = unix_datagram_max_msg_bytes(),
+                   .unavailable_reason = available, .make = make_unix_seqpacket_channel},
+    transport_info{.name = "unix-dgram", .description = "UNIX-domain SOCK_DGRAM socket pair",
+                   .stream = false, .max_msg_bytes = unix_datagram_max_msg_bytes(),
+                   .unavailable_reason = available, .make = make_unix_dgram_channel},
+    transport_info{.name = "udp", .description = "UDP over loopback 127.0.0.1, connected sockets; losses counted",
+                   .stream = false, .lossy = true, .max_msg_bytes = udp_max_msg_bytes,
+                   .unavailable_reason = available, .make = make_udp_channel},
     transport_info{.name = "tcp", .description = "TCP over loopback 127.0.0.1 with TCP_NODELAY",
                    .unavailable_reason = available, .make = make_tcp_channel},
 };

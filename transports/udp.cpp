@@ -1,0 +1,52 @@
+#include "transports/udp.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "harness/error.hpp"
+#include "transports/datagram_endpoint.hpp"
+
+namespace bench {
+namespace {
+struct bound_socket {
+  unique_fd fd;
+  sockaddr_in addr{};
+};
+
+bound_socket bind_loopback() {
+  bound_socket s;
+  s.fd.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!s.fd) throw_errno("create UDP socket");
+  s.addr.sin_family = AF_INET;
+  s.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(s.fd.get(), reinterpret_cast<sockaddr*>(&s.addr), sizeof s.addr) != 0) throw_errno("bind UDP socket to 127.0.0.1");
+  socklen_t len = sizeof s.addr;
+  if (::getsockname(s.fd.get(), reinterpret_cast<sockaddr*>(&s.addr), &len) != 0) throw_errno("read UDP port");
+  return s;
+}
+
+void connect_to(const bound_socket& from, const bound_socket& to) {
+  if (::connect(from.fd.get(), reinterpret_cast<const sockaddr*>(&to.addr), sizeof to.addr) != 0) {
+    throw_errno("connect UDP socket to 127.0.0.1:" + std::to_string(ntohs(to.addr.sin_port)));
+  }
+}
+}  // namespace
+
+channel make_udp_channel(const channel_options& opt) {
+  if (opt.max_msg_bytes > udp_max_msg_bytes) {
+    throw std::runtime_error("udp: messages of " + std::to_string(opt.max_msg_bytes) +
+                             " bytes exceed the largest UDP datagram (65507 bytes)");
+  }
+  bound_socket client = bind_loopback();
+  bound_socket server = bind_loopback();
+  // Connected both ways: send() needs no address, and datagrams from any other port are filtered out.
+  connect_to(client, server);
+  connect_to(server, client);
+  channel ch;
+  ch.client = std::make_unique<datagram_endpoint>(std::move(client.fd), opt.wait, udp_max_msg_bytes, "udp");
+  ch.server = std::make_unique<datagram_endpoint>(std::move(server.fd), opt.wait, udp_max_msg_bytes, "udp");
+  return ch;
+}
+
+}  // namespace bench
