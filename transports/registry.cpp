@@ -5,6 +5,7 @@
 #include "transports/eventfd.hpp"
 #include "transports/fifo.hpp"
 #include "transports/mmap_ring.hpp"
+#include "transports/mq.hpp"
 #include "transports/pipe.hpp"
 #include "transports/shm.hpp"
 #include "transports/tcp.hpp"
@@ -18,8 +19,8 @@ namespace {
 std::string available() { return {}; }
 
 // The shared-memory rows have a fixed wait (so spin_capable is false: they ignore --wait, and the row's
-// fixed_wait is what every case records). The UNIX datagram rows' max_msg_bytes is read from /proc/sys when
-// this table is built (see unix_dgram.hpp).
+// fixed_wait is what every case records). mq's and the UNIX datagram rows' max_msg_bytes are read from /proc/sys
+// when this table is built (see mq.hpp, unix_dgram.hpp).
 const std::array table = {
     transport_info{.name = "shm-spin",
                    .description = "shared-memory SPSC ring (memfd), busy-polling receiver",
@@ -46,6 +47,10 @@ const std::array table = {
                    .unavailable_reason = available, .make = make_pipe_channel},
     transport_info{.name = "fifo", .description = "two named pipes (mkfifo) in a private directory",
                    .unavailable_reason = available, .make = make_fifo_channel},
+    transport_info{.name = "mq",
+                   .description = "two POSIX message queues, sizes within /proc/sys/fs/mqueue limits",
+                   .stream = false, .max_msg_bytes = mq_max_msg_bytes(),
+                   .unavailable_reason = mq_unavailable_reason, .make = make_mq_channel},
     transport_info{.name = "unix", .description = "UNIX-domain stream socket bound to a path",
                    .unavailable_reason = available, .make = make_unix_channel},
     transport_info{.name = "unix-seqpacket", .description = "UNIX-domain SOCK_SEQPACKET socket pair",

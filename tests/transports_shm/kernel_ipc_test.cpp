@@ -1,6 +1,8 @@
-// Tests of the kernel-object transports of issue 3 (udp, unix-dgram, unix-seqpacket; eventfd's --wait)
+// Tests of the kernel-object transports of issue 3 (mq, udp, unix-dgram, unix-seqpacket; eventfd's --wait)
 // beyond the generic typed test: both wait modes, truncation, size limits and their messages, cleanup.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <mqueue.h>
 #include <sys/wait.h>
 
 #include <string>
@@ -10,6 +12,7 @@
 #include "harness/error.hpp"
 #include "harness/message.hpp"
 #include "test_support.hpp"
+#include "transports/mq.hpp"
 #include "transports/sysctl.hpp"
 #include "transports/udp.hpp"
 #include "transports/unix_dgram.hpp"
@@ -66,7 +69,8 @@ TEST_P(KernelIpc, ReleasesEveryDescriptor) {
 
 INSTANTIATE_TEST_SUITE_P(
     RowsAndWaits, KernelIpc,
-    ::testing::Values(row_and_wait{"udp", wait_mode::block}, row_and_wait{"udp", wait_mode::spin},
+    ::testing::Values(row_and_wait{"mq", wait_mode::block}, row_and_wait{"mq", wait_mode::spin},
+                      row_and_wait{"udp", wait_mode::block}, row_and_wait{"udp", wait_mode::spin},
                       row_and_wait{"unix-dgram", wait_mode::block}, row_and_wait{"unix-dgram", wait_mode::spin},
                       row_and_wait{"unix-seqpacket", wait_mode::block}, row_and_wait{"unix-seqpacket", wait_mode::spin},
                       row_and_wait{"eventfd", wait_mode::block}, row_and_wait{"eventfd", wait_mode::spin}),
@@ -141,6 +145,52 @@ TEST(UnixSeqpacket, ClosedPeerReadsAsEndOfStream) {
   ch.server.reset();
   std::vector<std::byte> buf(64);
   EXPECT_EQ(ch.client->recv(buf), 0u);
+}
+
+// --- mq -----------------------------------------------------------------------------------------------------------
+TEST(Mq, RowLimitIsTheSystemsMsgsizeMax) {
+  std::optional<std::size_t> limit = read_sysctl(mq_msgsize_max_file);
+  ASSERT_TRUE(limit);
+  EXPECT_EQ(find_transport("mq")->max_msg_bytes, *limit);
+  EXPECT_EQ(find_transport("mq")->unavailable_reason(), "");
+}
+
+TEST(Mq, SizeBeyondMsgsizeMaxNamesTheLimitAndItsFile) {
+  std::size_t limit = read_sysctl(mq_msgsize_max_file).value();
+  scratch_dir dir;
+  try {
+    (void)find_transport("mq")->make(test::options(dir, limit + 1));
+    FAIL() << "mq accepted messages beyond msgsize_max";
+  } catch (const std::runtime_error& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("/proc/sys/fs/mqueue/msgsize_max"), std::string::npos) << what;
+    EXPECT_NE(what.find(std::to_string(limit)), std::string::npos) << what;
+  }
+}
+
+TEST(Mq, QueueNamesAreUnlinkedAtOnce) {
+  scratch_dir dir;
+  channel_options opt = test::options(dir, 64);
+  channel ch = find_transport("mq")->make(opt);
+  for (const char* direction : {"c2s", "s2c"}) {
+    std::string name = "/bench-" + std::to_string(::getpid()) + "-" + opt.unique_name + "-" + direction;
+    mqd_t q = ::mq_open(name.c_str(), O_RDONLY);
+    EXPECT_EQ(q, static_cast<mqd_t>(-1)) << name << " still exists";
+    EXPECT_EQ(errno, ENOENT);
+    if (q != static_cast<mqd_t>(-1)) ::mq_close(q);
+  }
+}
+
+TEST(Mq, ReceiveBufferSmallerThanTheQueuesMessageSize) {
+  scratch_dir dir;
+  channel ch = find_transport("mq")->make(test::options(dir, 1000));
+  message_source small(100, 1), large(500, 2);
+  std::vector<std::byte> buf(200);  // less than the queue's 1000-byte message size
+  ch.client->send(small.next(0, 0));
+  ASSERT_EQ(ch.server->recv(buf), 100u);
+  EXPECT_TRUE(verify_message(std::span(buf).first(100)));
+  ch.client->send(large.next(1, 0));
+  EXPECT_THROW(ch.server->recv(buf), protocol_error);
 }
 
 }  // namespace

@@ -1,0 +1,132 @@
+#include "transports/mq.hpp"
+
+#include <fcntl.h>
+#include <mqueue.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "harness/error.hpp"
+#include "harness/message.hpp"
+#include "transports/datagram_endpoint.hpp"
+#include "transports/retry.hpp"
+#include "transports/sysctl.hpp"
+
+namespace bench {
+namespace {
+// On Linux a message queue descriptor is a file descriptor (mq_overview(7)): mq_close() is close(), it can be
+// polled, duplicated and inherited across fork, so unique_fd owns it.
+static_assert(std::is_same_v<mqd_t, int>, "Linux: mqd_t is a file descriptor");
+
+class mq_endpoint final : public endpoint {
+ public:
+  mq_endpoint(unique_fd send_q, unique_fd recv_q, std::size_t msgsize)
+      : send_q_(std::move(send_q)), recv_q_(std::move(recv_q)), msgsize_(msgsize), scratch_(msgsize) {}
+
+  void send(std::span<const std::byte> msg) override {
+    auto* data = reinterpret_cast<const char*>(msg.data());
+    if (retry_call([&] { return ::mq_send(send_q_.get(), data, msg.size(), 0); }) != 0) {
+      int err = errno;
+      if (err == EMSGSIZE) {
+        throw protocol_error("message of " + std::to_string(msg.size()) + " bytes exceeds the queue's message size (" +
+                             std::to_string(msgsize_) + " bytes)");
+      }
+      throw_errno("send on a POSIX message queue", err);
+    }
+  }
+
+  std::size_t recv(std::span<std::byte> buf) override {
+    // mq_receive wants room for the queue's largest message; a smaller caller buffer receives through scratch_.
+    bool direct = buf.size() >= msgsize_;
+    auto* target = reinterpret_cast<char*>(direct ? buf.data() : scratch_.data());
+    ssize_t n = retry_call([&] { return ::mq_receive(recv_q_.get(), target, msgsize_, nullptr); });
+    if (n < 0) throw_errno("receive from a POSIX message queue");
+    auto len = static_cast<std::size_t>(n);
+    if (!direct) {
+      if (len > buf.size()) {
+        throw protocol_error("message of " + std::to_string(len) + " bytes does not fit the " +
+                             std::to_string(buf.size()) + "-byte receive buffer");
+      }
+      std::memcpy(buf.data(), scratch_.data(), len);
+    }
+    check_whole_message(buf.first(len), "mq");
+    return len;
+  }
+
+  int pollable_fd() const noexcept override { return recv_q_.get(); }
+
+ private:
+  unique_fd send_q_;
+  unique_fd recv_q_;
+  std::size_t msgsize_;
+  std::vector<std::byte> scratch_;  // msgsize_ bytes, allocated up front (nothing allocates per message)
+};
+
+std::string queue_name(const channel_options& opt, const char* direction) {
+  // Queue names are system-wide: the pid keeps two concurrent runs apart; a name has one leading '/' only.
+  std::string name = "/bench-" + std::to_string(::getpid()) + "-" + opt.unique_name + "-" + direction;
+  std::replace(name.begin() + 1, name.end(), '/', '_');
+  return name;
+}
+
+unique_fd create_queue(const std::string& name, long maxmsg, long msgsize, wait_mode wait) {
+  mq_attr attr{};
+  attr.mq_maxmsg = maxmsg;
+  attr.mq_msgsize = msgsize;
+  int flags = O_RDWR | O_CREAT | O_EXCL | (wait == wait_mode::spin ? O_NONBLOCK : 0);
+  unique_fd q(::mq_open(name.c_str(), flags, 0600, &attr));
+  int err = errno;
+  if (!q) {
+    std::string what = "create POSIX message queue " + name + " (mq_maxmsg " + std::to_string(maxmsg) +
+                       ", mq_msgsize " + std::to_string(msgsize) + ")";
+    if (err == EMFILE) what += " [EMFILE also means RLIMIT_MSGQUEUE, the bytes a user's queues may hold: ulimit -q]";
+    if (err == ENOSPC) what += " [ENOSPC: /proc/sys/fs/mqueue/queues_max queues exist already]";
+    throw_errno(what, err);
+  }
+  // At once: the descriptor keeps the queue alive, the name is not needed any more.
+  ::mq_unlink(name.c_str());
+  return q;
+}
+
+unique_fd dup_queue(int q) {
+  unique_fd copy(::fcntl(q, F_DUPFD_CLOEXEC, 0));
+  if (!copy) throw_errno("duplicate a POSIX message queue descriptor");
+  return copy;
+}
+}  // namespace
+
+std::size_t mq_max_msg_bytes() noexcept { return read_sysctl(mq_msgsize_max_file).value_or(0); }
+
+std::string mq_unavailable_reason() {
+  if (!read_sysctl(mq_msgsize_max_file) || !read_sysctl(mq_msg_max_file)) {
+    return std::string("cannot read ") + mq_msgsize_max_file + " and " + mq_msg_max_file +
+           " (no POSIX message queues in this kernel?)";
+  }
+  return {};
+}
+
+channel make_mq_channel(const channel_options& opt) {
+  std::optional<std::size_t> msgsize_max = read_sysctl(mq_msgsize_max_file);
+  std::optional<std::size_t> msg_max = read_sysctl(mq_msg_max_file);
+  if (!msgsize_max || !msg_max) throw std::runtime_error(mq_unavailable_reason());
+  std::size_t msgsize = opt.max_msg_bytes ? std::max(opt.max_msg_bytes, header_bytes) : *msgsize_max;
+  if (msgsize > *msgsize_max) {
+    throw std::runtime_error("mq: a message of " + std::to_string(msgsize) +
+                             " bytes exceeds the system's largest POSIX queue message (msgsize_max = " +
+                             std::to_string(*msgsize_max) + " bytes, " + mq_msgsize_max_file + ")");
+  }
+  auto maxmsg = static_cast<long>(*msg_max);  // the queue depth: as deep as the system allows (msg_max)
+  unique_fd to_server = create_queue(queue_name(opt, "c2s"), maxmsg, static_cast<long>(msgsize), opt.wait);
+  unique_fd to_client = create_queue(queue_name(opt, "s2c"), maxmsg, static_cast<long>(msgsize), opt.wait);
+  unique_fd to_server_dup = dup_queue(to_server.get());
+  unique_fd to_client_dup = dup_queue(to_client.get());
+  channel ch;
+  ch.client = std::make_unique<mq_endpoint>(std::move(to_server), std::move(to_client), msgsize);
+  ch.server = std::make_unique<mq_endpoint>(std::move(to_client_dup), std::move(to_server_dup), msgsize);
+  return ch;
+}
+
+}  // namespace bench
