@@ -76,16 +76,28 @@ void copy_from_ring(const std::byte* data, std::uint32_t capacity, std::uint32_t
   if (first < dst.size()) std::memcpy(dst.data() + first, data, dst.size() - first);
 }
 
+// The first 8 bytes of a record (magic and length of the message's own header): its ready word. Records start
+// on a cache line, so the word is 8-aligned and never wraps.
+std::atomic_ref<std::uint64_t> ready_word(std::byte* data, std::uint32_t capacity, std::uint32_t index) noexcept {
+  return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(data + (index & (capacity - 1))));
+}
+static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free && header_bytes >= sizeof(std::uint64_t));
+
+// The header's length field: bytes 4..7, the high half of the word on a little-endian machine.
+static_assert(std::endian::native == std::endian::little, "the ready word is read as magic | length << 32");
+std::uint32_t length_of(std::uint64_t word) noexcept { return static_cast<std::uint32_t>(word >> 32); }
+
 // --- the two halves of one ring ---------------------------------------------------------------------------
 // Each keeps its own index privately (it is the only writer of it) and a cached copy of the other side's, so
-// that the shared line of the other index is read only when the cached value says "full" or "empty".
+// that the shared line of the other index is read only when the cached value says "full" or "not indexed".
 class ring_producer {
  public:
   ring_producer(ring_control& ctl, std::byte* data, std::uint32_t capacity) noexcept
       : ctl_(ctl), data_(data), capacity_(capacity),
         head_(ctl.head.load(std::memory_order_relaxed)), tail_seen_(ctl.tail.load(std::memory_order_relaxed)) {}
 
-  // Copies msg into the ring and publishes it; false if there is no room for it now.
+  // Copies msg (at least a header: send() checks) into the ring and publishes it; false if there is no room
+  // for it now.
   [[nodiscard]] bool try_push(std::span<const std::byte> msg) {
     auto need = static_cast<std::uint32_t>(ring_record_bytes(msg.size()));
     if (!has_room(tail_seen_, need)) {
@@ -94,13 +106,24 @@ class ring_producer {
       if (head_ - tail_seen_ > capacity_) throw protocol_error("shared ring corrupt: consumer index ahead of the producer's");
       if (!has_room(tail_seen_, need)) return false;
     }
-    copy_into_ring(data_, capacity_, head_, msg);
+    // The next record's ready word reads 0 before this record is published (its line is free: has_room keeps
+    // one line of slack), so the consumer can never take stale bytes of an earlier lap there for a header.
+    ready_word(data_, capacity_, head_ + need).store(0, std::memory_order_relaxed);  // ordered by the release below
+    copy_into_ring(data_, capacity_, head_ + 8, msg.subspan(8));
+    std::uint64_t word;
+    std::memcpy(&word, msg.data(), sizeof word);
+    // release: the rest of the record, and the cleared word after it, are visible before its ready word.
+    ready_word(data_, capacity_, head_).store(word, std::memory_order_release);
     head_ += need;
-    // release: the message bytes become visible to the consumer no later than the index that publishes them.
+    // release: the same for the index, which a sleeping consumer waits on (and which it checks the records
+    // longer than one line against).
     ctl_.head.store(head_, std::memory_order_release);
     return true;
   }
-  bool has_room(std::uint32_t tail, std::uint32_t need) const noexcept { return capacity_ - (head_ - tail) >= need; }
+  // Room for a record of `need` bytes and the ready word of the one after it.
+  bool has_room(std::uint32_t tail, std::uint32_t need) const noexcept {
+    return capacity_ - (head_ - tail) >= need + cache_line_bytes;
+  }
 
  private:
   ring_control& ctl_;
@@ -112,52 +135,83 @@ class ring_producer {
 
 class ring_consumer {
  public:
-  ring_consumer(ring_control& ctl, const std::byte* data, std::uint32_t capacity) noexcept
+  ring_consumer(ring_control& ctl, std::byte* data, std::uint32_t capacity) noexcept
       : ctl_(ctl), data_(data), capacity_(capacity),
         tail_(ctl.tail.load(std::memory_order_relaxed)), head_seen_(ctl.head.load(std::memory_order_relaxed)) {}
 
-  // Copies the next message into buf, releases its record and returns its length; 0 if the ring is empty.
-  // The header is checked before anything is copied: a wrong magic, a length outside [32, capacity], a
+  // True if try_pop would find a message. A record of one line is published by its ready word alone, so a
+  // ping-pong of small messages moves one cache line per message, as the floor's handoff does; a longer one
+  // waits until the producer index covers it as well (the index is stored right after the ready word).
+  [[nodiscard]] bool ready() {
+    // acquire: pairs with the producer's release store of the word.
+    std::uint64_t word = ready_word(data_, capacity_, tail_).load(std::memory_order_acquire);
+    if (word == 0) return false;
+    if (length_of(word) <= cache_line_bytes) return true;
+    return head_seen_ != tail_ || load_head() != tail_;
+  }
+
+  // Checks the producer index against the ring: at most the capacity ahead, whole records, and if it says a
+  // record is published, that record's ready word is set. Throws protocol_error if not. (Called while waiting:
+  // a consumer that polls only ready words would otherwise wait forever on a corrupt ring.)
+  void check_index() {
+    std::uint32_t head = load_head();  // first the index, then the word it vouches for
+    if (head != tail_ && ready_word(data_, capacity_, tail_).load(std::memory_order_acquire) == 0) {
+      throw protocol_error("shared ring corrupt: the producer index says a message is published but its header is empty");
+    }
+  }
+
+  // Copies the next message into buf, releases its record and returns its length; 0 if there is none yet.
+  // The header is checked before anything is copied: a wrong magic, a length outside [32, capacity - 64], a
   // length that runs past the bytes published, or one larger than buf throws protocol_error. So a corrupt
   // header is reported and never followed off the end of the ring or of buf.
   [[nodiscard]] std::size_t try_pop(std::span<std::byte> buf) {
-    if (head_seen_ == tail_) {
-      // acquire: pairs with the producer's release store, so the message bytes are visible before we read them.
-      head_seen_ = ctl_.head.load(std::memory_order_acquire);
-      if (head_seen_ == tail_) return 0;
-    }
-    std::uint32_t published = head_seen_ - tail_;
-    if (published > capacity_ || published % cache_line_bytes != 0) {
-      throw protocol_error("shared ring corrupt: producer index " + std::to_string(head_seen_) + " against consumer index " +
-                           std::to_string(tail_) + " in a " + size_text(capacity_) + " ring");
-    }
-    std::array<std::byte, header_bytes> header;  // records are >= 64 bytes: a whole header is published
-    copy_from_ring(data_, capacity_, tail_, header);
+    std::uint64_t word = ready_word(data_, capacity_, tail_).load(std::memory_order_acquire);
+    if (word == 0) return 0;
+    std::array<std::byte, header_bytes> header;
+    std::memcpy(header.data(), &word, sizeof word);
+    copy_from_ring(data_, capacity_, tail_ + 8, std::span(header).subspan(8));
     std::size_t len = 0;
     try {
-      len = frame_length(header, capacity_);
+      len = frame_length(header, capacity_ - cache_line_bytes);
     } catch (const protocol_error& e) {
       throw protocol_error(std::string("shared ring: ") + e.what());
     }
-    if (ring_record_bytes(len) > published) {
-      throw protocol_error("shared ring: bad message header: length " + std::to_string(len) + " but only " +
-                           size_text(published) + " published");
+    auto need = static_cast<std::uint32_t>(ring_record_bytes(len));
+    // One line: its ready word published all of it. Longer: the producer index must cover it.
+    if (need > cache_line_bytes && head_seen_ - tail_ < need) {
+      if (load_head() == tail_) return 0;  // the word is out, the index not yet: in a moment
+      if (head_seen_ - tail_ < need) {
+        throw protocol_error("shared ring: bad message header: length " + std::to_string(len) + " but only " +
+                             size_text(head_seen_ - tail_) + " published");
+      }
     }
     if (len > buf.size()) {
       throw protocol_error("message of " + size_text(len) + " does not fit the " + size_text(buf.size()) +
                            " receive buffer");
     }
-    copy_from_ring(data_, capacity_, tail_, buf.first(len));
-    tail_ += static_cast<std::uint32_t>(ring_record_bytes(len));
+    std::memcpy(buf.data(), &word, sizeof word);
+    copy_from_ring(data_, capacity_, tail_ + 8, buf.subspan(8, len - 8));
+    tail_ += need;
     // release: our reads of the record are complete before the producer may reuse its bytes.
     ctl_.tail.store(tail_, std::memory_order_release);
     return len;
   }
-  std::uint32_t tail() const noexcept { return tail_; }
 
  private:
+  // Loads the producer index (acquire: pairs with its release store, so every record it covers is visible)
+  // and checks that it is at most the capacity ahead and on a record boundary.
+  std::uint32_t load_head() {
+    head_seen_ = ctl_.head.load(std::memory_order_acquire);
+    std::uint32_t published = head_seen_ - tail_;
+    if (published > capacity_ || published % cache_line_bytes != 0) {
+      throw protocol_error("shared ring corrupt: producer index " + std::to_string(head_seen_) +
+                           " against consumer index " + std::to_string(tail_) + " in a " + size_text(capacity_) + " ring");
+    }
+    return head_seen_;
+  }
+
   ring_control& ctl_;
-  const std::byte* data_;
+  std::byte* data_;
   std::uint32_t capacity_;
   std::uint32_t tail_;
   std::uint32_t head_seen_;
@@ -200,36 +254,42 @@ class peer_watch {
 };
 
 // --- waiting ---------------------------------------------------------------------------------------------------
-// Busy-polls `word` until ready(value); every spin_polls_per_check polls, looks at the peer.
-template <class Ready>
-peer_status spin_wait(const std::atomic<std::uint32_t>& word, Ready ready, peer_watch& watch) {
+// Both waits poll ready(); look() is called every so often (every spin_polls_per_check polls, or after every
+// bounded sleep): it checks the peer's liveness (and, for a consumer, the ring's consistency) and returns the
+// peer's status. A wait returns alive as soon as ready(), or the peer's status once it is not alive and the
+// ring still has nothing (what the peer published before it went is delivered first).
+
+// Busy-polls ready().
+template <class Ready, class Look>
+peer_status spin_wait(Ready ready, Look look) {
   spinner spin;  // pause per poll; abort check and sched_yield every 1024 polls (oversubscribed machines)
-  while (!ready(word.load(std::memory_order_acquire))) {
+  while (!ready()) {
     spin.once();
     if (spin.polls() % spin_polls_per_check == 0) {
-      peer_status s = watch.check();
-      if (s != peer_status::alive) return ready(word.load(std::memory_order_acquire)) ? peer_status::alive : s;
+      peer_status s = look();
+      if (s != peer_status::alive) return ready() ? peer_status::alive : s;
     }
   }
   return peer_status::alive;
 }
 
-// Spins for spin_ns, then sleeps on `word` (a futex) with `sleeping` raised. The lost-wakeup protocol is a
-// Dekker pair through two seq_cst fences:
-//   waiter:  sleeping = 1; fence; v = word; if (!ready(v)) futex_wait(word, v)
+// Spins for spin_ns, then sleeps on `word` (a futex: the index the other side stores last when it makes this
+// side ready) with `sleeping` raised. The lost-wakeup protocol is a Dekker pair through two seq_cst fences:
+//   waiter:  sleeping = 1; fence; v = word; if (!ready()) futex_wait(word, v)
 //   waker:   word = new (release); fence; if (sleeping) futex_wake(word)
-// Either the waker's load sees sleeping == 1 and wakes, or the waiter's load sees the new word and does not
-// sleep. If the word changes between the waiter's load and its futex_wait, the kernel's own compare (sleep only
-// while *word == v) returns at once. The waker pays a fence per message and a system call only when someone
-// sleeps. Every sleep is bounded (liveness_period_ms) for the abort and liveness checks.
-template <class Ready>
+// Either the waker's load sees sleeping == 1 and wakes, or the waiter's load of the word sees the new value,
+// and then ready() (which reads what the word's store publishes, after it) is true. If the word changes between
+// the waiter's load and its futex_wait, the kernel's own compare (sleep only while *word == v) returns at once.
+// The waker pays a fence per message and a system call only when someone sleeps. Every sleep is bounded
+// (liveness_period_ms) for the abort and liveness checks.
+template <class Ready, class Look>
 peer_status adaptive_wait(std::atomic<std::uint32_t>& word, std::atomic<std::uint32_t>& sleeping, Ready ready,
-                          peer_watch& watch, std::uint64_t spin_ns) {
+                          Look look, std::uint64_t spin_ns) {
   if (spin_ns > 0) {
     const std::uint64_t spin_end = now_ns() + spin_ns;
     spinner spin;
     for (;;) {
-      if (ready(word.load(std::memory_order_acquire))) return peer_status::alive;
+      if (ready()) return peer_status::alive;
       spin.once();
       if (spin.polls() % 64 == 0 && now_ns() > spin_end) break;  // the clock read costs ~25 ns: not every poll
     }
@@ -243,12 +303,12 @@ peer_status adaptive_wait(std::atomic<std::uint32_t>& word, std::atomic<std::uin
     sleeping.store(1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);  // the waiter's half of the Dekker pair
     std::uint32_t v = word.load(std::memory_order_acquire);
-    if (ready(v)) return peer_status::alive;
+    if (ready()) return peer_status::alive;
     futex_wait(word, v);
-    if (ready(word.load(std::memory_order_acquire))) return peer_status::alive;
+    if (ready()) return peer_status::alive;
     check_abort();
-    peer_status s = watch.check();
-    if (s != peer_status::alive) return ready(word.load(std::memory_order_acquire)) ? peer_status::alive : s;
+    peer_status s = look();
+    if (s != peer_status::alive) return ready() ? peer_status::alive : s;
   }
 }
 
@@ -284,18 +344,23 @@ class ring_endpoint final : public endpoint {
 
   void send(std::span<const std::byte> msg) override {
     claim();
+    if (msg.size() < header_bytes) throw protocol_error("message shorter than its 32-byte header");
+    if (read_header(msg).magic == 0) throw protocol_error("message without a frame header (magic 0)");  // ready word
     std::size_t need = ring_record_bytes(msg.size());
-    if (need > seg_.capacity) {
+    if (need + cache_line_bytes > seg_.capacity) {
       throw protocol_error("message of " + size_text(msg.size()) + " does not fit the " + size_text(seg_.capacity) +
-                           " shared ring");
+                           " shared ring (at most " + size_text(seg_.capacity - cache_line_bytes) + ")");
     }
     while (!out_.try_push(msg)) {
-      auto room = [&](std::uint32_t tail) { return out_.has_room(tail, static_cast<std::uint32_t>(need)); };
+      auto room = [&] {
+        return out_.has_room(out_ctl_.tail.load(std::memory_order_acquire), static_cast<std::uint32_t>(need));
+      };
+      auto look = [&] { return send_watch_.check(); };
       peer_status s = wait_ == ring_wait::spin || wait_ == ring_wait::eventfd_spin
-                          ? spin_wait(out_ctl_.tail, room, send_watch_)
+                          ? spin_wait(room, look)
                           // A full ring is waited out on the futex for the eventfd variants too: the
                           // eventfd signals data, which is what pollable_fd() promises; "block" spins not at all.
-                          : adaptive_wait(out_ctl_.tail, out_ctl_.producer_sleeping, room, send_watch_,
+                          : adaptive_wait(out_ctl_.tail, out_ctl_.producer_sleeping, room, look,
                                           wait_ == ring_wait::adaptive ? adaptive_spin_ns : 0);
       if (s == peer_status::closed) throw peer_gone_error("the peer closed the shared ring while we waited for room in it");
       if (s == peer_status::gone) throw peer_gone_error(gone_text(send_watch_, "room in the ring"));
@@ -318,10 +383,14 @@ class ring_endpoint final : public endpoint {
         notify_producer();
         return n;
       }
-      auto data = [&](std::uint32_t head) { return head != in_.tail(); };
+      auto ready = [&] { return in_.ready(); };
+      auto look = [&] {
+        in_.check_index();
+        return recv_watch_.check();
+      };
       peer_status s = wait_ == ring_wait::spin
-                          ? spin_wait(in_ctl_.head, data, recv_watch_)
-                          : adaptive_wait(in_ctl_.head, in_ctl_.consumer_sleeping, data, recv_watch_, adaptive_spin_ns);
+                          ? spin_wait(ready, look)
+                          : adaptive_wait(in_ctl_.head, in_ctl_.consumer_sleeping, ready, look, adaptive_spin_ns);
       if (s != peer_status::alive) return peer_ended(s, recv_watch_);
     }
   }
@@ -451,11 +520,11 @@ const char* to_string(ring_wait w) noexcept {
 
 std::size_t ring_capacity_for(std::size_t largest_msg) {
   std::size_t record = ring_record_bytes(std::max(largest_msg, header_bytes));
-  if (record > max_ring_capacity / 2) {
+  if (2 * record + cache_line_bytes > max_ring_capacity) {
     throw std::runtime_error("message of " + size_text(largest_msg) + " does not fit the largest shared ring (" +
                              size_text(max_ring_capacity) + ", which must hold two)");
   }
-  return std::max(default_ring_capacity, std::bit_ceil(2 * record));
+  return std::max(default_ring_capacity, std::bit_ceil(2 * record + cache_line_bytes));
 }
 
 mapped_region::mapped_region(int fd, std::size_t bytes, std::string_view what) : bytes_(bytes) {
@@ -484,7 +553,7 @@ mapped_region::~mapped_region() {
 channel make_ring_channel(int fd, std::size_t capacity, ring_wait wait, std::string_view what) {
   if (!std::has_single_bit(capacity) || capacity < min_ring_capacity || capacity > max_ring_capacity) {
     throw std::invalid_argument("shared ring capacity " + std::to_string(capacity) +
-                                " is not a power of two in [64, 2^30]");
+                                " is not a power of two in [128, 2^30]");
   }
   std::size_t bytes = ring_segment_bytes(capacity);
   if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0) throw_errno("size " + std::string(what) + " to " + size_text(bytes));
@@ -494,6 +563,9 @@ channel make_ring_channel(int fd, std::size_t capacity, ring_wait wait, std::str
   seg->magic = segment_magic;
   seg->capacity = static_cast<std::uint32_t>(capacity);
   for (side_state& s : seg->sides) s.pid.store(::getpid(), std::memory_order_relaxed);  // until claimed
+  for (int ring = 0; ring < 2; ++ring) {  // the first record's ready word: "nothing yet" (a fresh file is all 0)
+    std::memset(client_map.data() + ring_data_offset_of(ring, capacity), 0, sizeof(std::uint64_t));
+  }
   mapped_region server_map(fd, bytes, what);
   if (std::launder(reinterpret_cast<segment_header*>(server_map.data()))->magic != segment_magic) {
     throw std::runtime_error("cannot share " + std::string(what) + ": a second mapping does not see the first");

@@ -13,8 +13,17 @@
 // record's length), at the byte offset `index mod capacity`, and takes round_up(length, 64) bytes of the ring,
 // so that every record starts on its own cache line (the producer writing record n+1 never touches the line
 // the consumer is reading in record n). A record that runs past the end of the data area continues at its
-// start (a byte-wise wrap: two memcpy calls). No skip marker is needed and no space is wasted at the end, so
-// any message up to the full capacity fits, and a reader never sees a partial padding record.
+// start (a byte-wise wrap: two memcpy calls). No skip marker is needed and no space is wasted at the end.
+//
+// Publishing: the first 8 bytes of a record (the header's magic and length) are its ready word. The producer
+// writes the rest of the record, then the ready word (release), then the producer index (release). Before
+// that it clears the ready word where the NEXT record will start, so a ready word reads 0 until its record is
+// published, whatever an earlier lap left there; that is why the producer keeps one line free (a message may
+// take at most capacity - 64 bytes). The consumer polls the ready word at its index: for a record of one line
+// (messages up to 64 bytes) that single line carries the signal and the data, so a small message costs one
+// cache-line handoff, like the hardware floor, instead of two (index line, then data line). A longer record
+// is taken only once the producer index covers it too, so its length is always checked against what the
+// producer published. Sleepers sleep on the producer index, which is stored last.
 //
 // Indices: `head` (bytes published by the producer) and `tail` (bytes released by the consumer) are free-running
 // 32-bit counters; head - tail (mod 2^32) is the number of bytes in the ring. The capacity is a power of two
@@ -80,7 +89,7 @@ inline constexpr std::size_t ring_data_offset = 4096;                   // data 
 static_assert(sizeof(segment_header) <= ring_data_offset, "the control blocks fit in the first page");
 static_assert(offsetof(segment_header, rings) % cache_line_bytes == 0, "ring controls are line-aligned");
 
-inline constexpr std::size_t min_ring_capacity = 64;                 // one record
+inline constexpr std::size_t min_ring_capacity = 128;                // one record and the free line
 inline constexpr std::size_t max_ring_capacity = std::size_t{1} << 30;  // keeps head - tail exact in 32 bits
 // Default size per direction for a channel: see ring_capacity_for.
 inline constexpr std::size_t default_ring_capacity = std::size_t{1} << 20;
@@ -90,9 +99,9 @@ constexpr std::size_t ring_record_bytes(std::size_t len) noexcept {
   return (len + cache_line_bytes - 1) & ~(cache_line_bytes - 1);
 }
 // The ring size per direction for a channel that carries messages up to largest_msg bytes (0: unknown):
-// max(default_ring_capacity, the power of two >= 2 records of the largest message), so that the producer can
-// write the next large message while the consumer still reads the last one. Throws std::runtime_error if that
-// exceeds max_ring_capacity.
+// max(default_ring_capacity, the power of two >= 2 records of the largest message + the free line), so that
+// the producer can write the next large message while the consumer still reads the last one. Throws
+// std::runtime_error if that exceeds max_ring_capacity.
 std::size_t ring_capacity_for(std::size_t largest_msg);
 constexpr std::size_t ring_segment_bytes(std::size_t capacity) noexcept { return ring_data_offset + 2 * capacity; }
 constexpr std::size_t ring_data_offset_of(int ring, std::size_t capacity) noexcept {

@@ -51,9 +51,9 @@ TEST(RingLayout, IndicesOfEveryRingSitOnTheirOwnCacheLines) {
 TEST(RingLayout, CapacityFitsTwoOfTheLargestMessage) {
   EXPECT_EQ(ring_capacity_for(0), default_ring_capacity);
   EXPECT_EQ(ring_capacity_for(64), default_ring_capacity);
-  EXPECT_EQ(ring_capacity_for(1u << 20), std::size_t{2} << 20);
-  EXPECT_EQ(ring_capacity_for((1u << 20) + 1), std::size_t{4} << 20);
-  EXPECT_GE(ring_capacity_for(max_msg_bytes), 2 * max_msg_bytes);
+  EXPECT_EQ(ring_capacity_for((512u << 10) - 64), std::size_t{1} << 20);  // two records and the free line fit
+  EXPECT_EQ(ring_capacity_for(512u << 10), std::size_t{2} << 20);
+  EXPECT_GE(ring_capacity_for(max_msg_bytes), 2 * max_msg_bytes + cache_line_bytes);
 }
 
 // --- a ring made directly, with a capacity chosen by the test -----------------------------------------------
@@ -117,17 +117,20 @@ TEST_P(RingWaits, WrapAroundWithVariableSizesKeepsEveryMessageIntact) {
   EXPECT_EQ(tally.lost + tally.duplicated, 0u);
 }
 
-TEST_P(RingWaits, MessageAsLargeAsTheWholeRingRoundTrips) {
+// The producer keeps one line free (the next record's ready word): a ring of C bytes takes messages up to C - 64.
+TEST_P(RingWaits, LargestMessageTheRingTakesRoundTrips) {
   constexpr std::size_t capacity = 4096;
   test_ring ring(capacity, GetParam());
-  message_source whole(capacity, 3), small(100, 4);
+  message_source largest(capacity - 64, 3), small(100, 4);
   std::vector<std::byte> buf(capacity);
   // First a small one, so that the large one starts mid-ring and wraps.
   ring.ch.client->send(small.next(0, 0));
   ASSERT_EQ(ring.ch.server->recv(buf), 100u);
-  ring.ch.client->send(whole.next(1, 0));
-  ASSERT_EQ(ring.ch.server->recv(buf), capacity);
-  EXPECT_TRUE(verify_message(buf));
+  ring.ch.client->send(largest.next(1, 0));
+  ASSERT_EQ(ring.ch.server->recv(buf), capacity - 64);
+  EXPECT_TRUE(verify_message(std::span(buf).first(capacity - 64)));
+  message_source whole(capacity, 5);
+  EXPECT_THROW(ring.ch.client->send(whole.next(2, 0)), protocol_error);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllWaits, RingWaits,
@@ -204,6 +207,8 @@ TEST(RingCorruption, CorruptIndexIsReported) {
   EXPECT_THROW(ring.ch.server->recv(buf), protocol_error);
   seg->rings[0].head.store(96);  // not a whole record
   EXPECT_THROW(ring.ch.server->recv(buf), protocol_error);
+  seg->rings[0].head.store(64);  // a whole record, but its ready word says nothing was written
+  EXPECT_THROW(ring.ch.server->recv(buf), protocol_error);
 }
 
 // --- sizes -------------------------------------------------------------------------------------------------------
@@ -215,7 +220,7 @@ TEST(RingSizes, MessageLargerThanTheRingIsRefusedWithTheSizes) {
     ch.client->send(big.next(0, 0));
     FAIL() << "a 2 MiB message went into a 1 MiB ring";
   } catch (const protocol_error& e) {
-    EXPECT_STREQ(e.what(), "message of 2097152 bytes does not fit the 1048576 bytes shared ring");
+    EXPECT_STREQ(e.what(), "message of 2097152 bytes does not fit the 1048576 bytes shared ring (at most 1048512 bytes)");
   }
 }
 
