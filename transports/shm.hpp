@@ -9,8 +9,9 @@
 
 namespace bench {
 
-// A memfd ring channel sized for opt.max_msg_bytes (ring_capacity_for), with the given wait.
-channel make_memfd_ring_channel(const channel_options& opt, ring_wait wait);
+// A memfd ring channel sized for opt.max_msg_bytes (ring_capacity_for), with the given wait; max_message as for
+// make_ring_channel.
+channel make_memfd_ring_channel(const channel_options& opt, ring_wait wait, std::size_t max_message = 0);
 
 channel make_shm_spin_channel(const channel_options& opt);      // busy-poll
 channel make_shm_channel(const channel_options& opt);           // spin, then sleep on a futex

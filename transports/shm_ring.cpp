@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -220,37 +219,26 @@ class ring_consumer {
 // --- liveness of the other side ---------------------------------------------------------------------------------
 enum class peer_status { alive, closed, gone };
 
-// One per waiting direction (send() and recv() of an endpoint may wait in two threads at once).
+// Watches the read end of the peer's life line (see side_state). Keeps no state: send() and recv() may both use
+// it from two threads at once.
 class peer_watch {
  public:
-  peer_watch(const side_state& peer, const std::atomic<std::int32_t>& own_pid) noexcept
-      : peer_(peer), own_pid_(own_pid) {}
+  peer_watch(const side_state& peer, int life_line) noexcept : peer_(peer), life_line_(life_line) {}
 
-  peer_status check() {
-    // acquire: the peer's last publishes happen before its goodbye, so a re-check of the ring sees them.
-    if (peer_.closed.load(std::memory_order_acquire) != 0) return peer_status::closed;
-    std::int32_t pid = peer_.pid.load(std::memory_order_relaxed);
-    if (pid == own_pid_.load(std::memory_order_relaxed)) return peer_status::alive;  // threads of this process
-    if (pid != watched_) {
-      watched_ = pid;
-      pidfd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-      if (!pidfd_ && errno == ESRCH) return peer_status::gone;
-    }
-    if (pidfd_) {
-      // A pidfd polls readable once the process has exited, reaped or not. (kill(pid, 0) succeeds on a zombie,
-      // which is just what a dead child is while its parent still waits here instead of reaping it.)
-      pollfd p{pidfd_.get(), POLLIN, 0};
-      return ::poll(&p, 1, 0) > 0 ? peer_status::gone : peer_status::alive;
-    }
-    return ::kill(pid, 0) == 0 || errno == EPERM ? peer_status::alive : peer_status::gone;  // no pidfd_open
+  peer_status check() const {
+    pollfd p{life_line_, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0 || (p.revents & (POLLHUP | POLLERR)) == 0) return peer_status::alive;
+    // No process holds the peer's side any more. seq_cst: pairs with the goodbye store before the close.
+    return peer_.goodbye.load(std::memory_order_seq_cst) == peer_.pid.load(std::memory_order_seq_cst)
+               ? peer_status::closed
+               : peer_status::gone;
   }
-  std::int32_t pid() const noexcept { return watched_; }
+  std::int32_t pid() const noexcept { return peer_.pid.load(std::memory_order_relaxed); }
+  int fd() const noexcept { return life_line_; }
 
  private:
   const side_state& peer_;
-  const std::atomic<std::int32_t>& own_pid_;
-  std::int32_t watched_ = 0;
-  unique_fd pidfd_;
+  int life_line_;
 };
 
 // --- waiting ---------------------------------------------------------------------------------------------------
@@ -316,10 +304,13 @@ peer_status adaptive_wait(std::atomic<std::uint32_t>& word, std::atomic<std::uin
 class ring_endpoint final : public endpoint {
  public:
   // side 0 is the client (sends on ring 0), side 1 the server (sends on ring 1). recv_efd/send_efd: the
-  // eventfds of the receive and send directions, only for the eventfd waits.
-  ring_endpoint(mapped_region map, int side, ring_wait wait, unique_fd recv_efd, unique_fd send_efd)
+  // eventfds of the receive and send directions, only for the eventfd waits. life_line: the write end of this
+  // side's life line; peer_line: the read end of the peer's.
+  ring_endpoint(mapped_region map, int side, ring_wait wait, std::size_t max_message, unique_fd recv_efd,
+                unique_fd send_efd, unique_fd life_line, unique_fd peer_line)
       : map_(std::move(map)),
         wait_(wait),
+        max_message_(max_message),
         seg_(*std::launder(reinterpret_cast<segment_header*>(map_.data()))),
         self_(seg_.sides[side]),
         out_ctl_(seg_.rings[side]),
@@ -328,24 +319,26 @@ class ring_endpoint final : public endpoint {
         in_(in_ctl_, map_.data() + ring_data_offset_of(1 - side, seg_.capacity), seg_.capacity),
         recv_efd_(std::move(recv_efd)),
         send_efd_(std::move(send_efd)),
-        send_watch_(seg_.sides[1 - side], own_pid_),
-        recv_watch_(seg_.sides[1 - side], own_pid_) {}
+        life_line_(std::move(life_line)),
+        peer_line_(std::move(peer_line)),
+        watch_(seg_.sides[1 - side], peer_line_.get()) {}
 
   ~ring_endpoint() override {
-    // Only a side used in this process says goodbye: after fork the parent destroys its unused copy of the
-    // child's endpoint (and the child the parent's), and that must not close the channel under its user.
-    if (claimed_.load(std::memory_order_acquire) && self_.pid.load(std::memory_order_relaxed) == ::getpid()) {
-      // release: our last messages are published before the peer can see the goodbye.
-      self_.closed.store(1, std::memory_order_release);
-      futex_wake(out_ctl_.head);  // a peer asleep waiting for data or for room looks at `closed` now
-      futex_wake(in_ctl_.tail);   // (an eventfd sleeper sees it at its next bounded wake-up)
-    }
+    // Before the life line closes (the members go after this body): the peer, seeing it hang up, must see
+    // this too. Whether it was the side's last holder is the kernel's business, not ours.
+    self_.goodbye.store(::getpid(), std::memory_order_seq_cst);
+    futex_wake(out_ctl_.head);  // a peer asleep waiting for data or for room looks at the life line now
+    futex_wake(in_ctl_.tail);   // (an eventfd sleeper polls the life line too)
   }
 
   void send(std::span<const std::byte> msg) override {
     claim();
     if (msg.size() < header_bytes) throw protocol_error("message shorter than its 32-byte header");
     if (read_header(msg).magic == 0) throw protocol_error("message without a frame header (magic 0)");  // ready word
+    if (max_message_ && msg.size() > max_message_) {
+      throw protocol_error("message of " + size_text(msg.size()) + " exceeds the " + size_text(max_message_) +
+                           " this transport carries");
+    }
     std::size_t need = ring_record_bytes(msg.size());
     if (need + cache_line_bytes > seg_.capacity) {
       throw protocol_error("message of " + size_text(msg.size()) + " does not fit the " + size_text(seg_.capacity) +
@@ -355,7 +348,7 @@ class ring_endpoint final : public endpoint {
       auto room = [&] {
         return out_.has_room(out_ctl_.tail.load(std::memory_order_acquire), static_cast<std::uint32_t>(need));
       };
-      auto look = [&] { return send_watch_.check(); };
+      auto look = [&] { return watch_.check(); };
       peer_status s = wait_ == ring_wait::spin || wait_ == ring_wait::eventfd_spin
                           ? spin_wait(room, look)
                           // A full ring is waited out on the futex for the eventfd variants too: the
@@ -363,7 +356,7 @@ class ring_endpoint final : public endpoint {
                           : adaptive_wait(out_ctl_.tail, out_ctl_.producer_sleeping, room, look,
                                           wait_ == ring_wait::adaptive ? adaptive_spin_ns : 0);
       if (s == peer_status::closed) throw peer_gone_error("the peer closed the shared ring while we waited for room in it");
-      if (s == peer_status::gone) throw peer_gone_error(gone_text(send_watch_, "room in the ring"));
+      if (s == peer_status::gone) throw peer_gone_error(gone_text("room in the ring"));
     }
     notify_consumer();
   }
@@ -372,7 +365,7 @@ class ring_endpoint final : public endpoint {
     claim();
     if (recv_efd_) {
       peer_status s = take_token();
-      if (s != peer_status::alive) return peer_ended(s, recv_watch_);
+      if (s != peer_status::alive) return peer_ended(s);
       std::size_t n = in_.try_pop(buf);
       if (n == 0) throw protocol_error("shared ring: an eventfd token arrived for a message the ring does not hold");
       notify_producer();
@@ -386,12 +379,12 @@ class ring_endpoint final : public endpoint {
       auto ready = [&] { return in_.ready(); };
       auto look = [&] {
         in_.check_index();
-        return recv_watch_.check();
+        return watch_.check();
       };
       peer_status s = wait_ == ring_wait::spin
                           ? spin_wait(ready, look)
                           : adaptive_wait(in_ctl_.head, in_ctl_.consumer_sleeping, ready, look, adaptive_spin_ns);
-      if (s != peer_status::alive) return peer_ended(s, recv_watch_);
+      if (s != peer_status::alive) return peer_ended(s);
     }
   }
 
@@ -400,11 +393,9 @@ class ring_endpoint final : public endpoint {
  private:
   // The first send() or recv() in a process records its pid as this side's user (see side_state::pid).
   void claim() noexcept {
-    if (claimed_.load(std::memory_order_acquire)) return;  // acquire: own_pid_ is set once this reads true
-    std::int32_t pid = ::getpid();
-    own_pid_.store(pid, std::memory_order_relaxed);
-    self_.pid.store(pid, std::memory_order_relaxed);  // relaxed: the peer only compares it, publishes nothing
-    claimed_.store(true, std::memory_order_release);
+    if (claimed_.load(std::memory_order_relaxed)) return;
+    self_.pid.store(::getpid(), std::memory_order_seq_cst);
+    claimed_.store(true, std::memory_order_relaxed);
   }
 
   void notify_consumer() {
@@ -443,7 +434,8 @@ class ring_endpoint final : public endpoint {
     }
   }
 
-  // Takes one token from the receive eventfd: sleeping in poll() (block) or polling read() (spin).
+  // Takes one token from the receive eventfd: sleeping in poll() on it and on the peer's life line (block), or
+  // polling read() (spin).
   peer_status take_token() {
     spinner spin;
     for (;;) {
@@ -455,31 +447,32 @@ class ring_endpoint final : public endpoint {
         spin.once();
         look = spin.polls() % spin_polls_per_check == 0;
       } else {
-        pollfd p{recv_efd_.get(), POLLIN, 0};
-        int r = ::poll(&p, 1, liveness_period_ms);
+        pollfd p[2] = {{recv_efd_.get(), POLLIN, 0}, {watch_.fd(), POLLIN, 0}};
+        int r = ::poll(p, 2, liveness_period_ms);
         if (r < 0 && errno != EINTR) throw_errno("poll the shared ring's eventfd");
-        look = r <= 0;  // timeout or signal; readable: go and read
+        look = r <= 0 || p[1].revents != 0;  // timeout, signal, or the life line hung up
       }
       if (look) {
         check_abort();
-        peer_status s = recv_watch_.check();
+        peer_status s = watch_.check();
         // A last message published before the peer went: its token is there to take.
         if (s != peer_status::alive) return ::read(recv_efd_.get(), &value, sizeof value) == sizeof value ? peer_status::alive : s;
       }
     }
   }
 
-  static std::string gone_text(const peer_watch& w, const char* waited_for) {
-    return "the peer process " + std::to_string(w.pid()) + " exited while we waited for " + waited_for +
-           " on the shared ring";
+  std::string gone_text(const char* waited_for) const {
+    return "the peer process " + std::to_string(watch_.pid()) + " ended without closing the shared ring (killed?) while we waited for " +
+           waited_for;
   }
-  static std::size_t peer_ended(peer_status s, const peer_watch& w) {
+  std::size_t peer_ended(peer_status s) const {
     if (s == peer_status::closed) return 0;  // closed between messages
-    throw peer_gone_error(gone_text(w, "a message"));
+    throw peer_gone_error(gone_text("a message"));
   }
 
   mapped_region map_;
   ring_wait wait_;
+  std::size_t max_message_;  // 0: whatever fits the ring
   segment_header& seg_;
   side_state& self_;
   ring_control& out_ctl_;
@@ -488,16 +481,25 @@ class ring_endpoint final : public endpoint {
   ring_consumer in_;
   unique_fd recv_efd_;
   unique_fd send_efd_;
-  std::atomic<bool> claimed_{false};
-  std::atomic<std::int32_t> own_pid_{0};
-  peer_watch send_watch_;
-  peer_watch recv_watch_;
+  unique_fd life_line_;  // never written: it exists to be closed (by us, or by the kernel when we die)
+  unique_fd peer_line_;
+  peer_watch watch_;
+  std::atomic<bool> claimed_{false};  // atomic: send() and recv() may run in two threads
 };
 
 unique_fd make_eventfd() {
   unique_fd fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE));
   if (!fd) throw_errno("create an eventfd for the shared ring");
   return fd;
+}
+
+struct life_line {
+  unique_fd read_end, write_end;
+};
+life_line make_life_line() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("create the shared ring's life-line pipe");
+  return {unique_fd(fds[0]), unique_fd(fds[1])};
 }
 
 unique_fd dup_fd(int fd) {
@@ -550,7 +552,8 @@ mapped_region::~mapped_region() {
   if (addr_) ::munmap(addr_, bytes_);
 }
 
-channel make_ring_channel(int fd, std::size_t capacity, ring_wait wait, std::string_view what) {
+channel make_ring_channel(int fd, std::size_t capacity, ring_wait wait, std::string_view what,
+                          std::size_t max_message) {
   if (!std::has_single_bit(capacity) || capacity < min_ring_capacity || capacity > max_ring_capacity) {
     throw std::invalid_argument("shared ring capacity " + std::to_string(capacity) +
                                 " is not a power of two in [128, 2^30]");
@@ -563,6 +566,7 @@ channel make_ring_channel(int fd, std::size_t capacity, ring_wait wait, std::str
   seg->magic = segment_magic;
   seg->capacity = static_cast<std::uint32_t>(capacity);
   for (side_state& s : seg->sides) s.pid.store(::getpid(), std::memory_order_relaxed);  // until claimed
+  for (side_state& s : seg->sides) s.goodbye.store(0, std::memory_order_relaxed);
   for (int ring = 0; ring < 2; ++ring) {  // the first record's ready word: "nothing yet" (a fresh file is all 0)
     std::memset(client_map.data() + ring_data_offset_of(ring, capacity), 0, sizeof(std::uint64_t));
   }
@@ -579,11 +583,14 @@ channel make_ring_channel(int fd, std::size_t capacity, ring_wait wait, std::str
     to_server_dup = dup_fd(to_server_efd.get());
     to_client_dup = dup_fd(to_client_efd.get());
   }
+  life_line client_life = make_life_line(), server_life = make_life_line();
   channel ch;
-  ch.client = std::make_unique<ring_endpoint>(std::move(client_map), 0, wait, std::move(to_client_efd),
-                                              std::move(to_server_dup));
-  ch.server = std::make_unique<ring_endpoint>(std::move(server_map), 1, wait, std::move(to_server_efd),
-                                              std::move(to_client_dup));
+  ch.client = std::make_unique<ring_endpoint>(std::move(client_map), 0, wait, max_message, std::move(to_client_efd),
+                                              std::move(to_server_dup), std::move(client_life.write_end),
+                                              std::move(server_life.read_end));
+  ch.server = std::make_unique<ring_endpoint>(std::move(server_map), 1, wait, max_message, std::move(to_server_efd),
+                                              std::move(to_client_dup), std::move(server_life.write_end),
+                                              std::move(client_life.read_end));
   return ch;
 }
 

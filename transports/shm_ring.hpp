@@ -68,13 +68,18 @@ static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
                   std::atomic<std::uint32_t>::is_always_lock_free,
               "the index words are futex words: a plain, lock-free 32-bit integer in shared memory");
 
-// Who uses one side of the channel, for the liveness check of the other side.
+// Who uses one side of the channel. Whether the side still exists at all is not kept here but in the kernel:
+// each side holds the write end of a pipe (its life line) that carries nothing, and the other side polls the
+// read end. Descriptors are counted by the kernel across fork and closed by it when a process dies (SIGKILL
+// included), so the read end hangs up exactly when no process holds the side any more. These two words only
+// tell a goodbye from a death, and name the process.
 struct side_state {
   // The pid that uses this side: the creator's at first, then that of the process whose thread first calls
   // send() or recv() on it (so after fork the child's pid replaces the parent's).
   alignas(cache_line_bytes) std::atomic<std::int32_t> pid;
-  // Set (1) by the destructor of an endpoint that was used in this process: a clean goodbye.
-  std::atomic<std::uint32_t> closed;
+  // The pid of the last process that destroyed an endpoint object of this side. When the life line hangs up
+  // and goodbye == pid, the side's user closed it (recv returns 0); otherwise its user died.
+  std::atomic<std::int32_t> goodbye;
 };
 static_assert(std::atomic<std::int32_t>::is_always_lock_free, "shared between processes: must be lock-free");
 
@@ -141,7 +146,9 @@ class mapped_region {
 // segment and returns the two endpoints, each with its own mapping of it (so either endpoint object can be
 // destroyed without touching the other; after fork each process keeps the one it uses). The caller may close
 // or unlink the file as soon as this returns. capacity: a power of two in [min_ring_capacity,
-// max_ring_capacity]. `what` names the segment in error messages.
-channel make_ring_channel(int fd, std::size_t capacity, ring_wait wait, std::string_view what);
+// max_ring_capacity]. `what` names the segment in error messages. max_message > 0: send() refuses longer
+// messages (eventfd carries only the header).
+channel make_ring_channel(int fd, std::size_t capacity, ring_wait wait, std::string_view what,
+                          std::size_t max_message = 0);
 
 }  // namespace bench

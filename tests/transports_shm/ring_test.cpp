@@ -334,6 +334,39 @@ TEST_P(RingRows, DestroyedPeerEndpointReadsAsClosed) {
   EXPECT_EQ(ch.client->recv(buf), 0u);
 }
 
+// Like a pipe whose other end is closed: an endpoint that was never used, destroyed, reads as end of stream.
+TEST_P(RingRows, UnusedPeerEndpointDestroyedReadsAsClosed) {
+  scratch_dir dir;
+  channel ch = row().make(test::options(dir, msg_bytes()));
+  ch.client.reset();
+  std::vector<std::byte> buf(msg_bytes());
+  test::hang_guard guard(10s);
+  EXPECT_EQ(ch.server->recv(buf), 0u);
+}
+
+// After fork the parent drops its copy of the server endpoint before the child has used it: the child's copy
+// keeps the side alive, so the client waits for the child instead of seeing a close.
+TEST_P(RingRows, ParentDroppingItsCopyDoesNotCloseTheChildsSide) {
+  scratch_dir dir;
+  channel ch = row().make(test::options(dir, msg_bytes()));
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
+  unique_fd go_r(go[0]), go_w(go[1]);
+  pid_t child = test::fork_server(ch, [&](endpoint& ep) {
+    go_w.reset();
+    char c;
+    if (::read(go_r.get(), &c, 1) != 1) throw std::runtime_error("no go");  // until the parent has dropped its copy
+    test::echo_until_end(ep, msg_bytes());
+  });
+  go_r.reset();
+  EXPECT_EQ(ch.server, nullptr);  // fork_server dropped the parent's copy
+  ASSERT_EQ(::write(go_w.get(), "g", 1), 1);
+  test::hang_guard guard(60s);
+  EXPECT_NO_THROW(test::ping_pong(*ch.client, msg_bytes(), 100));
+  int status = test::reap(child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+}
+
 // Nothing named is ever created (memfd), the mmap file is gone as soon as the channel exists, and every
 // descriptor and mapping goes with the endpoints.
 TEST_P(RingRows, LeavesNothingBehind) {
@@ -391,7 +424,10 @@ TEST(RingEventfd, PollableFdIsReadableExactlyWhileMessagesWait) {
 TEST(RingEventfd, EventfdRowCarriesOnlyTheHeader) {
   scratch_dir dir;
   EXPECT_EQ(find_transport("eventfd")->max_msg_bytes, 32u);
-  EXPECT_THROW(find_transport("eventfd")->make(test::options(dir, 64)), std::runtime_error);
+  channel ch = find_transport("eventfd")->make(test::options(dir, 64));
+  message_source header_only(32, 1), with_payload(64, 2);
+  EXPECT_NO_THROW(ch.client->send(header_only.next(0, 0)));
+  EXPECT_THROW(ch.client->send(with_payload.next(1, 0)), protocol_error);
 }
 
 }  // namespace
