@@ -8,15 +8,16 @@
 
 namespace bench {
 
-datagram_endpoint::datagram_endpoint(unique_fd sock, wait_mode wait, std::size_t max_datagram, std::string_view kind)
-    : sock_(std::move(sock)), max_datagram_(max_datagram), kind_(kind) {
+datagram_endpoint::datagram_endpoint(unique_fd sock, wait_mode wait, std::size_t max_datagram,
+                                     std::string_view limit_note, std::string_view kind)
+    : sock_(std::move(sock)), max_datagram_(max_datagram), limit_note_(limit_note), kind_(kind) {
   if (wait == wait_mode::spin) set_nonblocking(sock_.get(), true);
 }
 
 void datagram_endpoint::send(std::span<const std::byte> msg) {
   if (msg.size() > max_datagram_) {
     throw protocol_error("message of " + std::to_string(msg.size()) + " bytes exceeds the largest " + kind_ +
-                         " datagram (" + std::to_string(max_datagram_) + " bytes)");
+                         " datagram here (" + std::to_string(max_datagram_) + " bytes: " + limit_note_ + ")");
   }
   // MSG_NOSIGNAL: a closed peer shows up as EPIPE, whatever the process does with SIGPIPE.
   ssize_t n = retry_call([&] { return ::send(sock_.get(), msg.data(), msg.size(), MSG_NOSIGNAL); });

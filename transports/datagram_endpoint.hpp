@@ -19,8 +19,9 @@ namespace bench {
 class datagram_endpoint final : public endpoint {
  public:
   // In spin mode the socket is switched to non-blocking and polled. max_datagram: the largest message
-  // send() accepts; `kind` names the transport in error messages.
-  datagram_endpoint(unique_fd sock, wait_mode wait, std::size_t max_datagram, std::string_view kind);
+  // send() accepts, and limit_note where that number comes from; `kind` names the transport in error messages.
+  datagram_endpoint(unique_fd sock, wait_mode wait, std::size_t max_datagram, std::string_view limit_note,
+                    std::string_view kind);
 
   void send(std::span<const std::byte> msg) override;
   std::size_t recv(std::span<std::byte> buf) override;
@@ -29,6 +30,7 @@ class datagram_endpoint final : public endpoint {
  private:
   unique_fd sock_;
   std::size_t max_datagram_;
+  std::string limit_note_;
   std::string kind_;
 };
 

@@ -6,7 +6,8 @@
 // beyond that, the linear part of the datagram is allocated in one piece, which caps it near 4 MiB whatever
 // the buffer (probed on Linux 6.18 x86-64: 4,263,616 bytes with wmem_max = 4 MiB). A channel raises SO_SNDBUF on
 // both sockets only when channel_options::max_msg_bytes needs more than the default (so small-message cases
-// keep the queueing a user gets), and fails with the limit and the /proc/sys file when it cannot.
+// keep the queueing a user gets); a message that still does not fit is refused by send() with the limit and
+// the /proc/sys file.
 #pragma once
 
 #include "transports/transport.hpp"
