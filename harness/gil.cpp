@@ -21,23 +21,33 @@ namespace bench {
 
 namespace {
 std::once_flag g_calibrate_once;
-double g_ns_per_iteration = 0;
+double g_ns_per_iteration = 1;
+double g_ns_per_call = 0;
+
+// Mean time of one call of `n` iterations over `calls` calls; the fastest of `trials` trials.
+double fastest_call_ns(std::uint64_t n, int calls, int trials) {
+  double best = std::numeric_limits<double>::infinity();
+  for (int t = 0; t < trials; ++t) {
+    const std::uint64_t t0 = now_ns();
+    for (int c = 0; c < calls; ++c) cpu_work::run(n);
+    const std::uint64_t t1 = now_ns();
+    best = std::min(best, static_cast<double>(t1 - t0) / calls);
+  }
+  return best;
+}
 }  // namespace
 
 void cpu_work::calibrate() {
   std::call_once(g_calibrate_once, [] {
-    // About 0.3 ms a trial at 1.5 ns an iteration; the fastest of 15 trials (about 5 ms in all). The first run
-    // warms the core up and is not counted.
-    constexpr std::uint64_t n = 200'000;
-    run(n);
-    double best = std::numeric_limits<double>::infinity();
-    for (int trial = 0; trial < 15; ++trial) {
-      std::uint64_t t0 = now_ns();
-      run(n);
-      std::uint64_t t1 = now_ns();
-      best = std::min(best, static_cast<double>(t1 - t0) / static_cast<double>(n));
-    }
-    g_ns_per_iteration = best > 0 ? best : 1.0;
+    // Two sizes fix the line a + b * n: short calls (the size of a 25 ns tick) and long ones (2048 iterations,
+    // about 3 us). Each trial is about 0.3 ms; 15 trials of each. The first round warms the core up.
+    constexpr std::uint64_t short_n = 16, long_n = 2048;
+    fastest_call_ns(long_n, 100, 2);
+    const double t_short = fastest_call_ns(short_n, 10'000, 15);
+    const double t_long = fastest_call_ns(long_n, 100, 15);
+    const double b = (t_long - t_short) / static_cast<double>(long_n - short_n);
+    g_ns_per_iteration = b > 0 ? b : 1.0;
+    g_ns_per_call = std::max(0.0, t_short - g_ns_per_iteration * static_cast<double>(short_n));
   });
 }
 
@@ -46,9 +56,14 @@ double cpu_work::ns_per_iteration() noexcept {
   return g_ns_per_iteration;
 }
 
+double cpu_work::ns_per_call() noexcept {
+  calibrate();
+  return g_ns_per_call;
+}
+
 std::uint64_t cpu_work::iterations_for(std::uint64_t ns) {
   if (ns == 0) return 0;
-  double it = std::round(static_cast<double>(ns) / ns_per_iteration());
+  const double it = std::round((static_cast<double>(ns) - ns_per_call()) / ns_per_iteration());
   return it < 1 ? 1 : static_cast<std::uint64_t>(it);
 }
 
@@ -124,15 +139,17 @@ void gil::take(bool io) {
   // Python 2: PyThread_acquire_lock(interpreter_lock, WAIT_LOCK) is sem_wait() until it succeeds. The wait is
   // cut into 50 ms slices only to notice a stopped run; a slice that expires re-tries the semaphore exactly
   // as a fresh sem_wait would, so the race it models is unchanged.
+  // (sem_timedwait, on CLOCK_REALTIME, rather than sem_clockwait: ThreadSanitizer knows the former, and a
+  // clock step only lengthens or shortens one slice.)
   for (;;) {
     timespec deadline{};
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_nsec += 50'000'000;
     if (deadline.tv_nsec >= 1'000'000'000) {
       deadline.tv_nsec -= 1'000'000'000;
       ++deadline.tv_sec;
     }
-    if (sem_clockwait(&sem_, CLOCK_MONOTONIC, &deadline) == 0) break;
+    if (sem_timedwait(&sem_, &deadline) == 0) break;
     if (errno != EINTR && errno != ETIMEDOUT) throw_errno("wait for the old GIL's semaphore");
     check_abort();
   }

@@ -57,16 +57,21 @@ namespace bench {
 // Calibrated CPU work.
 //
 // A dependent multiply-add chain (a 64-bit LCG step) per iteration: no memory traffic, no branches the
-// predictor can miss, and the empty asm keeps the compiler from collapsing the loop into a closed form. Its
-// speed is measured once per process (calibrate(): the fastest of several short trials, so a trial that was
-// pre-empted or ran before the core clocked up does not count), and durations are turned into iteration counts
-// with it. On a loaded machine the work still costs the same number of instructions; it may take longer.
+// predictor can miss, and the empty asm keeps the compiler from collapsing the loop into a closed form. Each
+// call ends with a fence, so that a loop of short calls (ticks) cannot overlap one call's chain with the next
+// one's in the out-of-order core (without it, 25 ns ticks ran three times faster than calibrated).
+//
+// The cost of a call, a + b * iterations, is measured once per process (calibrate(): short and long calls,
+// the fastest of several trials, so that a trial that was pre-empted or ran before the core clocked up does
+// not count), and durations are turned into iteration counts with it. On a loaded machine the work still
+// costs the same number of instructions; it may take longer.
 class cpu_work {
  public:
-  // Idempotent and thread-safe; the first call takes about 5 ms.
+  // Idempotent and thread-safe; the first call takes about 10 ms.
   static void calibrate();
-  static double ns_per_iteration() noexcept;
-  // Iterations that take about `ns` on this machine (calibrates first if needed). 0 for 0 ns.
+  static double ns_per_iteration() noexcept;  // b
+  static double ns_per_call() noexcept;       // a: the fixed part of a call (loop set-up, the fence)
+  // Iterations for a call that takes about `ns` on this machine (at least 1 for ns > 0; 0 for 0).
   static std::uint64_t iterations_for(std::uint64_t ns);
 
   static void run(std::uint64_t iterations) noexcept {
@@ -75,6 +80,11 @@ class cpu_work {
       x = x * 6364136223846793005ull + 1442695040888963407ull;  // Knuth's MMIX LCG constants
       asm volatile("" : "+r"(x));
     }
+#if defined(__x86_64__) || defined(__i386__)
+    asm volatile("lfence" : : "r"(x) : "memory");
+#else
+    asm volatile("" : : "r"(x) : "memory");
+#endif
   }
 };
 
