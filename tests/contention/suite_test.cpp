@@ -180,10 +180,10 @@ TEST(run_contention_test, writes_rows_with_the_required_fields) {
         EXPECT_GE(row["rtt_p99_ns"].get<double>(), row["rtt_p50_ns"].get<double>());
         EXPECT_GT(row["round_trips_per_s"].get<double>(), 0);
       } else {
-        // On a loaded machine a short run can end before one round trip completes: a result (null
-        // percentiles, the in-flight wait as a lower bound), not a failure.
+        // On a loaded machine a short run can end before one measured round trip completes: a result (null
+        // percentiles, real_time a lower bound of the wait), not a failure.
         EXPECT_TRUE(row["rtt_p50_ns"].is_null());
-        EXPECT_TRUE(row["rtt_censored_ns"].is_number());
+        EXPECT_EQ(row["starved"], 1);
       }
       if (row["policy"] == "none") EXPECT_TRUE(row["switch_interval_us"].is_null());
       else EXPECT_EQ(row["switch_interval_us"], 1000.0);
