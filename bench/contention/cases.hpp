@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bench/contention/watchdog.hpp"
+#include "bench/progress.hpp"
 #include "harness/cpu.hpp"
 #include "harness/gil.hpp"
 
@@ -64,8 +65,7 @@ struct case_desc {
 struct case_env {
   const settings* cfg = nullptr;
   case_watchdog* watchdog = nullptr;
-  int* progress_done = nullptr;
-  int progress_total = 0;
+  progress_line* progress = nullptr;  // only touched from Google Benchmark's main thread
 };
 
 // Valid names, in the order the suite runs and reports them.
@@ -82,6 +82,7 @@ void run_convoy_case(benchmark::State& state, const case_desc& c, const case_env
 // "50ns", "100us", "5ms", "1.5ms": the compact form used in names.
 std::string short_duration(std::uint64_t ns);
 gil_config gil_config_for(const case_desc& c, const settings& cfg);
-void report_progress(const case_env& env, const std::string& name);
+// The progress line: a case (one repetition) starts. Call from Google Benchmark's thread 0 only.
+void announce_case(const case_env& env, const std::string& name);
 
 }  // namespace bench::contention

@@ -2,8 +2,6 @@
 // its runs into our rows, the console table and the results files.
 #include "bench/contention/contention_suite.hpp"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -20,6 +18,7 @@
 #include "harness/gil.hpp"
 #include "harness/results.hpp"
 #include "harness/stats.hpp"
+#include "harness/sysinfo.hpp"
 #include "harness/units.hpp"
 
 namespace bench {
@@ -80,14 +79,8 @@ std::string case_desc::family_name() const {
   return n;
 }
 
-void report_progress(const case_env& env, const std::string& name) {
-  if (!env.progress_done) return;
-  ++*env.progress_done;
-  if (!isatty(STDERR_FILENO)) return;
-  std::string line = fmt::format("[{:>4}/{}] {}", *env.progress_done, env.progress_total, name);
-  if (line.size() > 118) line.resize(118);
-  std::fprintf(stderr, "\r%-118s", line.c_str());
-  std::fflush(stderr);
+void announce_case(const case_env& env, const std::string& name) {
+  if (env.progress) env.progress->step(name.substr(name.find('/') + 1));
 }
 
 namespace {
@@ -316,16 +309,25 @@ std::vector<std::unique_ptr<planned>> plan_cases(const settings& cfg) {
 // ---------------------------------------------------------------------------------------------------------------
 // Google Benchmark runs -> rows
 
+// Keeps every iteration run (one per case and repetition; Google Benchmark's own aggregates are not used:
+// add_aggregates computes ours, with the median and spread) and notes failures on the progress line.
 class collecting_reporter : public benchmark::BenchmarkReporter {
  public:
+  explicit collecting_reporter(progress_line& progress) : progress_(progress) {}
   bool ReportContext(const Context&) override { return true; }
   void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs)
-      if (r.run_type == Run::RT_Iteration) runs_.push_back(r);
+    for (const Run& r : runs) {
+      if (r.run_type != Run::RT_Iteration) continue;
+      if (r.error_occurred)
+        progress_.note(fmt::format("FAILED {} (repetition {}): {}", r.run_name.function_name, r.repetition_index,
+                                   r.error_message));
+      runs_.push_back(r);
+    }
   }
   const std::vector<Run>& runs() const { return runs_; }
 
  private:
+  progress_line& progress_;
   std::vector<Run> runs_;
 };
 
@@ -583,13 +585,14 @@ int run_contention(const run_request& req) {
   if (cfg.cores.oversubscribed) warn_oversubscribed(cfg.cores);
   install_signal_handlers();
   cpu_work::calibrate();
+  const double load_before = load_avg_1min();
 
   case_watchdog watchdog;
-  int done = 0;
   int total = 0;
   for (const auto& p : plan)
     total += cfg.reps * (p->thread_counts.empty() ? 1 : static_cast<int>(p->thread_counts.size()));
-  const case_env env{&cfg, &watchdog, &done, total};
+  progress_line progress(total);
+  const case_env env{&cfg, &watchdog, &progress};
 
   std::map<std::string, const planned*> by_family;
   for (auto& p : plan) {
@@ -620,10 +623,10 @@ int run_contention(const run_request& req) {
   std::fprintf(stderr, "contention: %d cases x %d repetitions on %d CPU(s); tick %s = %llu iterations of %.2f ns\n",
                static_cast<int>(plan.size()), cfg.reps, cfg.cores.available, short_duration(cfg.tick_ns).c_str(),
                static_cast<unsigned long long>(cpu_work::iterations_for(cfg.tick_ns)), cpu_work::ns_per_iteration());
-  collecting_reporter reporter;
+  collecting_reporter reporter(progress);
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::ClearRegisteredBenchmarks();
-  if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\n");
+  progress.finish();
 
   run_results results;
   results.dir = dir;
@@ -643,6 +646,8 @@ int run_contention(const run_request& req) {
   ctx["tick_ns"] = cfg.tick_ns;
   ctx["tick_iterations"] = cpu_work::iterations_for(cfg.tick_ns);
   ctx["cpu_work_ns_per_iteration"] = cpu_work::ns_per_iteration();
+  ctx["cpu_work_ns_per_call"] = cpu_work::ns_per_call();
+  ctx["load_avg_1min_before"] = load_before;
   ctx["check_interval"] = cfg.check_interval;
   json sw = json::array();
   for (std::uint64_t s : cfg.switch_intervals_ns) sw.push_back(static_cast<double>(s) / 1000);

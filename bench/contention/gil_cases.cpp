@@ -201,6 +201,7 @@ void run_gil_cpu_case(benchmark::State& state, const case_desc& c, const case_en
   const settings& cfg = *env.cfg;
   // Generous: the old GIL can make two threads several times slower than one.
   const std::uint64_t bound = cfg.gil_work_ns * 20 + 5'000'000'000ull;
+  announce_case(env, c.name());
   for (auto _ : state) {
     if (interrupted()) {
       state.SkipWithError("interrupted before this case ran");
@@ -209,7 +210,6 @@ void run_gil_cpu_case(benchmark::State& state, const case_desc& c, const case_en
     if (c.model == "process") gil_cpu_processes(state, c, env, bound);
     else gil_cpu_threads(state, c, env, bound);
   }
-  report_progress(env, c.name());
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -411,6 +411,7 @@ void convoy_body(benchmark::State& state, const case_desc& c, const case_env& en
 }  // namespace
 
 void run_convoy_case(benchmark::State& state, const case_desc& c, const case_env& env) {
+  announce_case(env, c.name());
   for (auto _ : state) {
     if (interrupted()) {
       state.SkipWithError("interrupted before this case ran");
@@ -418,7 +419,6 @@ void run_convoy_case(benchmark::State& state, const case_desc& c, const case_env
     }
     convoy_body(state, c, env);
   }
-  report_progress(env, c.name());
 }
 
 }  // namespace bench::contention

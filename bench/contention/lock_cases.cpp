@@ -180,7 +180,10 @@ void window_case(benchmark::State& state, const case_desc& c, const case_env& en
   // Spinlocks with more threads than cores can take a scheduler time slice per hand-off; the bound is
   // generous, and a case that passes it is reported as failed (the spinning waits throw aborted_error).
   const std::uint64_t bound = cfg.window_ns * 4 + 3'000'000'000ull;
-  if (ti == 0) env.watchdog->arm(bound);
+  if (ti == 0) {
+    announce_case(env, name);
+    env.watchdog->arm(bound);
+  }
   affinity_guard pin(cfg.cores.cpus[static_cast<std::size_t>(ti) % cfg.cores.cpus.size()]);
   for (auto _ : state) {
     thread_result& mine = s.results[static_cast<std::size_t>(ti)];
@@ -221,7 +224,6 @@ void window_case(benchmark::State& state, const case_desc& c, const case_env& en
     if (!error.empty()) state.SkipWithError(error.c_str());
   }
   s.reset();
-  report_progress(env, name);
 }
 
 enum class op_kind { exclusive, shared_mix, atomic_add, sharded_add };
