@@ -40,6 +40,12 @@ def _field(case, name):
     return case.ident.get(name)
 
 
+def _range(case, field):
+    """(min, max) of a field over the successful repetitions, or None with fewer than two."""
+    vals = [v for v in (common.number(r.get(field)) for r in case.ok_iterations) if v is not None]
+    return (min(vals), max(vals)) if len(vals) > 1 else None
+
+
 def _threads_axis(ax, values):
     common.log2_axis(ax.xaxis, values, lambda v: f"{v:g}")
 
@@ -173,6 +179,9 @@ def gil_cpu(all_cases, context):
             a.plot([p[0] for p in pts], [p[idx] for p in pts], color=color, linestyle=ls, zorder=3)
             for p in pts:
                 _mark(a, p[0], p[idx], color, marker, p[3].oversubscribed)
+                lo_hi = _range(p[3], "wall_ns" if idx == 1 else "cpu_ns")
+                if lo_hi:
+                    a.plot([p[0], p[0]], lo_hi, color=color, linewidth=1.2, alpha=0.6, zorder=2)
         label = POLICY_LABEL.get(policy, policy) + ", threads" if model == "thread" else \
             f"processes (one GIL each, {cs[0].ident.get('policy')})"
         handles.append(Line2D([], [], color=color, linestyle=ls, marker=marker, label=label))
@@ -187,10 +196,10 @@ def gil_cpu(all_cases, context):
         a.set_ylim(bottom=0)
         a.yaxis.set_major_formatter(style.TIME)
     if one:
-        ax.axhline(one, color="#666666", linestyle=(0, (2, 2)), linewidth=1.2, zorder=1)
-        ax.annotate("1 thread", (0.99, one), xycoords=("axes fraction", "data"), xytext=(0, 3),
-                    textcoords="offset points", ha="right", va="bottom", color="#444444",
-                    fontsize=style.current()["small"])
+        ax.axhline(one, color=REFERENCE, linestyle=(0, (1, 2)), linewidth=2, zorder=1)
+        handles.append(Line2D([], [], color=REFERENCE, linestyle=(0, (1, 2)), linewidth=2,
+                              label=f"none, 1 thread: {style.fmt_time(one)}"))
+    handles.append(Line2D([], [], color="#555555", linewidth=1.2, alpha=0.6, label="whisker: min..max of reps"))
     ax.set_ylabel("time (lower is better)")
     ax.set_title("wall-clock time", loc="left")
     axc.set_title("CPU time, all threads", loc="left")
