@@ -258,7 +258,11 @@ int main(int argc, char** argv) {
     if (!cs_s.empty()) req.cs_ns = parse_duration_ns(cs_s);
     if (!switch_s.empty())
       for (const auto& s : split_list(switch_s, "--switch-interval")) req.switch_intervals_ns.push_back(parse_duration_ns(s));
-    if (!check_s.empty()) req.check_interval = parse_count(check_s, "--check-interval");
+    if (!check_s.empty()) {
+      req.check_interval = parse_count(check_s, "--check-interval");
+      // 0 in run_request means "suite default", so a typed 0 must be refused here.
+      if (req.check_interval == 0) throw usage_error("--check-interval must be positive (got 0)");
+    }
 
     // Flags that belong to another suite are refused rather than silently ignored.
     struct owned {

@@ -1,6 +1,7 @@
 // The table of suites `bench run` and `bench list suites` read.
 #include <array>
 
+#include "bench/contention/contention_suite.hpp"
 #include "bench/ipc_suite.hpp"
 #include "bench/suite.hpp"
 #include "harness/registry.hpp"
@@ -10,6 +11,8 @@ namespace {
 const std::array table = {
     suite_info{"ipc", "latency, throughput and pairs scaling of every transport under every model", validate_ipc,
                run_ipc},
+    suite_info{"contention", "locks vs threads, false sharing, and an emulated GIL (CPU-bound, convoy, placement)",
+               validate_contention, run_contention},
 };
 }  // namespace
 

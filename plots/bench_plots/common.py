@@ -445,3 +445,15 @@ def save(fig, run_dir, name, formats):
         paths.append(str(path))
     plt.close(fig)
     return paths
+
+
+def draw_suite(doc, run_dir, formats, suite, charts):
+    """Every chart of `charts` (name -> function(cases, context) returning a figure or None) over the cases of
+    `suite`, saved into run_dir; returns the written paths. The body of each suite module's plot()."""
+    all_cases = [c for c in cases(doc) if c.ident.get("suite", suite) == suite]
+    paths = []
+    for name, chart in charts.items():
+        fig = chart(all_cases, doc["context"])
+        if fig is not None:
+            paths += save(fig, run_dir, name, formats)
+    return paths

@@ -24,6 +24,8 @@ import make_fixture  # noqa: E402
 FIXTURES = make_fixture.temporary_copy()
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IPC_CHARTS = ("latency_vs_size", "throughput_vs_size", "pairs_throughput", "pairs_latency")
+CONTENTION_CHARTS = ("contention_locks", "contention_false_sharing", "contention_gil_cpu", "contention_gil_convoy",
+                     "contention_gil_placement")
 
 
 class PlotTest(unittest.TestCase):
@@ -61,6 +63,28 @@ class PlotTest(unittest.TestCase):
     def test_real_run_all_charts(self):
         run = self.run_dir("ipc-real")
         self.assert_charts(run, self.plot(run), IPC_CHARTS)
+
+    def test_contention_real_all_charts(self):
+        run = self.run_dir("contention-real")
+        self.assert_charts(run, self.plot(run), CONTENTION_CHARTS)
+
+    def test_contention_failed_and_starved_cases_still_draw(self):
+        # A lock case that failed every repetition (no median), and convoy cases whose I/O thread was starved
+        # (null percentiles): every chart is still drawn, the failures named in its notes.
+        doc = json.loads((FIXTURES / "contention-real" / "results.json").read_text())
+        failed = next(r["run_name"] for r in doc["benchmarks"] if r.get("experiment") == "locks")
+        rows = []
+        for r in doc["benchmarks"]:
+            if r["run_name"] == failed:
+                if r["run_type"] == "aggregate":
+                    continue
+                r.update(error_occurred=True, error_message="timed out", real_time=None, cpu_time=None)
+            if r.get("experiment") == "gil-convoy" and r.get("policy") == "new" and r.get("cpu_threads") == 2:
+                r.update(rtt_p50_ns=None, rtt_p99_ns=None, round_trips_per_s=0, starved=1)
+            rows.append(r)
+        doc["benchmarks"] = rows
+        (self.tmp / "results.json").write_text(json.dumps(doc))
+        self.assert_charts(self.tmp, self.plot(self.tmp), CONTENTION_CHARTS)
 
     def test_no_floor_and_no_throughput_rows_skips_charts(self):
         # Null c2c/xcore floors, an oversubscribed machine, latency rows only: no throughput charts, no empty files.

@@ -1,0 +1,681 @@
+// The contention suite: settings, the case table, registration with Google Benchmark, the reporter that turns
+// its runs into our rows, the console table and the results files.
+#include "bench/contention/contention_suite.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+
+#include "bench/contention/cases.hpp"
+#include "harness/cancel.hpp"
+#include "harness/error.hpp"
+#include "harness/gil.hpp"
+#include "harness/results.hpp"
+#include "harness/stats.hpp"
+#include "harness/sysinfo.hpp"
+#include "harness/units.hpp"
+
+namespace bench {
+namespace contention {
+
+std::string short_duration(std::uint64_t ns) {
+  auto fmt_unit = [](double v, const char* unit) {
+    std::string s = fmt::format("{:.3f}", v);
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+    return s + unit;
+  };
+  if (ns >= 1'000'000'000 && ns % 1'000'000 == 0) return fmt_unit(static_cast<double>(ns) / 1e9, "s");
+  if (ns >= 1'000'000 && ns % 1'000 == 0) return fmt_unit(static_cast<double>(ns) / 1e6, "ms");
+  if (ns >= 1'000) return fmt_unit(static_cast<double>(ns) / 1e3, "us");
+  return fmt::format("{}ns", ns);
+}
+
+namespace {
+std::string gil_params(const case_desc& c, const settings& cfg) {
+  if (!c.policy) return "";
+  switch (*c.policy) {
+    case gil_policy::none: return "";
+    case gil_policy::old_gil: return fmt::format("/check:{}", cfg.check_interval);
+    case gil_policy::new_gil:
+    case gil_policy::priority: return "/switch:" + short_duration(c.switch_interval_ns);
+  }
+  return "";
+}
+}  // namespace
+
+std::string case_desc::name() const {
+  const settings& s = *cfg;
+  std::string n = "contention/experiment:" + experiment;
+  if (experiment == "locks") {
+    n += "/lock:" + lock;
+    if (!mix.empty()) n += "/mix:" + mix;
+    n += fmt::format("/threads:{}/cs:{}", threads, short_duration(s.cs_ns));
+  } else if (experiment == "false-sharing") {
+    n += fmt::format("/layout:{}/threads:{}", layout, threads);
+  } else if (experiment == "gil-cpu") {
+    n += fmt::format("/policy:{}/model:{}/threads:{}/work:{}", to_string(*policy), model, threads,
+                     short_duration(s.gil_work_ns));
+    n += gil_params(*this, s);
+  } else if (experiment == "gil-convoy") {
+    n += fmt::format("/policy:{}/cpu_threads:{}", to_string(*policy), cpu_threads) + gil_params(*this, s);
+  } else {
+    n += fmt::format("/policy:{}/placement:{}/echo:{}", to_string(*policy), placement, echo_placement) +
+         gil_params(*this, s);
+  }
+  return n;
+}
+
+std::string case_desc::family_name() const {
+  std::string n = name();
+  const std::string seg = fmt::format("/threads:{}", threads);
+  if (auto pos = n.find(seg); pos != std::string::npos) n.erase(pos, seg.size());
+  return n;
+}
+
+void announce_case(const case_env& env, const std::string& name) {
+  if (env.progress) env.progress->step(name.substr(name.find('/') + 1));
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------------------------
+// Settings and the case table
+
+constexpr int max_cores = 256;
+constexpr std::uint64_t max_cs_ns = 1'000'000;          // a "critical section" beyond 1 ms measures the sleep
+constexpr std::uint64_t max_switch_ns = 1'000'000'000;  // convoy runs last 40 intervals: 1 s is already 40 s
+constexpr std::uint64_t max_check_interval = 1'000'000;
+constexpr std::uint64_t min_duration_ns = 1'000'000;
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+std::vector<int> powers_up_to(int n) {
+  std::vector<int> v;
+  for (int t = 1; t < n; t *= 2) v.push_back(t);
+  v.push_back(n);
+  return v;
+}
+
+settings resolve_settings(const run_request& req) {
+  settings s;
+  s.quick = req.quick;
+  const int cores = req.cores > 0 ? req.cores : static_cast<int>(allowed_cpus().size());
+  if (cores > max_cores)
+    throw usage_error(fmt::format("--cores {} is too many for the contention suite (at most {})", cores, max_cores));
+  s.cores = plan_cores(cores);
+  s.reps = req.reps > 0 ? req.reps : (req.quick ? 3 : 5);
+  if (req.duration_ns != 0 && req.duration_ns < min_duration_ns)
+    throw usage_error(fmt::format("--duration {} is too short for the contention suite (at least 1ms)",
+                                  short_duration(req.duration_ns)));
+  s.window_ns = req.duration_ns ? req.duration_ns : (req.quick ? 30'000'000 : 200'000'000);
+  s.convoy_min_ns = s.window_ns;
+  s.convoy_min_intervals = req.quick ? 15 : 40;
+  s.gil_work_ns = req.quick ? 40'000'000 : 200'000'000;
+
+  if (req.cs_ns > max_cs_ns)
+    throw usage_error(fmt::format("--cs {} is too long for a critical section (at most 1ms)", short_duration(req.cs_ns)));
+  s.cs_ns = req.cs_ns ? req.cs_ns : 50;
+  // As much work outside the lock as inside: one thread holds the lock half the time, so two threads can just
+  // keep a perfect lock busy, and every thread beyond that has to queue.
+  s.outside_ns = s.cs_ns;
+
+  if (req.check_interval > max_check_interval)
+    throw usage_error(fmt::format("--check-interval {} is too large (at most {} ticks)", req.check_interval,
+                                  max_check_interval));
+  s.check_interval = req.check_interval ? static_cast<std::uint32_t>(req.check_interval) : 100;
+
+  for (std::uint64_t si : req.switch_intervals_ns) {
+    if (si == 0) throw usage_error("--switch-interval must be positive (got 0)");
+    if (si > max_switch_ns)
+      throw usage_error(fmt::format("--switch-interval {} is too long (at most 1s)", short_duration(si)));
+  }
+  s.switch_intervals_ns = req.switch_intervals_ns;
+  if (s.switch_intervals_ns.empty()) s.switch_intervals_ns = {100'000, 1'000'000, 5'000'000, 20'000'000};
+  std::sort(s.switch_intervals_ns.begin(), s.switch_intervals_ns.end());
+  s.switch_intervals_ns.erase(std::unique(s.switch_intervals_ns.begin(), s.switch_intervals_ns.end()),
+                              s.switch_intervals_ns.end());
+  // CPython's default where one interval is used, if it is among those asked for; else the first asked for.
+  s.default_switch_ns = std::find(s.switch_intervals_ns.begin(), s.switch_intervals_ns.end(), 5'000'000) !=
+                                s.switch_intervals_ns.end()
+                            ? 5'000'000
+                            : req.switch_intervals_ns.empty() ? 5'000'000 : req.switch_intervals_ns.front();
+
+  for (const std::string& l : req.locks) {
+    const auto& valid = lock_names();
+    if (std::find(valid.begin(), valid.end(), l) == valid.end())
+      throw usage_error(fmt::format("unknown lock '{}' (valid: {})", l, join(valid)));
+  }
+  for (const std::string& l : lock_names())
+    if (req.locks.empty() || std::find(req.locks.begin(), req.locks.end(), l) != req.locks.end())
+      s.locks.push_back(l);
+  std::set<gil_policy> chosen;
+  for (const std::string& p : req.policies) {
+    auto pol = parse_gil_policy(p);
+    if (!pol) {
+      std::vector<std::string> valid(gil_policy_names().begin(), gil_policy_names().end());
+      throw usage_error(fmt::format("unknown GIL policy '{}' (valid: {})", p, join(valid)));
+    }
+    chosen.insert(*pol);
+  }
+  for (std::string_view p : gil_policy_names())
+    if (req.policies.empty() || chosen.count(*parse_gil_policy(p))) s.policies.push_back(*parse_gil_policy(p));
+
+  s.thread_counts = powers_up_to(cores);
+  s.cpu_thread_counts = {0};
+  for (int t : s.thread_counts) s.cpu_thread_counts.push_back(t);
+  s.filter = req.filter;
+  return s;
+}
+
+// A registered family: one descriptor, and for lock/false-sharing families the thread counts it runs with.
+struct planned {
+  case_desc desc;
+  std::vector<int> thread_counts;  // empty: a single-threaded Google Benchmark case
+  std::string family;
+  void (*body)(benchmark::State&, const case_desc&, const case_env&) = nullptr;
+};
+
+// `cfg` must outlive the plan: every descriptor points to it (its names and bodies read it).
+std::vector<std::unique_ptr<planned>> plan_cases(const settings& cfg) {
+  std::optional<std::regex> re;
+  if (!cfg.filter.empty()) {
+    try {
+      re.emplace(cfg.filter, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      throw usage_error(fmt::format("--filter '{}' is not a valid regular expression: {}", cfg.filter, e.what()));
+    }
+  }
+  auto wanted = [&](const case_desc& d) { return !re || std::regex_search(d.name(), *re); };
+  std::vector<std::unique_ptr<planned>> out;
+  auto add_threaded = [&](case_desc d, auto body) {
+    auto p = std::make_unique<planned>();
+    for (int t : cfg.thread_counts) {
+      d.threads = t;
+      if (wanted(d)) p->thread_counts.push_back(t);
+    }
+    if (p->thread_counts.empty()) return;
+    d.threads = p->thread_counts.front();
+    p->family = d.family_name();
+    p->desc = std::move(d);
+    p->body = body;
+    out.push_back(std::move(p));
+  };
+  auto add_single = [&](case_desc d, auto body) {
+    if (!wanted(d)) return;
+    auto p = std::make_unique<planned>();
+    p->family = d.name();
+    p->desc = std::move(d);
+    p->body = body;
+    out.push_back(std::move(p));
+  };
+
+  for (const std::string& l : cfg.locks) {
+    case_desc d;
+    d.cfg = &cfg;
+    d.experiment = "locks";
+    d.lock = l;
+    if (l == "shared-mutex") {
+      for (const char* mix : {"read-mostly", "write-heavy"}) {
+        d.mix = mix;
+        add_threaded(d, &run_lock_case);
+      }
+    } else {
+      add_threaded(d, &run_lock_case);
+    }
+  }
+  for (const char* layout : {"adjacent", "padded"}) {
+    case_desc d;
+    d.cfg = &cfg;
+    d.experiment = "false-sharing";
+    d.layout = layout;
+    add_threaded(d, &run_false_sharing_case);
+  }
+  auto interval_for = [&](gil_policy p) {
+    return p == gil_policy::new_gil || p == gil_policy::priority ? cfg.default_switch_ns : 0;
+  };
+  // gil-cpu: threads under every chosen policy; then processes. Each process has its own GIL with a single
+  // thread in it, so its policy hardly matters: they run once, under the new GIL when it is among the chosen
+  // policies (CPython 3's), else under the first chosen.
+  std::vector<std::pair<gil_policy, const char*>> cpu_models;
+  for (gil_policy p : cfg.policies) cpu_models.emplace_back(p, "thread");
+  if (!cfg.policies.empty()) {
+    const bool has_new = std::find(cfg.policies.begin(), cfg.policies.end(), gil_policy::new_gil) != cfg.policies.end();
+    cpu_models.emplace_back(has_new ? gil_policy::new_gil : cfg.policies.front(), "process");
+  }
+  auto gil_case = [&](const char* experiment, gil_policy p) {
+    case_desc d;
+    d.cfg = &cfg;
+    d.experiment = experiment;
+    d.policy = p;
+    d.switch_interval_ns = interval_for(p);
+    return d;
+  };
+  for (const auto& [p, model] : cpu_models) {
+    for (int t : cfg.thread_counts) {
+      case_desc d = gil_case("gil-cpu", p);
+      d.model = model;
+      d.threads = t;
+      add_single(d, &run_gil_cpu_case);
+    }
+  }
+  for (gil_policy p : cfg.policies) {
+    for (int k : cfg.cpu_thread_counts) {
+      case_desc d = gil_case("gil-convoy", p);
+      d.cpu_threads = k;
+      d.threads = k + 1;
+      d.echo_placement = "cross";
+      const bool sweeps = (p == gil_policy::new_gil || p == gil_policy::priority) && k > 0;
+      if (!sweeps) {
+        // none and old have no switch interval; alone (k = 0) nobody ever asks for the GIL.
+        add_single(d, &run_convoy_case);
+        continue;
+      }
+      for (std::uint64_t si : cfg.switch_intervals_ns) {
+        d.switch_interval_ns = si;
+        add_single(d, &run_convoy_case);
+      }
+    }
+  }
+  for (gil_policy p : cfg.policies) {
+    for (const char* where : {"same", "cross"}) {
+      for (const char* echo : {"same", "cross"}) {
+        case_desc d = gil_case("gil-placement", p);
+        d.cpu_threads = 1;
+        d.threads = 2;
+        d.placement = where;
+        d.echo_placement = echo;
+        add_single(d, &run_convoy_case);
+      }
+    }
+  }
+  if (out.empty())
+    throw usage_error(fmt::format("--filter '{}' matches no contention case (names look like "
+                                  "contention/experiment:locks/lock:ticket/threads:2/cs:50ns)",
+                                  cfg.filter));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Google Benchmark runs -> rows
+
+// Keeps every iteration run (one per case and repetition; Google Benchmark's own aggregates are not used:
+// add_aggregates computes ours, with the median and spread) and notes failures on the progress line.
+class collecting_reporter : public benchmark::BenchmarkReporter {
+ public:
+  explicit collecting_reporter(progress_line& progress) : progress_(progress) {}
+  bool ReportContext(const Context&) override { return true; }
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& r : runs) {
+      if (r.run_type != Run::RT_Iteration) continue;
+      if (r.error_occurred)
+        progress_.note(fmt::format("FAILED {} (repetition {}): {}", r.run_name.function_name, r.repetition_index,
+                                   r.error_message));
+      runs_.push_back(r);
+    }
+  }
+  const std::vector<Run>& runs() const { return runs_; }
+
+ private:
+  progress_line& progress_;
+  std::vector<Run> runs_;
+};
+
+json number(double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9e15) return static_cast<std::int64_t>(v);
+  return v;
+}
+
+// Fields aggregated besides real_time and cpu_time.
+const std::vector<std::string> metric_fields = {
+    "wall_ns",        "cpu_ns",          "ops_total",       "ops_per_s",          "ops_min",
+    "ops_max",        "fairness_spread_pct", "fairness_min_over_max", "handoffs", "handoffs_per_op",
+    "rtt_p50_ns",     "rtt_p90_ns",      "rtt_p99_ns",      "rtt_max_ns",         "rtt_mean_ns",
+    "round_trips",    "round_trips_per_s", "cpu_ticks_per_s", "starved",          "rtt_censored_ns",
+    "switches",       "drop_requests",   "forced_waits",    "periodic_releases"};
+// Identity fields add_aggregates does not know about, copied onto the aggregate rows.
+const std::vector<std::string> extra_identity = {"mix",    "layout",  "cpu_threads", "check_interval", "cs_ns",
+                                                 "outside_ns", "work_ns", "tick_ns", "io_cpu", "cpu_thread_cpu",
+                                                 "echo_cpu", "echo_fifo", "run_ns", "echo_placement"};
+
+json to_row(const benchmark::BenchmarkReporter::Run& run, const planned& p, const settings& cfg) {
+  case_desc d = p.desc;
+  if (!p.thread_counts.empty()) d.threads = static_cast<int>(run.threads);
+  std::map<std::string, double> counters;
+  for (const auto& [k, v] : run.counters) counters[k] = v.value;
+  auto counter = [&](const std::string& k) -> json {
+    auto it = counters.find(k);
+    return it == counters.end() ? json(nullptr) : number(it->second);
+  };
+
+  json row;
+  row["name"] = d.name();
+  row["family_index"] = run.family_index;
+  row["per_family_instance_index"] = run.per_family_instance_index;
+  row["run_name"] = d.name();
+  row["run_type"] = "iteration";
+  row["repetitions"] = run.repetitions;
+  row["repetition_index"] = run.repetition_index;
+  row["threads"] = d.threads;
+  row["iterations"] = run.iterations;
+  row["real_time"] = run.error_occurred ? json(nullptr) : counter("real_time_ns");
+  row["cpu_time"] = run.error_occurred ? json(nullptr) : counter("cpu_time_ns");
+  row["time_unit"] = "ns";
+  row["suite"] = "contention";
+  row["experiment"] = d.experiment;
+  if (d.experiment == "locks") {
+    row["lock"] = d.lock;
+    if (!d.mix.empty()) row["mix"] = d.mix;
+    row["cs_ns"] = cfg.cs_ns;
+    row["outside_ns"] = cfg.outside_ns;
+  } else if (d.experiment == "false-sharing") {
+    row["layout"] = d.layout;
+  } else {
+    row["policy"] = std::string(to_string(*d.policy));
+  }
+  row["model"] = d.model;
+  row["switch_interval_us"] = d.switch_interval_ns ? json(static_cast<double>(d.switch_interval_ns) / 1000) : json(nullptr);
+  if (d.policy == gil_policy::old_gil) row["check_interval"] = cfg.check_interval;
+  if (d.policy) row["tick_ns"] = cfg.tick_ns;
+  if (d.experiment == "gil-convoy" || d.experiment == "gil-placement") {
+    row["cpu_threads"] = d.cpu_threads;
+    if (!d.placement.empty()) row["placement"] = d.placement;
+    row["echo_placement"] = d.echo_placement;
+    // Always present on these rows (null when the I/O thread was starved or the case failed).
+    for (const char* k : {"rtt_p50_ns", "rtt_p99_ns", "round_trips_per_s"}) row[k] = counter(k);
+  }
+  if (d.experiment == "gil-cpu")
+    for (const char* k : {"wall_ns", "cpu_ns"}) row[k] = counter(k);
+  for (const auto& [k, v] : counters) {
+    if (k == "real_time_ns" || k == "cpu_time_ns" || row.contains(k)) continue;
+    row[k] = number(v);
+  }
+  const int busy = d.experiment == "gil-convoy" || d.experiment == "gil-placement" ? d.cpu_threads + 1 : d.threads;
+  row["oversubscribed"] = busy > cfg.cores.available;
+  row["error_occurred"] = run.error_occurred;
+  row["error_message"] = run.error_occurred ? run.error_message : "";
+  return row;
+}
+
+void copy_extra_identity(std::vector<json>& rows) {
+  std::map<std::string, const json*> first;
+  for (const json& r : rows)
+    if (r.value("run_type", "") == "iteration" && !first.count(r.value("run_name", ""))) first[r["run_name"]] = &r;
+  for (json& r : rows) {
+    if (r.value("run_type", "") != "aggregate") continue;
+    auto it = first.find(r.value("run_name", ""));
+    if (it == first.end()) continue;
+    for (const std::string& k : extra_identity)
+      if (it->second->contains(k) && !r.contains(k)) r[k] = (*it->second)[k];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Console table: medians over the repetitions, with the spread (max - min) / median.
+
+struct stat_cell {
+  summary s;
+  bool ok = false;
+};
+
+std::map<std::string, std::vector<const json*>> by_run(const std::vector<json>& rows) {
+  std::map<std::string, std::vector<const json*>> m;
+  for (const json& r : rows)
+    if (r.value("run_type", "") == "iteration" && !r.value("error_occurred", false)) m[r["run_name"]].push_back(&r);
+  return m;
+}
+
+stat_cell stat_of(const std::vector<const json*>& g, const char* field) {
+  std::vector<double> v;
+  for (const json* r : g)
+    if (r->contains(field) && (*r)[field].is_number()) v.push_back((*r)[field].get<double>());
+  stat_cell c;
+  if (!v.empty()) {
+    c.s = summarize(v);
+    c.ok = true;
+  }
+  return c;
+}
+
+std::string spread_text(const stat_cell& c, bool& unstable) {
+  if (!c.ok || c.s.n < 2) return "-";
+  if (c.s.spread_pct > 20) unstable = true;
+  return fmt::format("{:.0f}%{}", c.s.spread_pct, c.s.spread_pct > 20 ? "!" : "");
+}
+
+std::string ns_cell(const stat_cell& c) { return c.ok ? format_ns(c.s.median) : "-"; }
+
+void print_console(const std::vector<json>& rows, const std::vector<std::unique_ptr<planned>>& plan) {
+  auto groups = by_run(rows);
+  // Plan order (Google Benchmark ran the repetitions shuffled), with each name's first row for its fields.
+  std::map<std::string, const json*> first_row;
+  for (const json& r : rows)
+    if (r.value("run_type", "") == "iteration" && !first_row.count(r["run_name"])) first_row[r["run_name"]] = &r;
+  std::vector<std::pair<std::string, const json*>> order;
+  for (const auto& p : plan) {
+    std::vector<int> counts = p->thread_counts.empty() ? std::vector<int>{p->desc.threads} : p->thread_counts;
+    for (int t : counts) {
+      case_desc d = p->desc;
+      d.threads = t;
+      auto it = first_row.find(d.name());
+      if (it != first_row.end()) order.emplace_back(it->first, it->second);
+    }
+  }
+  bool unstable = false;
+  auto section = [&](const std::string& experiment) {
+    std::vector<std::pair<std::string, const json*>> v;
+    for (auto& e : order)
+      if ((*e.second)["experiment"] == experiment) v.push_back(e);
+    return v;
+  };
+
+  if (auto v = section("locks"); !v.empty()) {
+    std::printf("\nLocks: %s critical section + as much work outside, ops/s over all threads (median of reps)\n",
+                format_ns(static_cast<double>((*v.front().second)["cs_ns"].get<std::uint64_t>())).c_str());
+    std::printf("  %-26s %7s %12s %7s %22s %9s %11s\n", "lock", "threads", "ops/s", "spread", "per thread min..max",
+                "fairness", "handoff/op");
+    for (auto& [rn, first] : v) {
+      const auto& g = groups[rn];
+      std::string lock = (*first)["lock"].get<std::string>();
+      if (first->contains("mix")) lock += " (" + (*first)["mix"].get<std::string>() + ")";
+      auto ops = stat_of(g, "ops_per_s");
+      auto mn = stat_of(g, "ops_min"), mx = stat_of(g, "ops_max"), fair = stat_of(g, "fairness_spread_pct");
+      auto ho = stat_of(g, "handoffs_per_op");
+      std::printf("  %-26s %7d %12s %7s %22s %9s %11s\n", lock.c_str(), (*first)["threads"].get<int>(),
+                  ops.ok ? format_rate(ops.s.median).c_str() : "FAILED", spread_text(ops, unstable).c_str(),
+                  mn.ok ? (format_rate(mn.s.median) + ".." + format_rate(mx.s.median)).c_str() : "-",
+                  fair.ok ? fmt::format("{:.0f}%", fair.s.median).c_str() : "-",
+                  ho.ok ? fmt::format("{:.2f}", ho.s.median).c_str() : "-");
+    }
+  }
+  if (auto v = section("false-sharing"); !v.empty()) {
+    std::printf("\nFalse sharing: each thread increments its own counter; ops/s over all threads\n");
+    std::printf("  %-10s %7s %12s %7s\n", "layout", "threads", "ops/s", "spread");
+    for (auto& [rn, first] : v) {
+      auto ops = stat_of(groups[rn], "ops_per_s");
+      std::printf("  %-10s %7d %12s %7s\n", (*first)["layout"].get<std::string>().c_str(),
+                  (*first)["threads"].get<int>(), ops.ok ? format_rate(ops.s.median).c_str() : "FAILED",
+                  spread_text(ops, unstable).c_str());
+    }
+  }
+  if (auto v = section("gil-cpu"); !v.empty()) {
+    std::printf("\nGIL, CPU-bound: the same work split over threads (one GIL) or processes (one GIL each)\n");
+    std::printf("  %-9s %-8s %7s %10s %7s %10s %13s\n", "policy", "model", "threads", "wall", "spread", "cpu",
+                "vs 1 thread");
+    std::map<std::string, double> one;  // policy/model -> wall at 1
+    for (auto& [rn, first] : v) {
+      auto w = stat_of(groups[rn], "wall_ns");
+      if (w.ok && (*first)["threads"] == 1)
+        one[(*first)["policy"].get<std::string>() + (*first)["model"].get<std::string>()] = w.s.median;
+    }
+    for (auto& [rn, first] : v) {
+      auto w = stat_of(groups[rn], "wall_ns"), c = stat_of(groups[rn], "cpu_ns");
+      std::string key = (*first)["policy"].get<std::string>() + (*first)["model"].get<std::string>();
+      std::string speed = w.ok && one.count(key) ? fmt::format("{:.2f}x faster", one[key] / w.s.median) : "-";
+      std::printf("  %-9s %-8s %7d %10s %7s %10s %13s\n", (*first)["policy"].get<std::string>().c_str(),
+                  (*first)["model"].get<std::string>().c_str(), (*first)["threads"].get<int>(),
+                  w.ok ? format_ns(w.s.median).c_str() : "FAILED", spread_text(w, unstable).c_str(),
+                  ns_cell(c).c_str(), speed.c_str());
+    }
+  }
+  for (const char* exp : {"gil-convoy", "gil-placement"}) {
+    auto v = section(exp);
+    if (v.empty()) continue;
+    if (std::string_view(exp) == "gil-convoy")
+      std::printf("\nGIL convoy: an I/O thread's echo round trips beside CPU-bound threads\n");
+    else
+      std::printf("\nGIL placement: the CPU-bound thread and the echo peer on the I/O thread's core (same) or not "
+                  "(cross)\n");
+    std::printf("  %-9s %-19s %9s %10s %7s %10s %13s\n", "policy",
+                std::string_view(exp) == "gil-convoy" ? "cpu threads" : "cpu thread / echo", "switch", "rtt p50",
+                "spread", "rtt p99", "round trips/s");
+    for (auto& [rn, first] : v) {
+      const auto& g = groups[rn];
+      auto p50 = stat_of(g, "rtt_p50_ns"), p99 = stat_of(g, "rtt_p99_ns"), rts = stat_of(g, "round_trips_per_s");
+      auto starved = stat_of(g, "starved");
+      std::string where = std::string_view(exp) == "gil-convoy"
+                              ? std::to_string((*first)["cpu_threads"].get<int>())
+                              : (*first)["placement"].get<std::string>() + " / " +
+                                    (*first)["echo_placement"].get<std::string>();
+      std::string sw = (*first)["switch_interval_us"].is_number()
+                           ? short_duration(static_cast<std::uint64_t>((*first)["switch_interval_us"].get<double>() * 1000))
+                           : "-";
+      std::string p50s = g.empty() ? "FAILED" : starved.ok && starved.s.median >= 1 ? "starved" : ns_cell(p50);
+      std::printf("  %-9s %-19s %9s %10s %7s %10s %13s\n", (*first)["policy"].get<std::string>().c_str(),
+                  where.c_str(), sw.c_str(), p50s.c_str(), spread_text(p50, unstable).c_str(), ns_cell(p99).c_str(),
+                  rts.ok ? format_rate(rts.s.median).c_str() : "-");
+    }
+  }
+  int failed = 0;
+  for (const json& r : rows)
+    if (r.value("run_type", "") == "iteration" && r.value("error_occurred", false)) {
+      if (failed++ < 10)
+        std::printf("FAILED %s (repetition %d): %s\n", r["name"].get<std::string>().c_str(),
+                    r.value("repetition_index", 0), r.value("error_message", "").c_str());
+    }
+  if (failed > 10) std::printf("... and %d more failed repetitions (see results.json)\n", failed - 10);
+  if (unstable)
+    std::printf("\n! spread over 20%% between repetitions: results might be unstable; try --reps 9, a longer "
+                "--duration, or a quieter machine.\n");
+}
+
+}  // namespace
+}  // namespace contention
+
+void validate_contention(const run_request& req) {
+  contention::settings s = contention::resolve_settings(req);
+  contention::plan_cases(s);
+}
+
+int run_contention(const run_request& req) {
+  using namespace contention;
+  settings cfg = resolve_settings(req);
+  std::vector<std::unique_ptr<planned>> plan = plan_cases(cfg);
+  const std::filesystem::path dir = prepare_run_dir(req.out, "contention");
+  if (cfg.cores.oversubscribed) warn_oversubscribed(cfg.cores);
+  install_signal_handlers();
+  cpu_work::calibrate();
+  const double load_before = load_avg_1min();
+
+  case_watchdog watchdog;
+  int total = 0;
+  for (const auto& p : plan)
+    total += cfg.reps * (p->thread_counts.empty() ? 1 : static_cast<int>(p->thread_counts.size()));
+  progress_line progress(total);
+  const case_env env{&cfg, &watchdog, &progress};
+
+  std::map<std::string, const planned*> by_family;
+  for (auto& p : plan) {
+    const planned* pp = p.get();
+    if (!pp->thread_counts.empty()) p->desc.shared = make_shared_run(p->desc);
+    by_family[pp->family] = pp;
+    benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(
+        pp->family.c_str(), [pp, env](benchmark::State& st) { pp->body(st, pp->desc, env); });
+    b->Iterations(1)->Repetitions(cfg.reps)->UseManualTime();
+    if (!pp->thread_counts.empty()) {
+      // The lock experiments run on Google Benchmark's threads: ThreadRange when every count survived the
+      // filter (it yields the same 1, 2, 4, ..., N), else the counts one by one.
+      if (pp->thread_counts == cfg.thread_counts) b->ThreadRange(1, cfg.thread_counts.back());
+      else
+        for (int t : pp->thread_counts) b->Threads(t);
+    }
+  }
+  // Random interleaving: repetitions of all cases run in a shuffled order, so that a slow minute of a shared
+  // machine spreads over many cases as extra spread instead of biasing one case (Google Benchmark's
+  // --benchmark_enable_random_interleaving).
+  {
+    std::string arg0 = "bench";
+    std::string arg1 = "--benchmark_enable_random_interleaving=true";
+    char* argv[] = {arg0.data(), arg1.data(), nullptr};
+    int argc = 2;
+    benchmark::Initialize(&argc, argv);
+  }
+  std::fprintf(stderr, "contention: %d cases x %d repetitions on %d CPU(s); tick %s = %llu iterations of %.2f ns\n",
+               static_cast<int>(plan.size()), cfg.reps, cfg.cores.available, short_duration(cfg.tick_ns).c_str(),
+               static_cast<unsigned long long>(cpu_work::iterations_for(cfg.tick_ns)), cpu_work::ns_per_iteration());
+  collecting_reporter reporter(progress);
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::ClearRegisteredBenchmarks();
+  progress.finish();
+
+  run_results results;
+  results.dir = dir;
+  for (const auto& run : reporter.runs()) {
+    auto it = by_family.find(run.run_name.function_name);
+    if (it == by_family.end()) continue;
+    results.rows.push_back(to_row(run, *it->second, cfg));
+  }
+  add_aggregates(results.rows, metric_fields);
+  copy_extra_identity(results.rows);
+
+  json ctx = suite_context(req, cfg.cores);
+  ctx["duration_ns"] = cfg.window_ns;
+  ctx["repetitions"] = cfg.reps;
+  ctx["cs_ns"] = cfg.cs_ns;
+  ctx["outside_ns"] = cfg.outside_ns;
+  ctx["tick_ns"] = cfg.tick_ns;
+  ctx["tick_iterations"] = cpu_work::iterations_for(cfg.tick_ns);
+  ctx["cpu_work_ns_per_iteration"] = cpu_work::ns_per_iteration();
+  ctx["cpu_work_ns_per_call"] = cpu_work::ns_per_call();
+  ctx["load_avg_1min_before"] = load_before;
+  ctx["check_interval"] = cfg.check_interval;
+  json sw = json::array();
+  for (std::uint64_t s : cfg.switch_intervals_ns) sw.push_back(static_cast<double>(s) / 1000);
+  ctx["switch_intervals_us"] = sw;
+  ctx["default_switch_interval_us"] = static_cast<double>(cfg.default_switch_ns) / 1000;
+  ctx["gil_cpu_work_ns"] = cfg.gil_work_ns;
+  ctx["convoy_min_ns"] = cfg.convoy_min_ns;
+  ctx["convoy_min_intervals"] = cfg.convoy_min_intervals;
+  ctx["locks"] = cfg.locks;
+  json pols = json::array();
+  for (gil_policy p : cfg.policies) pols.push_back(std::string(to_string(p)));
+  ctx["policies"] = pols;
+  ctx["thread_counts"] = cfg.thread_counts;
+  ctx["cpu_thread_counts"] = cfg.cpu_thread_counts;
+  ctx["random_interleaving"] = true;
+  results.context = std::move(ctx);
+  write_results(results);
+
+  print_console(results.rows, plan);
+  std::printf("\nresults: %s\n", (dir / "results.json").c_str());
+  std::fflush(stdout);
+  draw_charts(req, dir);
+
+  bool failed = false;
+  for (const json& r : results.rows)
+    if (r.value("run_type", "") == "iteration" && r.value("error_occurred", false)) failed = true;
+  if (interrupted()) return 130;
+  return failed ? 1 : 0;
+}
+
+}  // namespace bench
