@@ -1,0 +1,203 @@
+// capnp: Cap'n Proto 0.9, generated code, the standard unpacked encoding (segment table + segments).
+//
+// Speed choices, and why:
+// - The builder writes the wire format directly: build is where the bytes are laid out. It reuses one
+//   zero-filled first segment (MallocMessageBuilder's scratch-space constructor, which the header recommends
+//   "when building lots of small messages in a tight loop"); the builder re-zeroes what it used when it is
+//   destroyed before the next build. The first segment is sized so that each shape fits in one segment: no
+//   allocation per message and no multi-segment reads.
+// - encode flattens the segments into a reused buffer (writeMessage into an ArrayOutputStream): the copy
+//   that any transport needs. Unpacked, as cpp-serializers measures it; the packed encoding would trade CPU
+//   for fewer bytes (zeros compress well in capnp's fixed-width layout).
+// - decode is a FlatArrayMessageReader over the bytes, in place (copied only if the buffer is not 8-byte
+//   aligned, or Cap'n Proto would read misaligned words), plus getRoot(). It checks the segment table and the
+//   root pointer only; every other pointer is checked when it is followed, so some damage surfaces in
+//   traverse() (as a kj::Exception, caught and turned into an error status there).
+// - ReaderOptions bound the work hostile input can cause: traversalLimitInWords = 8 x the message (one
+//   traverse plus one to_plain read it twice) and a nesting limit of 16 (the schema needs 3).
+#include "serializers/capnp.hpp"
+
+#include <optional>
+
+#include <capnp/common.h>
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+#include <kj/io.h>
+
+#include "messages.capnp.h"
+
+namespace bench::ser {
+namespace {
+
+namespace cs = capnp_schema;
+
+capnp::Text::Reader text(const std::string& s) { return {s.data(), s.size()}; }  // std::string is NUL-terminated
+std::string_view view(capnp::Text::Reader t) noexcept { return {t.begin(), t.size()}; }
+
+void fill(const tick& m, cs::Tick::Builder b) {
+  b.setSeq(m.seq);
+  b.setTimestampNs(m.timestamp_ns);
+  b.setInstrument(m.instrument);
+  b.setQuantity(m.quantity);
+  b.setPrice(m.price);
+  b.setSymbol(text(m.symbol));
+}
+
+void fill_levels(const std::vector<level>& src, capnp::List<cs::Level>::Builder dst) {
+  for (capnp::uint i = 0; i < dst.size(); ++i) {
+    cs::Level::Builder l = dst[i];
+    l.setPrice(src[i].price);
+    l.setQuantity(src[i].quantity);
+    l.setOrders(src[i].orders);
+  }
+}
+
+capnp::uint list_size(std::size_t n) { return static_cast<capnp::uint>(n); }
+
+void fill(const book& m, cs::Book::Builder b) {
+  cs::BookHeader::Builder h = b.initHeader();
+  h.setSeq(m.header.seq);
+  h.setTimestampNs(m.header.timestamp_ns);
+  h.setVenue(text(m.header.venue));
+  h.setSymbol(text(m.header.symbol));
+  fill_levels(m.bids, b.initBids(list_size(m.bids.size())));
+  fill_levels(m.asks, b.initAsks(list_size(m.asks.size())));
+}
+
+void fill(const bulk& m, cs::Bulk::Builder b) {
+  capnp::List<std::int64_t>::Builder ints = b.initInts(list_size(m.ints.size()));
+  for (capnp::uint i = 0; i < ints.size(); ++i) ints.set(i, m.ints[i]);
+  capnp::List<capnp::Text>::Builder strings = b.initStrings(list_size(m.strings.size()));
+  for (capnp::uint i = 0; i < strings.size(); ++i) strings.set(i, text(m.strings[i]));
+}
+
+template <class Out>
+void walk(cs::Tick::Reader r, tick& d, Out& out) {
+  out.set(d.seq, r.getSeq());
+  out.set(d.timestamp_ns, r.getTimestampNs());
+  out.set(d.instrument, r.getInstrument());
+  out.set(d.quantity, r.getQuantity());
+  out.set(d.price, r.getPrice());
+  out.set(d.symbol, view(r.getSymbol()));
+}
+
+template <class Out>
+void walk_levels(capnp::List<cs::Level>::Reader src, std::vector<level>& d, Out& out) {
+  out.resize(d, src.size());
+  for (capnp::uint i = 0; i < src.size(); ++i) {
+    cs::Level::Reader l = src[i];
+    auto&& dl = out.elem(d, i);
+    out.set(dl.price, l.getPrice());
+    out.set(dl.quantity, l.getQuantity());
+    out.set(dl.orders, l.getOrders());
+  }
+}
+
+template <class Out>
+void walk(cs::Book::Reader r, book& d, Out& out) {
+  cs::BookHeader::Reader h = r.getHeader();
+  out.set(d.header.seq, h.getSeq());
+  out.set(d.header.timestamp_ns, h.getTimestampNs());
+  out.set(d.header.venue, view(h.getVenue()));
+  out.set(d.header.symbol, view(h.getSymbol()));
+  walk_levels(r.getBids(), d.bids, out);
+  walk_levels(r.getAsks(), d.asks, out);
+}
+
+template <class Out>
+void walk(cs::Bulk::Reader r, bulk& d, Out& out) {
+  capnp::List<std::int64_t>::Reader ints = r.getInts();
+  out.resize(d.ints, ints.size());
+  for (capnp::uint i = 0; i < ints.size(); ++i) out.set(out.elem(d.ints, i), ints[i]);
+  capnp::List<capnp::Text>::Reader strings = r.getStrings();
+  out.resize(d.strings, strings.size());
+  for (capnp::uint i = 0; i < strings.size(); ++i) {
+    auto&& s = out.elem(d.strings, i);
+    out.set(s, view(strings[i]));
+  }
+}
+
+template <class Plain, class Schema>
+class capnp_impl {
+ public:
+  using plain = Plain;
+
+  explicit capnp_impl(std::size_t first_segment_words)
+      : scratch_(new capnp::word[first_segment_words]()), scratch_words_(first_segment_words) {}
+
+  void build(const Plain& m) {
+    builder_.reset();  // re-zeroes the part of scratch_ it used, as a first segment must be
+    builder_.emplace(kj::arrayPtr(scratch_.get(), scratch_words_));
+    fill(m, builder_->template initRoot<Schema>());
+  }
+
+  std::span<const std::byte> encode() {
+    kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments = builder_->getSegmentsForOutput();
+    const std::size_t n = capnp::computeSerializedSizeInWords(segments) * sizeof(capnp::word);
+    std::byte* p = wire_.reserve(n);
+    kj::ArrayOutputStream stream(kj::arrayPtr(reinterpret_cast<kj::byte*>(p), n));
+    capnp::writeMessage(stream, segments);
+    return {p, n};
+  }
+
+  status decode(std::span<const std::byte> bytes) noexcept {
+    reader_.reset();
+    if (bytes.size() % sizeof(capnp::word) != 0) return failure("capnp: length is not a whole number of words");
+    const auto* words = reinterpret_cast<const capnp::word*>(aligned8(bytes, aligned_));
+    const std::size_t n = bytes.size() / sizeof(capnp::word);
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = 8 * n + 64;
+    options.nestingLimit = 16;
+    try {
+      reader_.emplace(kj::arrayPtr(words, n), options);
+      root_ = reader_->template getRoot<Schema>();
+    } catch (const kj::Exception&) {
+      reader_.reset();
+      return failure("capnp: bad segment table or root pointer");
+    } catch (const std::exception&) {
+      reader_.reset();
+      return failure("capnp: cannot read the message");
+    }
+    return ok_status;
+  }
+
+  template <class Out>
+  status read(Plain& dst, Out& out) noexcept(std::is_same_v<Out, into_checksum>) {
+    if (!reader_) return failure("capnp: nothing decoded");
+    try {
+      walk(root_, dst, out);
+    } catch (const kj::Exception&) {
+      return failure("capnp: a pointer in the message is out of bounds or of the wrong kind");
+    }
+    return ok_status;
+  }
+
+ private:
+  std::unique_ptr<capnp::word[]> scratch_;
+  std::size_t scratch_words_;
+  std::optional<capnp::MallocMessageBuilder> builder_;
+  byte_buffer wire_;
+  byte_buffer aligned_;
+  std::optional<capnp::FlatArrayMessageReader> reader_;
+  typename Schema::Reader root_;
+};
+
+}  // namespace
+
+std::unique_ptr<codec> make_capnp_codec(shape s) {
+  // First segments (words): a tick needs 6, a book ~135, a bulk ~2320 (1000 ints + 100 x 13-word texts).
+  switch (s) {
+    case shape::small: return make_codec<capnp_impl<tick, cs::Tick>>(64);
+    case shape::medium: return make_codec<capnp_impl<book, cs::Book>>(512);
+    case shape::large: return make_codec<capnp_impl<bulk, cs::Bulk>>(4096);
+  }
+  return nullptr;
+}
+
+std::string capnp_library_version() {
+  return std::to_string(CAPNP_VERSION_MAJOR) + "." + std::to_string(CAPNP_VERSION_MINOR) + "." +
+         std::to_string(CAPNP_VERSION_MICRO);
+}
+
+}  // namespace bench::ser
