@@ -116,18 +116,24 @@ class checksum {
     }
   }
   void add(std::string_view s) noexcept {
-    mix(s.size());
+    std::uint64_t v = s.size();
     if (!s.empty())
-      mix(static_cast<unsigned char>(s.front()) | static_cast<std::uint64_t>(static_cast<unsigned char>(s.back())) << 8);
+      v ^= static_cast<std::uint64_t>(static_cast<unsigned char>(s.front())) << 48 |
+           static_cast<std::uint64_t>(static_cast<unsigned char>(s.back())) << 56;
+    mix(v);
   }
   void add_count(std::size_t n) noexcept { mix(n ^ 0xC0C0C0C0C0C0C0C0ULL); }
-  std::uint64_t value() const noexcept { return h_; }
+  std::uint64_t value() const noexcept { return finalize(h_); }
 
  private:
-  // FNV-1a over 64-bit words, with a final xor-shift so that low bits depend on high ones.
-  void mix(std::uint64_t v) noexcept {
-    h_ = (h_ ^ v) * 0x100000001B3ULL;
-    h_ ^= h_ >> 29;
+  // Rotate-and-add: a dependency chain of two one-cycle instructions per value, so that the checksum costs less
+  // than the reads it proves (a multiply per value would dominate traverse for the large shape). Position-
+  // dependent, so a swapped or shifted field changes it; value() mixes the result (splitmix64's finalizer).
+  void mix(std::uint64_t v) noexcept { h_ = std::rotl(h_, 7) + v; }
+  static std::uint64_t finalize(std::uint64_t z) noexcept {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
   }
   std::uint64_t h_ = 0xCBF29CE484222325ULL;
 };

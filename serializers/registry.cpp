@@ -36,6 +36,17 @@ std::vector<serializer_info> make_table() {
 
 }  // namespace
 
+std::string_view to_string(phase p) noexcept {
+  switch (p) {
+    case phase::build: return "build";
+    case phase::encode: return "encode";
+    case phase::decode: return "decode";
+    case phase::traverse: return "traverse";
+    case phase::roundtrip: return "roundtrip";
+  }
+  return "?";
+}
+
 std::span<const serializer_info> serializers() {
   static const std::vector<serializer_info> table = make_table();
   return table;
