@@ -105,7 +105,7 @@ void fill(const bulk& m, raw_bulk& r) {
     throw std::length_error("raw: more list elements than the fixed arrays hold");
   r.n_ints = static_cast<std::uint32_t>(m.ints.size());
   r.n_strings = static_cast<std::uint32_t>(m.strings.size());
-  std::memcpy(r.ints, m.ints.data(), m.ints.size() * sizeof(std::int64_t));
+  if (!m.ints.empty()) std::memcpy(r.ints, m.ints.data(), m.ints.size() * sizeof(std::int64_t));  // data() may be null
   std::memset(r.ints + m.ints.size(), 0, (limits::bulk_ints - m.ints.size()) * sizeof(std::int64_t));
   for (std::size_t i = 0; i < m.strings.size(); ++i) put(r.strings[i], m.strings[i]);
   std::memset(static_cast<void*>(r.strings + m.strings.size()), 0,
