@@ -13,11 +13,15 @@
 //   aligned, or Cap'n Proto would read misaligned words), plus getRoot(). It checks the segment table and the
 //   root pointer only; every other pointer is checked when it is followed, so some damage surfaces in
 //   traverse() (as a kj::Exception, caught and turned into an error status there).
-// - ReaderOptions bound the work hostile input can cause: traversalLimitInWords = 64 x the message + 1024 and a
-//   nesting limit of 16 (the schema needs 3). The limit counts every read over a reader's life, and one full
-//   read of a message costs about its size; the benchmark's traverse phase re-reads one decoded message
-//   millions of times, so the codec re-opens the reader (what decode does) every 32nd read: 1/32 of a decode
-//   is in the traverse figure. A receiver that reads each message once never re-opens.
+// - ReaderOptions bound the work hostile input can cause (pointers may alias, so a small message can be read
+//   as a huge one): nesting limit 16 (the schema needs 3) and a traversal limit. traverse, which allocates
+//   nothing, reads under 64 x the message + 1024 words: at worst a bounded amount of CPU time. to_plain, which
+//   copies what it reads, opens a fresh reader under 2 x the message + 1024 words, and lists of structs may not
+//   declare more elements than the message has words (Cap'n Proto allows zero-sized list elements: the fuzzer
+//   made a 608-byte message declare 3678 price levels), so what it allocates stays a small multiple of the input.
+// - The traversal limit counts every read over a reader's life; the benchmark's traverse phase re-reads one
+//   decoded message millions of times, so the codec re-opens the reader (what decode does) every 32nd read:
+//   1/32 of a decode is in the traverse figure. A receiver that reads each message once never re-opens.
 #include "serializers/capnp.hpp"
 
 #include <optional>
@@ -76,7 +80,7 @@ void fill(const bulk& m, cs::Bulk::Builder b) {
 }
 
 template <class Out>
-void walk(cs::Tick::Reader r, tick& d, Out& out) {
+void walk(cs::Tick::Reader r, tick& d, Out& out, std::size_t) {
   out.set(d.seq, r.getSeq());
   out.set(d.timestamp_ns, r.getTimestampNs());
   out.set(d.instrument, r.getInstrument());
@@ -85,8 +89,12 @@ void walk(cs::Tick::Reader r, tick& d, Out& out) {
   out.set(d.symbol, view(r.getSymbol()));
 }
 
+// Thrown when a list of structs declares more elements than the message has words (see the top of this file).
+struct list_too_long {};
+
 template <class Out>
-void walk_levels(capnp::List<cs::Level>::Reader src, std::vector<level>& d, Out& out) {
+void walk_levels(capnp::List<cs::Level>::Reader src, std::vector<level>& d, Out& out, std::size_t max_elements) {
+  if (src.size() > max_elements) throw list_too_long{};
   out.resize(d, src.size());
   for (capnp::uint i = 0; i < src.size(); ++i) {
     cs::Level::Reader l = src[i];
@@ -98,18 +106,18 @@ void walk_levels(capnp::List<cs::Level>::Reader src, std::vector<level>& d, Out&
 }
 
 template <class Out>
-void walk(cs::Book::Reader r, book& d, Out& out) {
+void walk(cs::Book::Reader r, book& d, Out& out, std::size_t max_elements) {
   cs::BookHeader::Reader h = r.getHeader();
   out.set(d.header.seq, h.getSeq());
   out.set(d.header.timestamp_ns, h.getTimestampNs());
   out.set(d.header.venue, view(h.getVenue()));
   out.set(d.header.symbol, view(h.getSymbol()));
-  walk_levels(r.getBids(), d.bids, out);
-  walk_levels(r.getAsks(), d.asks, out);
+  walk_levels(r.getBids(), d.bids, out, max_elements);
+  walk_levels(r.getAsks(), d.asks, out, max_elements);
 }
 
 template <class Out>
-void walk(cs::Bulk::Reader r, bulk& d, Out& out) {
+void walk(cs::Bulk::Reader r, bulk& d, Out& out, std::size_t) {
   capnp::List<std::int64_t>::Reader ints = r.getInts();
   out.resize(d.ints, ints.size());
   for (capnp::uint i = 0; i < ints.size(); ++i) out.set(out.elem(d.ints, i), ints[i]);
@@ -128,6 +136,11 @@ class capnp_impl {
 
   explicit capnp_impl(std::size_t first_segment_words)
       : scratch_(new capnp::word[first_segment_words]()), scratch_words_(first_segment_words) {}
+  // Cap'n Proto declares its builder and reader destructors noexcept(false) (kj's convention); ours cannot throw,
+  // as the codec interface promises (they zero and free memory), so this one is declared noexcept.
+  ~capnp_impl() noexcept {}
+  capnp_impl(const capnp_impl&) = delete;
+  capnp_impl& operator=(const capnp_impl&) = delete;
 
   void build(const Plain& m) {
     builder_.reset();  // re-zeroes the part of scratch_ it used, as a first segment must be
@@ -150,7 +163,7 @@ class capnp_impl {
     words_ = kj::arrayPtr(reinterpret_cast<const capnp::word*>(aligned8(bytes, aligned_)),
                           bytes.size() / sizeof(capnp::word));
     try {
-      open();
+      open(traverse_limit());
     } catch (const kj::Exception&) {
       reader_.reset();
       return failure("capnp: bad segment table or root pointer");
@@ -165,10 +178,19 @@ class capnp_impl {
   status read(Plain& dst, Out& out) noexcept(std::is_same_v<Out, into_checksum>) {
     if (!reader_) return failure("capnp: nothing decoded");
     try {
-      if (++reads_ > reads_per_open) open();  // a fresh traversal budget (see the top of this file)
-      walk(root_, dst, out);
+      if constexpr (std::is_same_v<Out, into_checksum>) {
+        if (++reads_ > reads_per_open) open(traverse_limit());  // a fresh budget (see the top of this file)
+      } else {
+        open(2 * words_.size() + 1024);  // copies what it reads: a tight budget
+        reads_ = reads_per_open;         // and the next traverse re-opens with its own
+      }
+      walk(root_, dst, out, words_.size());
     } catch (const kj::Exception&) {
-      return failure("capnp: a pointer in the message is out of bounds or of the wrong kind");
+      return failure("capnp: a pointer in the message is out of bounds, of the wrong kind or read too often");
+    } catch (const list_too_long&) {
+      return failure("capnp: a list declares more elements than the message has words");
+    } catch (const std::exception&) {
+      return failure("capnp: cannot read the message");
     }
     return ok_status;
   }
@@ -185,11 +207,13 @@ class capnp_impl {
   unsigned reads_ = 0;
   static constexpr unsigned reads_per_open = 32;
 
+  std::uint64_t traverse_limit() const noexcept { return 64 * words_.size() + 1024; }
+
   // Opens a reader over words_: checks the segment table and the root pointer (throws kj::Exception if bad).
-  void open() {
+  void open(std::uint64_t traversal_limit_words) {
     reader_.reset();
     capnp::ReaderOptions options;
-    options.traversalLimitInWords = 64 * words_.size() + 1024;
+    options.traversalLimitInWords = traversal_limit_words;
     options.nestingLimit = 16;
     reader_.emplace(words_, options);
     root_ = reader_->template getRoot<Schema>();

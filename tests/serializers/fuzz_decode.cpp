@@ -1,7 +1,8 @@
 // libFuzzer target for the decoders of one serializer, named by BENCH_FUZZ_SERIALIZER in the environment (one
 // fuzzing run per registry row, each with its own corpus): the first byte of an input picks the shape, the rest
 // is the message. Whatever the bytes, decode must return a status; when it accepts them, traverse and to_plain
-// must return too and agree with each other. Crashes, sanitizer reports, timeouts and oversized allocations are
+// must return too, and when both succeed they must agree (they may differ in success: Cap'n Proto reads under
+// a traversal budget, and to_plain, which copies, gets a tighter one). Crashes, sanitizer reports, timeouts and oversized allocations are
 // what libFuzzer reports. Built only with -DBENCH_FUZZ=ON and clang; tests/serializers/run_fuzz.sh builds it
 // and runs it once per serializer.
 //
@@ -79,7 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool read = c.traverse(sum).ok();
   message m;
   const bool plain = c.to_plain(m).ok();
-  // The two readers share one walker per format: they must agree on what they found.
-  if (read != plain || (read && sum != checksum_of(m))) __builtin_trap();
+  // The two readers share one walker per format: what both could read, they must read alike.
+  if (read && plain && sum != checksum_of(m)) __builtin_trap();
   return 0;
 }

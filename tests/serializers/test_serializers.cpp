@@ -393,5 +393,56 @@ TEST(serializer_messages, raw_refuses_what_it_cannot_hold) {
   EXPECT_FALSE(fits_limits(t));
 }
 
+
+// ---- inputs the fuzzer found (tests/serializers/run_fuzz.sh), kept as regressions; the first byte is the shape --
+
+bytes from_hex(std::string_view hex) {
+  bytes out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<std::byte>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  return out;
+}
+
+// 609 bytes whose book declares 3678 zero-sized price levels (Cap'n Proto allows zero-sized list elements): a
+// reader must refuse the list rather than hand out, or copy, thousands of levels.
+TEST(fuzz_regressions, capnp_list_of_zero_sized_structs_is_refused) {
+  const bytes input = from_hex(
+      "01000000004a00000000000000000003000800000002000200250000000700000025000000e7010000ffffffffffffffffff"
+      "ffffffffffff7f050000004a00000009000000520000007122625c01090a2f0000000000000000c3a9e282acf09f998200ff"
+      "ff7efc03937839000000000000000000000300000050000000000000000000000000000000009a9999000000000000000000"
+      "0000009a9999999999b93f010000000000000001000000000000009a9999999999c93f020000000000000002000000000000"
+      "00343333333333d33f030000000000000003000000000000009a9999999999d93f0400000000000000040000000000000000"
+      "0000000000e03f050000000000000000007122625c01090a2f0000000000000000c3a9e282acf09f99820000000000000000"
+      "000000030000005000000003000000000000000000000000000000000000000000000000000800000000000000cdcccccccc"
+      "ccec3f09000000000000030008000000020002001d000000070000001d000000070000000000000000000000000000000000"
+      "0000050000000a000000050000000a0000000000003333f33f0c000000000000000c00000000000000cdccccccccccf43f0d"
+      "000000000000000d00000000000000676666666666f63f0e000000000000000e00000000000000000000000000f83f0f0000"
+      "00000000000f000000000000009a9999999999f93f10000000000000001000000000000000343333333333fb3f1100000000"
+      "0000001100000000000000cdccccccccccfc3f12000000000000001200000000000000676666666666fe3f13000000000000"
+      "001300000000000000");
+  ASSERT_EQ(static_cast<int>(input[0]), static_cast<int>(shape::medium));
+  auto c = find_serializer("capnp")->make(shape::medium);
+  const std::span<const std::byte> wire = std::span<const std::byte>(input).subspan(1);
+  const std::size_t before = g_new_bytes.load();
+  if (c->decode(wire)) {
+    std::uint64_t sum = 0;
+    EXPECT_FALSE(c->traverse(sum).ok());
+    message m;
+    EXPECT_FALSE(c->to_plain(m).ok());
+  }
+  EXPECT_LT(g_new_bytes.load() - before, 64u * 1024);
+}
+
+// 80 bytes that pass FlatBuffers 2.0.8's Verifier with a vector of Level structs 4 bytes off their alignment:
+// reading them is undefined behaviour (UBSan: misaligned member call), so decode must refuse them.
+TEST(fuzz_regressions, flatbuffers_misaligned_struct_vector_is_refused) {
+  const bytes input = from_hex(
+      "011000000000000a001000040008000c000a000000200000000c0000000400000001000000000000000c000c000110000000"
+      "000000000000001000000004000800000000000000000000000000000000");
+  ASSERT_EQ(static_cast<int>(input[0]), static_cast<int>(shape::medium));
+  auto c = find_serializer("flatbuffers")->make(shape::medium);
+  EXPECT_FALSE(c->decode(std::span<const std::byte>(input).subspan(1)).ok());
+}
+
 }  // namespace
 }  // namespace bench::ser
