@@ -442,10 +442,12 @@ int run_serialize(const run_request& req) {
   }
 
   capture_reporter reporter;
+  const cpu_times before = read_cpu_times();
   {
     pinned_scope pin(cpu);
     benchmark::RunSpecifiedBenchmarks(&reporter);
   }
+  const double steal = steal_pct(before, read_cpu_times());
   benchmark::ClearRegisteredBenchmarks();  // the lambdas refer to this function's locals
   progress.finish();
 
@@ -459,10 +461,29 @@ int run_serialize(const run_request& req) {
     res.rows.push_back(row_for(r, *rc.spec, *rc.subj, static_cast<int>(it->second)));
   }
   res.context["interrupted"] = interrupted();
+  // How much of the wall time the measuring thread actually ran: on a busy machine (or under hypervisor steal)
+  // real_time includes waiting for the CPU; cpu_time, also in every row, leaves it out.
+  double real_total = 0, cpu_total = 0;
+  for (const json& r : res.rows)
+    if (!r["error_occurred"].get<bool>()) {
+      const auto n = static_cast<double>(r["iterations"].get<std::int64_t>());
+      real_total += r["real_time"].get<double>() * n;
+      cpu_total += r["cpu_time"].get<double>() * n;
+    }
+  const double cpu_share = real_total > 0 ? cpu_total / real_total : 1.0;
+  res.context["cpu_share"] = cpu_share;
+  res.context["steal_pct"] = steal;
+  res.context["load_avg_after"] = load_avg_1min();
   add_aggregates(res.rows, {"wire_bytes", "bytes_per_s"});
   add_ratios(res.rows);
   write_results(res);
   print_table(res.rows, plan);
+  if (cpu_share < 0.9 || steal > 5)
+    fmt::print(stderr,
+               "warning: the measuring thread ran only {:.0f}% of the wall time (hypervisor steal {:.0f}%): other "
+               "load shared its CPU, so real_time includes waiting; cpu_time in the results leaves that out. For "
+               "figures to quote, rerun on a quiet machine.\n",
+               100 * cpu_share, steal);
   fmt::print("\nresults: {}\n         {}\n", (dir / "results.json").string(), (dir / "results.csv").string());
   if (interrupted()) {
     fmt::print(stderr, "interrupted: the measurements finished before Ctrl-C are in {}\n", dir.string());

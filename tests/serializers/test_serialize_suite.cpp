@@ -103,6 +103,8 @@ TEST(serialize_suite, a_tiny_run_writes_every_row_with_every_field) {
   EXPECT_TRUE(ctx["serialize"]["serializers"].contains("protobuf"));
   EXPECT_TRUE(ctx["libraries"].contains("protobuf"));
   EXPECT_TRUE(ctx.contains("metrics"));
+  EXPECT_TRUE(ctx["cpu_share"].is_number());
+  EXPECT_TRUE(ctx["steal_pct"].is_number());
 
   // raw, protobuf: 5 phases; msgpack encodes straight from the struct, so no build phase.
   const std::set<std::string> phases = {"build", "encode", "decode", "traverse", "roundtrip"};
