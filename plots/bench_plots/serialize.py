@@ -1,8 +1,9 @@
 """Charts of the serialize suite: per message shape, the time of each phase per serializer (log axis) with the
 bytes on the wire beside it, and one summary of the whole round trip for every shape.
 
-Rows come from results.json only: run_name serialize/serializer:S/shape:H/phase:P, the aggregate median of
-real_time (ns per message) and wire_bytes; ratio_to_raw is read from the median rows when present.
+Rows come from results.json only: run_name serialize/serializer:S/shape:H/phase:P, the aggregate median of the
+headline time (context.serialize.headline_time: cpu_time, or real_time for older files) and wire_bytes;
+ratio_to_raw and cpu_unstable are read from the median rows when present.
 """
 import math
 
@@ -40,17 +41,31 @@ def _serializers(shape_cases, context):
     return [s for s in order if s in seen] + [s for s in seen if s not in order]
 
 
+def _time_field(context):
+    return (context.get("serialize") or {}).get("headline_time", "real_time")
+
+
+def _time_label(context):
+    return "CPU time per message" if _time_field(context) == "cpu_time" else "time per message"
+
+
+def _unstable(case, context):
+    median = case.median or {}
+    return bool(median.get("cpu_unstable")) if _time_field(context) == "cpu_time" else case.unstable
+
+
 def _repetitions(context):
     reps = (context.get("serialize") or {}).get("repetitions")
-    return f"median of {reps} repetitions" if reps else "median of the repetitions"
+    what = " of the thread's CPU time" if _time_field(context) == "cpu_time" else ""
+    return (f"median of {reps} repetitions" if reps else "median of the repetitions") + what
 
 
-def _label(case, value):
+def _label(case, value, context):
     text = style.fmt_time(value) if value >= 10 else f"{value:.2g} ns"
     ratio = common.number((case.median or {}).get("ratio_to_raw"))
     if ratio is not None and case.ident.get("serializer") != "raw":
         text += f"  x{ratio:.2g}" if ratio < 10 else f"  x{ratio:.0f}"
-    return text + (" ?" if case.unstable else "")
+    return text + (" ?" if _unstable(case, context) else "")
 
 
 def _time_rows_axis(ax, names, values, label_room):
@@ -90,7 +105,7 @@ def shape_chart(all_cases, context, shape):
                     ax.annotate("no build step: encodes from the C++ struct", (0.005, y), xycoords=("axes fraction", "data"),
                                 va="center", ha="left", fontsize=s["small"] * 0.8, color="#666666", fontstyle="italic")
                 continue
-            v = c.value("real_time")
+            v = c.value(_time_field(context))
             if c.failed or v is None or v <= 0:
                 failed.append(c)
                 ax.annotate(f"{phase} FAILED", (0.005, y), xycoords=("axes fraction", "data"), va="center",
@@ -99,17 +114,17 @@ def shape_chart(all_cases, context, shape):
             if c.failed_repetitions:
                 notes.append(f"{name} {phase}: {c.failed_repetitions} repetitions failed ({c.error}), "
                              "value from the others")
-            any_unstable |= c.unstable
+            any_unstable |= _unstable(c, context)
             values.append(v)
             ax.barh(y, v, height=bar * 0.92, color=color, zorder=3)
-            ax.annotate(_label(c, v), (v, y), xytext=(3, 0), textcoords="offset points", va="center", ha="left",
+            ax.annotate(_label(c, v, context), (v, y), xytext=(3, 0), textcoords="offset points", va="center", ha="left",
                         fontsize=s["small"] * 0.75, color="#222222", zorder=4)
     if not values:
         return common.discard(fig)
     _time_rows_axis(ax, names, values, label_room=1.1)
     for row in range(1, len(names)):
         ax.axhline(row - 0.5, color="#dddddd", linewidth=0.8, zorder=1)
-    ax.set_xlabel("time per message (log scale, lower is better)")
+    ax.set_xlabel(f"{_time_label(context)} (log scale, lower is better)")
 
     wire = []
     for name in names:
@@ -171,7 +186,7 @@ def roundtrip_chart(all_cases, context):
         values = []
         for row, name in enumerate(names):
             c = by_name[name]
-            v = c.value("real_time")
+            v = c.value(_time_field(context))
             if c.failed or v is None or v <= 0:
                 failed.append(c)
                 ax.annotate("FAILED", (0.02, row), xycoords=("axes fraction", "data"), va="center",
@@ -179,14 +194,14 @@ def roundtrip_chart(all_cases, context):
                 continue
             values.append(v)
             ax.barh(row, v, height=0.7, color=style.serializer_color(name), zorder=3)
-            ax.annotate(_label(c, v), (v, row), xytext=(3, 0), textcoords="offset points", va="center",
+            ax.annotate(_label(c, v, context), (v, row), xytext=(3, 0), textcoords="offset points", va="center",
                         fontsize=s["small"] * 0.75)
         if not values:
             continue
         drew = True
         _time_rows_axis(ax, names, values, label_room=1.2)
         ax.set_title(shape, loc="left")
-        ax.set_xlabel("per message, log scale")
+        ax.set_xlabel(f"{_time_label(context)}, log scale")
     if not drew:
         return common.discard(fig)
     common.finish(fig, "Round trip per message, by serializer and shape", context,

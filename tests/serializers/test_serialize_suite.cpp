@@ -140,8 +140,11 @@ TEST(serialize_suite, a_tiny_run_writes_every_row_with_every_field) {
   for (const auto& [name, n] : iterations) EXPECT_EQ(n, 2) << name;
   EXPECT_EQ(iterations.count("serialize/serializer:msgpack/shape:small/phase:build"), 0u);
   ASSERT_EQ(medians.size(), iterations.size());
+  EXPECT_EQ(ctx["serialize"]["headline_time"], "cpu_time");
   for (const auto& [name, m] : medians) {
     ASSERT_TRUE(m->contains("ratio_to_raw")) << name;
+    EXPECT_TRUE((*m)["cpu_spread_pct"].is_number()) << name;
+    EXPECT_TRUE((*m)["cpu_unstable"].is_boolean()) << name;
     if ((*m)["serializer"] == "raw") {
       EXPECT_EQ((*m)["ratio_to_raw"], 1.0);
     }
