@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "harness/registry.hpp"
 #include "serializers/capnp.hpp"
 #include "serializers/flatbuffers.hpp"
 #include "serializers/json.hpp"
@@ -17,20 +18,20 @@ namespace {
 std::vector<serializer_info> make_table() {
   return {
       {.name = "raw", .description = "a fixed-size C++ struct copied with memcpy (the floor)",
-       .library = "none (memcpy)", .make = make_raw_codec},
+       .library = "none", .version = "", .make = make_raw_codec},
       {.name = "protobuf", .description = "Protocol Buffers, proto3, generated code, message reuse",
-       .library = "protobuf " + protobuf_library_version(), .self_delimiting = false,
+       .library = "protobuf", .version = protobuf_library_version(), .self_delimiting = false,
        .make = make_protobuf_codec},
       {.name = "capnp", .description = "Cap'n Proto, unpacked, reused first segment, read in place",
-       .library = "capnproto " + capnp_library_version(), .make = make_capnp_codec},
+       .library = "capnproto", .version = capnp_library_version(), .make = make_capnp_codec},
       {.name = "flatbuffers", .description = "FlatBuffers, reused builder, Verifier before access",
-       .library = "flatbuffers " + flatbuffers_library_version(), .make = make_flatbuffers_codec},
+       .library = "flatbuffers", .version = flatbuffers_library_version(), .make = make_flatbuffers_codec},
       {.name = "msgpack", .description = "MessagePack, positional arrays, zero-copy strings on unpack",
-       .library = "msgpack-cxx " + msgpack_library_version(), .builds_object = false, .make = make_msgpack_codec},
+       .library = "msgpack-cxx", .version = msgpack_library_version(), .builds_object = false, .make = make_msgpack_codec},
       {.name = "json", .description = "JSON via nlohmann-json (DOM built, dumped and parsed)",
-       .library = "nlohmann-json " + json_library_version(), .make = make_json_codec},
+       .library = "nlohmann_json", .version = json_library_version(), .make = make_json_codec},
       {.name = "json-fast", .description = "the same JSON, simdjson DOM parse + a hand-written writer",
-       .library = json_fast_library_version(), .builds_object = false, .make = make_json_fast_codec},
+       .library = "simdjson", .version = json_fast_library_version(), .builds_object = false, .make = make_json_fast_codec},
   };
 }
 
@@ -52,19 +53,8 @@ std::span<const serializer_info> serializers() {
   return table;
 }
 
-const serializer_info* find_serializer(std::string_view name) {
-  for (const serializer_info& s : serializers())
-    if (s.name == name) return &s;
-  return nullptr;
-}
+const serializer_info* find_serializer(std::string_view name) { return find_row(serializers(), name); }
 
-std::string serializer_names() {
-  std::string out;
-  for (const serializer_info& s : serializers()) {
-    if (!out.empty()) out += ", ";
-    out += s.name;
-  }
-  return out;
-}
+std::string serializer_names() { return row_names(serializers()); }
 
 }  // namespace bench::ser

@@ -14,7 +14,8 @@ namespace bench::ser {
 struct serializer_info {
   std::string_view name;
   std::string_view description;
-  std::string library;  // library and version, e.g. "protobuf 3.21.12"
+  std::string_view library;  // the library's name, e.g. "protobuf"; "none" for raw
+  std::string version;       // its version as its headers say, e.g. "3.21.12"; empty for raw
   // False where encode() writes straight from the C++ struct (msgpack, json-fast): build() only keeps a pointer,
   // so the suite has no build phase to time for it.
   bool builds_object = true;

@@ -398,7 +398,7 @@ json serializer_context(const serialize_plan& plan, int cpu) {
   c["shapes"] = shapes;
   json sers = json::object();
   for (const ser::serializer_info* s : plan.serializers)
-    sers[std::string(s->name)] = {{"library", s->library}, {"description", s->description},
+    sers[std::string(s->name)] = {{"library", s->library}, {"version", s->version}, {"description", s->description},
                                   {"builds_object", s->builds_object}, {"self_delimiting", s->self_delimiting}};
   c["serializers"] = sers;
   return c;
@@ -419,7 +419,7 @@ int run_serialize(const run_request& req) {
   res.context = suite_context(req, cores);
   res.context["serialize"] = serializer_context(plan, cpu);
   for (const ser::serializer_info* s : plan.serializers)
-    if (s->name != "raw") res.context["libraries"][std::string(s->name)] = s->library;
+    if (!s->version.empty()) res.context["libraries"][std::string(s->library)] = s->version;  // nlohmann_json: same key
   res.context["metrics"] = {
       {"real_time", "wall-clock ns per message for the phase (Google Benchmark's time per iteration); median over "
                     "repetitions in the aggregate rows"},

@@ -101,7 +101,8 @@ TEST(serialize_suite, a_tiny_run_writes_every_row_with_every_field) {
   EXPECT_EQ(ctx["serialize"]["repetitions"], 2);
   EXPECT_EQ(ctx["serialize"]["min_time_s"], 0.001);
   EXPECT_TRUE(ctx["serialize"]["serializers"].contains("protobuf"));
-  EXPECT_TRUE(ctx["libraries"].contains("protobuf"));
+  EXPECT_EQ(ctx["libraries"]["protobuf"], ctx["serialize"]["serializers"]["protobuf"]["version"]);
+  EXPECT_TRUE(ctx["libraries"].contains("msgpack-cxx"));
   EXPECT_TRUE(ctx.contains("metrics"));
   EXPECT_TRUE(ctx["cpu_share"].is_number());
   EXPECT_TRUE(ctx["steal_pct"].is_number());

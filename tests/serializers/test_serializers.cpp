@@ -320,6 +320,7 @@ TEST(serializer_registry, names_are_unique_and_every_row_is_complete) {
     EXPECT_TRUE(names.insert(s.name).second) << s.name;
     EXPECT_FALSE(s.description.empty());
     EXPECT_FALSE(s.library.empty());
+    EXPECT_EQ(s.version.empty(), s.name == "raw") << s.name;
     ASSERT_NE(s.make, nullptr);
     EXPECT_EQ(find_serializer(s.name), &s);
   }
