@@ -214,6 +214,80 @@ def roundtrip_chart(all_cases, context):
     return fig
 
 
+# ---- sentences for plots/report.py ---------------------------------------------------------------------------
+
+def _measured(all_cases, context, **criteria):
+    """[(serializer, case, headline time)] of the successful cases matching the criteria."""
+    field = _time_field(context)
+    out = []
+    for c in common.select(all_cases, **criteria):
+        v = c.value(field)
+        if not c.failed and v is not None and v > 0:
+            out.append((c.ident.get("serializer"), c, v))
+    return out
+
+
+def _vs_raw(case):
+    ratio = common.number((case.median or {}).get("ratio_to_raw"))
+    return f" ({style.fmt_factor(ratio)} raw's)" if ratio is not None and case.ident.get("serializer") != "raw" else ""
+
+
+def _describe_shape(all_cases, context, shape):
+    what = "CPU time" if _time_field(context) == "cpu_time" else "time"
+    trips = sorted(_measured(all_cases, context, shape=shape, phase="roundtrip"), key=lambda p: p[2])
+    said = []
+    if trips:
+        (fast, fc, ft), (slow, sc, st) = trips[0], trips[-1]
+        said.append(f"A whole round trip of one {shape} message (build, encode, decode and read every field) took "
+                    f"{style.fmt_time(ft)} of {what} with {fast}{_vs_raw(fc)} and {style.fmt_time(st)} with {slow}"
+                    f"{_vs_raw(sc)}.")
+    decodes = {name: v for name, _, v in _measured(all_cases, context, shape=shape, phase="decode")}
+    reads = {name: v for name, _, v in _measured(all_cases, context, shape=shape, phase="traverse")}
+    lazy = [n for n in ("capnp", "flatbuffers") if n in decodes and n in reads and reads[n] > decodes[n]]
+    if lazy:
+        said.append("Zero-copy formats move the work: " + "; ".join(
+            f"{n} decodes in {style.fmt_time(decodes[n])} but reading every field then takes "
+            f"{style.fmt_time(reads[n])}" for n in lazy) + ".")
+    wire = {}
+    for name, c, _ in _measured(all_cases, context, shape=shape):
+        b = common.number(c.value("wire_bytes"))
+        if b:
+            wire[name] = b
+    if len(set(wire.values())) > 1:
+        def size(b):
+            return style.fmt_size(b) if b >= 1024 else f"{b:.0f} B"
+
+        def who(b):
+            return " and ".join(n for n in wire if wire[n] == b)
+
+        lo, hi = min(wire.values()), max(wire.values())
+        said.append(f"On the wire the message took {size(lo)} with {who(lo)} and {size(hi)} with {who(hi)}"
+                    + (f"; raw's fixed layout {size(wire['raw'])}" if wire.get("raw") not in (None, lo, hi) else "")
+                    + ".")
+    return said
+
+
+def _describe_roundtrip(all_cases, context):
+    said = []
+    for shape in SHAPES:
+        trips = {n: (c, v) for n, c, v in _measured(all_cases, context, shape=shape, phase="roundtrip")}
+        if "raw" in trips and len(trips) > 1:
+            others = sorted((v, n) for n, (c, v) in trips.items() if n != "raw")
+            said.append(f"{shape.capitalize()} message: raw's round trip took {style.fmt_time(trips['raw'][1])}, the "
+                        f"others {style.fmt_factor(others[0][0] / trips['raw'][1])} ({others[0][1]}) to "
+                        f"{style.fmt_factor(others[-1][0] / trips['raw'][1])} ({others[-1][1]}) as long.")
+    return said
+
+
+def describe(chart_name, doc):
+    """The sentences plots/report.py prints under chart `chart_name` of this run, computed from the rows."""
+    all_cases = [c for c in common.cases(doc) if c.ident.get("suite", "serialize") == "serialize"]
+    if chart_name == "serialize_roundtrip":
+        return _describe_roundtrip(all_cases, doc["context"])
+    shape = chart_name.removeprefix("serialize_")
+    return _describe_shape(all_cases, doc["context"], shape) if shape in SHAPES else []
+
+
 def plot(doc, run_dir, formats):
     """Draws every serialize chart that has data; returns the written paths."""
     all_cases = [c for c in common.cases(doc) if c.ident.get("suite", "serialize") == "serialize"]

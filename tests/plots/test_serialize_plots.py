@@ -146,5 +146,31 @@ class SerializePlotTest(unittest.TestCase):
         self.assertEqual((a / "serialize_small.png").read_bytes(), (b / "serialize_small.png").read_bytes())
 
 
+class SerializeDescribeTest(unittest.TestCase):
+    """The sentences report.py prints under each chart, computed from the rows."""
+
+    @classmethod
+    def setUpClass(cls):
+        sys.path.insert(0, str(ROOT / "plots"))
+        from bench_plots import serialize
+        cls.describe = staticmethod(serialize.describe)
+
+    def test_every_chart_gets_sentences_that_name_the_extremes(self):
+        doc = document()
+        large = self.describe("serialize_large", doc)
+        self.assertTrue(large)
+        self.assertIn("json", large[0])                       # the slowest round trip in the fixture
+        self.assertIn("raw", large[0])                        # the fastest
+        self.assertTrue(any("118" not in s and "KiB" in s for s in large), large)
+        self.assertEqual(len(self.describe("serialize_roundtrip", doc)), 3)
+
+    def test_failed_cases_and_unknown_charts_give_no_false_sentences(self):
+        failed = {(s, "small", "roundtrip") for s in SERIALIZERS}
+        doc = document(shapes=("small",), failed=failed)
+        self.assertFalse(any("round trip" in s for s in self.describe("serialize_small", doc)))
+        self.assertEqual(self.describe("serialize_huge", doc), [])
+        self.assertEqual(self.describe("serialize_roundtrip", doc), [])
+
+
 if __name__ == "__main__":
     unittest.main()
