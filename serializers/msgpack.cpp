@@ -8,7 +8,9 @@
 //   fractional part as an integer (smaller; read back exactly).
 // - decode unpacks into msgpack::object trees allocated in a zone that is reused (clear() keeps one chunk,
 //   sized to hold the largest shape: no malloc per message), with a reference function that makes strings point
-//   into the input instead of copying them (zero-copy strings; the input must outlive traverse).
+//   into the input instead of copying them (zero-copy strings; the input must outlive traverse). unpack() itself
+//   still reserves its parse stack (a std::vector of 32 entries) on every call: one allocation per message. The
+//   streaming msgpack::unpacker keeps its stack, but only by copying every input into its own buffer first.
 // - unpack_limit bounds hostile input: no array, map, string, bin or ext may declare more elements or bytes
 //   than the input has, and nesting stops at 4 (the schema needs 3), so a message can make the zone allocate
 //   at most a small multiple of its own size. Bytes left over after the message are an error.

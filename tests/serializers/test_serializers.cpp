@@ -68,6 +68,7 @@ namespace bench::ser {
 namespace {
 
 using bytes = std::vector<std::byte>;
+using bytes_view = std::span<const std::byte>;
 
 bytes copy_of(std::span<const std::byte> s) { return {s.begin(), s.end()}; }
 
@@ -200,6 +201,38 @@ TEST_P(codec_test, repeat_runs_every_phase) {
   std::uint64_t sum = 0;
   ASSERT_TRUE(c->deserialize(wire, sum).ok());
   EXPECT_EQ(sum, checksum_of(m));
+}
+
+// What the ipc loop can rely on: once warm, a message costs no operator new (protobuf reuses its messages, capnp
+// its first segment, flatbuffers its builder, json-fast its buffers and parser), except where the library
+// allocates by design, which this test pins down so that a change shows: nlohmann-json builds a new DOM per
+// message; msgpack-cxx's unpack() reserves its parse stack (a std::vector) on every call; protobuf's proto3
+// Clear(), which ParseFromArray calls, deletes a singular sub-message (the book's header) when the message is
+// not on an arena. (msgpack's zone and sbuffer use malloc directly: reused, and invisible here.)
+bool allocates_per_message(std::string_view serializer, shape s) {
+  return serializer == "json" || serializer == "msgpack" || (serializer == "protobuf" && s == shape::medium);
+}
+
+TEST_P(codec_test, a_warm_codec_does_not_allocate_per_message) {
+  auto sender = make();
+  auto receiver = make();
+  const message m = make_message(kind(), 8);
+  const std::uint64_t expected = checksum_of(m);
+  auto round = [&] {
+    bytes_view wire = sender->serialize(m);
+    std::uint64_t sum = 0;
+    ASSERT_TRUE(receiver->deserialize(wire, sum).ok());
+    ASSERT_EQ(sum, expected);
+  };
+  for (int i = 0; i < 3; ++i) round();
+  const std::size_t before = g_new_bytes.load();
+  for (int i = 0; i < 10; ++i) round();
+  const std::size_t allocated = g_new_bytes.load() - before;
+  if (allocates_per_message(GetParam().info->name, kind())) {
+    EXPECT_GT(allocated, 0u) << "allocates no more: update allocates_per_message() and the codec's notes";
+  } else {
+    EXPECT_EQ(allocated, 0u) << "bytes allocated by 10 warm messages";
+  }
 }
 
 TEST_P(codec_test, refuses_a_message_of_another_shape) {
