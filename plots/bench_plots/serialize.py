@@ -288,15 +288,14 @@ def describe(chart_name, doc):
     return _describe_shape(all_cases, doc["context"], shape) if shape in SHAPES else []
 
 
+# Chart name (the file name, without extension) -> function(cases, context) returning a figure or None.
+CHARTS = {
+    **{f"serialize_{shape}": (lambda all_cases, context, shape=shape: shape_chart(all_cases, context, shape))
+       for shape in SHAPES},
+    "serialize_roundtrip": roundtrip_chart,
+}
+
+
 def plot(doc, run_dir, formats):
     """Draws every serialize chart that has data; returns the written paths."""
-    all_cases = [c for c in common.cases(doc) if c.ident.get("suite", "serialize") == "serialize"]
-    paths = []
-    for shape in SHAPES:
-        fig = shape_chart(all_cases, doc["context"], shape)
-        if fig is not None:
-            paths += common.save(fig, run_dir, f"serialize_{shape}", formats)
-    fig = roundtrip_chart(all_cases, doc["context"])
-    if fig is not None:
-        paths += common.save(fig, run_dir, "serialize_roundtrip", formats)
-    return paths
+    return common.draw_suite(doc, run_dir, formats, "serialize", CHARTS)
