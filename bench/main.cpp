@@ -14,6 +14,7 @@
 #include "harness/error.hpp"
 #include "harness/floor.hpp"
 #include "harness/model.hpp"
+#include "serializers/registry.hpp"
 #include "harness/registry.hpp"
 #include "harness/sysinfo.hpp"
 #include "harness/units.hpp"
@@ -62,7 +63,8 @@ void print_list(const std::string& what) {
     }
   }
   if (what.empty() || what == "serializers") {
-    fmt::print("serializers:\n  {:<16}{}\n", "none", "raw bytes with bench's header (no serializer runs)");
+    fmt::print("serializers (bench run serialize; in bench run ipc every message is raw bytes, serializer 'none'):\n");
+    for (const auto& s : ser::serializers()) fmt::print("  {:<16}{} ({})\n", s.name, s.description, s.library);
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include "bench/contention/contention_suite.hpp"
 #include "bench/ipc_suite.hpp"
+#include "bench/serialize/serialize_suite.hpp"
 #include "bench/suite.hpp"
 #include "harness/registry.hpp"
 
@@ -13,6 +14,8 @@ const std::array table = {
                run_ipc},
     suite_info{"contention", "locks vs threads, false sharing, and an emulated GIL (CPU-bound, convoy, placement)",
                validate_contention, run_contention},
+    suite_info{"serialize", "build, encode, decode, traverse and round trip of 7 serializers over 3 message shapes",
+               validate_serialize, run_serialize},
 };
 }  // namespace
 
