@@ -68,11 +68,9 @@ static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
                   std::atomic<std::uint32_t>::is_always_lock_free,
               "the index words are futex words: a plain, lock-free 32-bit integer in shared memory");
 
-// Who uses one side of the channel. Whether the side still exists at all is not kept here but in the kernel:
-// each side holds the write end of a pipe (its life line) that carries nothing, and the other side polls the
-// read end. Descriptors are counted by the kernel across fork and closed by it when a process dies (SIGKILL
-// included), so the read end hangs up exactly when no process holds the side any more. These two words only
-// tell a goodbye from a death, and name the process.
+// Who uses one side of the channel. Whether the side still exists at all is not kept here but in the kernel,
+// by a life line (life_line.hpp) per side. These two words only tell a goodbye from a death, and name the
+// process.
 struct side_state {
   // The pid that uses this side: the creator's at first, then that of the process whose thread first calls
   // send() or recv() on it (so after fork the child's pid replaces the parent's).
