@@ -94,7 +94,10 @@ static_assert(offsetof(segment_header, rings) % cache_line_bytes == 0, "ring con
 
 inline constexpr std::size_t min_ring_capacity = 128;                // one record and the free line
 inline constexpr std::size_t max_ring_capacity = std::size_t{1} << 30;  // keeps head - tail exact in 32 bits
-// Default size per direction for a channel: see ring_capacity_for.
+// Default size per direction (see ring_capacity_for): 16 messages of 64 KiB, 16383 of 64 bytes, and small
+// enough to stay in a core's L2 (2 MiB on the Xeon dev VM). 256 KiB, 1 MiB and 4 MiB gave the same 64 KiB
+// streaming rate there within the run-to-run noise (ring_bench), so the larger margin against a stalled
+// consumer won (2 MiB of memory per channel, faulted in at set-up).
 inline constexpr std::size_t default_ring_capacity = std::size_t{1} << 20;
 
 // Bytes a message of `len` bytes takes in the ring.
