@@ -9,9 +9,23 @@
 namespace bench {
 
 datagram_endpoint::datagram_endpoint(unique_fd sock, wait_mode wait, std::size_t max_datagram,
-                                     std::string_view limit_note, std::string_view kind)
-    : sock_(std::move(sock)), max_datagram_(max_datagram), limit_note_(limit_note), kind_(kind) {
-  if (wait == wait_mode::spin) set_nonblocking(sock_.get(), true);
+                                     std::string_view limit_note, std::string_view kind, unique_fd life_line,
+                                     unique_fd peer_line)
+    : sock_(std::move(sock)),
+      wait_(wait),
+      life_line_(std::move(life_line)),
+      peer_line_(std::move(peer_line)),
+      max_datagram_(max_datagram),
+      limit_note_(limit_note),
+      kind_(kind) {
+  if (wait == wait_mode::spin) {
+    set_nonblocking(sock_.get(), true);
+  } else {
+    timeval period{0, life_line_period_ms * 1000};
+    for (int opt : {SO_RCVTIMEO, SO_SNDTIMEO}) {
+      if (::setsockopt(sock_.get(), SOL_SOCKET, opt, &period, sizeof period) != 0) throw_errno("set a timeout on a " + kind_ + " socket");
+    }
+  }
 }
 
 void datagram_endpoint::send(std::span<const std::byte> msg) {
@@ -20,7 +34,8 @@ void datagram_endpoint::send(std::span<const std::byte> msg) {
                          " datagram here (" + std::to_string(max_datagram_) + " bytes: " + limit_note_ + ")");
   }
   // MSG_NOSIGNAL: a closed peer shows up as EPIPE, whatever the process does with SIGPIPE.
-  ssize_t n = retry_call([&] { return ::send(sock_.get(), msg.data(), msg.size(), MSG_NOSIGNAL); });
+  ssize_t n = retry_call([&] { return ::send(sock_.get(), msg.data(), msg.size(), MSG_NOSIGNAL); },
+                         peer_wait(wait_, peer_line_.get()));
   if (n < 0) {
     int err = errno;
     // ECONNREFUSED: a UDP peer whose socket is gone (the ICMP port-unreachable of an earlier datagram).
@@ -35,9 +50,11 @@ void datagram_endpoint::send(std::span<const std::byte> msg) {
 
 std::size_t datagram_endpoint::recv(std::span<std::byte> buf) {
   // MSG_TRUNC: the result is the datagram's real length even when buf is shorter (the rest is discarded).
-  ssize_t n = retry_call([&] { return ::recv(sock_.get(), buf.data(), buf.size(), MSG_TRUNC); });
+  ssize_t n = retry_call([&] { return ::recv(sock_.get(), buf.data(), buf.size(), MSG_TRUNC); },
+                         peer_wait(wait_, peer_line_.get()));
   if (n < 0) {
     int err = errno;
+    if (err == EPIPE) return 0;  // the peer's life line hung up, and nothing more came
     if (err == ECONNRESET || err == ECONNREFUSED) throw peer_gone_error(errno_text("receive from the " + kind_ + " peer", err));
     throw_errno("receive a datagram over " + kind_, err);
   }

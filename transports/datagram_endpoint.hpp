@@ -3,15 +3,18 @@
 // be cut short by the kernel. recv() asks for the real length (MSG_TRUNC) and refuses a truncated datagram
 // with protocol_error instead of returning a partial message.
 //
-// A peer that goes away: a seqpacket socket reads as end of stream (recv returns 0) and a send fails with
-// EPIPE (peer_gone_error). A datagram socket has no connection to break: a receiver whose peer died waits
-// until the watchdog stops the case (its SIGUSR1 interrupts the blocking call), as the kernel gives no sign.
+// A peer that goes away: a seqpacket socket says so itself, a datagram socket has no connection to break. So
+// every endpoint also holds a life line (life_line.hpp): a blocking socket gets a receive and send timeout of
+// life_line_period_ms, after which the wait looks at the peer's line (the hot path is the plain blocking call
+// a user makes); a spinning one looks every so often. A peer gone reads as end of stream (recv returns 0,
+// after whatever it sent), and a send to it throws peer_gone_error.
 #pragma once
 
 #include <string>
 #include <string_view>
 
 #include "harness/fd.hpp"
+#include "transports/life_line.hpp"
 #include "transports/transport.hpp"
 
 namespace bench {
@@ -20,8 +23,9 @@ class datagram_endpoint final : public endpoint {
  public:
   // In spin mode the socket is switched to non-blocking and polled. max_datagram: the largest message
   // send() accepts, and limit_note where that number comes from; `kind` names the transport in error messages.
+  // life_line: the write end of this side's life line; peer_line: the read end of the peer's.
   datagram_endpoint(unique_fd sock, wait_mode wait, std::size_t max_datagram, std::string_view limit_note,
-                    std::string_view kind);
+                    std::string_view kind, unique_fd life_line, unique_fd peer_line);
 
   void send(std::span<const std::byte> msg) override;
   std::size_t recv(std::span<std::byte> buf) override;
@@ -29,6 +33,9 @@ class datagram_endpoint final : public endpoint {
 
  private:
   unique_fd sock_;
+  wait_mode wait_;
+  unique_fd life_line_;  // the write end of ours, never written
+  unique_fd peer_line_;  // the read end of the peer's
   std::size_t max_datagram_;
   std::string limit_note_;
   std::string kind_;

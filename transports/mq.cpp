@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <mqueue.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include "harness/error.hpp"
 #include "harness/message.hpp"
 #include "transports/datagram_endpoint.hpp"
+#include "transports/life_line.hpp"
 #include "transports/retry.hpp"
 #include "transports/sysctl.hpp"
 
@@ -21,15 +23,42 @@ namespace {
 // polled, duplicated and inherited across fork, so unique_fd owns it.
 static_assert(std::is_same_v<mqd_t, int>, "Linux: mqd_t is a file descriptor");
 
+// The deadline of a blocking queue call: life_line_period_ms from now (mq_timed* take CLOCK_REALTIME).
+timespec deadline() noexcept {
+  timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  t.tv_nsec += life_line_period_ms * 1'000'000L;
+  if (t.tv_nsec >= 1'000'000'000L) {
+    t.tv_sec += 1;
+    t.tv_nsec -= 1'000'000'000L;
+  }
+  return t;
+}
+
 class mq_endpoint final : public endpoint {
  public:
-  mq_endpoint(unique_fd send_q, unique_fd recv_q, std::size_t msgsize)
-      : send_q_(std::move(send_q)), recv_q_(std::move(recv_q)), msgsize_(msgsize), scratch_(msgsize) {}
+  // life_line: the write end of this side's life line; peer_line: the read end of the peer's.
+  mq_endpoint(unique_fd send_q, unique_fd recv_q, std::size_t msgsize, wait_mode wait, unique_fd life_line,
+              unique_fd peer_line)
+      : send_q_(std::move(send_q)),
+        recv_q_(std::move(recv_q)),
+        msgsize_(msgsize),
+        wait_(wait),
+        life_line_(std::move(life_line)),
+        peer_line_(std::move(peer_line)),
+        scratch_(msgsize) {}
 
+  // Block mode uses the timed calls (a queue has no notion of a peer: the wait looks at the peer's life line
+  // between timeouts); spin mode's queue is non-blocking, where both return EAGAIN at once.
   void send(std::span<const std::byte> msg) override {
     auto* data = reinterpret_cast<const char*>(msg.data());
-    if (retry_call([&] { return ::mq_send(send_q_.get(), data, msg.size(), 0); }) != 0) {
+    auto call = [&] {
+      timespec t = deadline();
+      return ::mq_timedsend(send_q_.get(), data, msg.size(), 0, &t);
+    };
+    if (retry_call(call, peer_wait(wait_, peer_line_.get())) != 0) {
       int err = errno;
+      if (err == EPIPE) throw peer_gone_error("the peer of the POSIX message queue is gone");
       if (err == EMSGSIZE) {
         throw protocol_error("message of " + std::to_string(msg.size()) + " bytes exceeds the queue's message size (" +
                              std::to_string(msgsize_) + " bytes)");
@@ -42,7 +71,12 @@ class mq_endpoint final : public endpoint {
     // mq_receive wants room for the queue's largest message; a smaller caller buffer receives through scratch_.
     bool direct = buf.size() >= msgsize_;
     auto* target = reinterpret_cast<char*>(direct ? buf.data() : scratch_.data());
-    ssize_t n = retry_call([&] { return ::mq_receive(recv_q_.get(), target, msgsize_, nullptr); });
+    auto call = [&] {
+      timespec t = deadline();
+      return ::mq_timedreceive(recv_q_.get(), target, msgsize_, nullptr, &t);
+    };
+    ssize_t n = retry_call(call, peer_wait(wait_, peer_line_.get()));
+    if (n < 0 && errno == EPIPE) return 0;  // the peer's life line hung up, and nothing more came
     if (n < 0) throw_errno("receive from a POSIX message queue");
     auto len = static_cast<std::size_t>(n);
     if (!direct) {
@@ -62,6 +96,9 @@ class mq_endpoint final : public endpoint {
   unique_fd send_q_;
   unique_fd recv_q_;
   std::size_t msgsize_;
+  wait_mode wait_;
+  unique_fd life_line_;  // never written: closed with us
+  unique_fd peer_line_;
   std::vector<std::byte> scratch_;  // msgsize_ bytes, allocated up front (nothing allocates per message)
 };
 
@@ -123,9 +160,12 @@ channel make_mq_channel(const channel_options& opt) {
   unique_fd to_client = create_queue(queue_name(opt, "s2c"), maxmsg, static_cast<long>(msgsize), opt.wait);
   unique_fd to_server_dup = dup_queue(to_server.get());
   unique_fd to_client_dup = dup_queue(to_client.get());
+  life_lines lines = life_lines::make();
   channel ch;
-  ch.client = std::make_unique<mq_endpoint>(std::move(to_server), std::move(to_client), msgsize);
-  ch.server = std::make_unique<mq_endpoint>(std::move(to_client_dup), std::move(to_server_dup), msgsize);
+  ch.client = std::make_unique<mq_endpoint>(std::move(to_server), std::move(to_client), msgsize, opt.wait,
+                                            std::move(lines.client.write_end), std::move(lines.server.read_end));
+  ch.server = std::make_unique<mq_endpoint>(std::move(to_client_dup), std::move(to_server_dup), msgsize, opt.wait,
+                                            std::move(lines.server.write_end), std::move(lines.client.read_end));
   return ch;
 }
 

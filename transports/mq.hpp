@@ -7,8 +7,9 @@
 // by default). The registry row's max_msg_bytes is read from msgsize_max when the table is built, so the
 // planner skips larger sizes with that reason; a channel asked for more fails naming the limit and the file.
 //
-// A queue has no notion of a peer: a receiver whose peer died blocks until the watchdog stops the case (its
-// SIGUSR1 interrupts mq_receive), like a datagram socket.
+// A queue has no notion of a peer, so each endpoint holds a life line (life_line.hpp): a blocking call waits at
+// most life_line_period_ms (mq_timedreceive, mq_timedsend) before it looks at the peer's line. A peer gone
+// reads as end of stream (recv returns 0) and a send to it throws peer_gone_error.
 #pragma once
 
 #include <string>

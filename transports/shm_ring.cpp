@@ -22,6 +22,7 @@
 #include "harness/error.hpp"
 #include "harness/message.hpp"
 #include "harness/spin.hpp"
+#include "transports/life_line.hpp"
 
 namespace bench {
 namespace {
@@ -226,8 +227,7 @@ class peer_watch {
   peer_watch(const side_state& peer, int life_line) noexcept : peer_(peer), life_line_(life_line) {}
 
   peer_status check() const {
-    pollfd p{life_line_, POLLIN, 0};
-    if (::poll(&p, 1, 0) <= 0 || (p.revents & (POLLHUP | POLLERR)) == 0) return peer_status::alive;
+    if (!hung_up(life_line_)) return peer_status::alive;
     // No process holds the peer's side any more. seq_cst: pairs with the goodbye store before the close.
     return peer_.goodbye.load(std::memory_order_seq_cst) == peer_.pid.load(std::memory_order_seq_cst)
                ? peer_status::closed
@@ -493,15 +493,6 @@ unique_fd make_eventfd() {
   return fd;
 }
 
-struct life_line {
-  unique_fd read_end, write_end;
-};
-life_line make_life_line() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("create the shared ring's life-line pipe");
-  return {unique_fd(fds[0]), unique_fd(fds[1])};
-}
-
 unique_fd dup_fd(int fd) {
   unique_fd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
   if (!copy) throw_errno("duplicate the shared ring's eventfd");
@@ -583,14 +574,14 @@ channel make_ring_channel(int fd, std::size_t capacity, ring_wait wait, std::str
     to_server_dup = dup_fd(to_server_efd.get());
     to_client_dup = dup_fd(to_client_efd.get());
   }
-  life_line client_life = make_life_line(), server_life = make_life_line();
+  life_lines lines = life_lines::make();
   channel ch;
   ch.client = std::make_unique<ring_endpoint>(std::move(client_map), 0, wait, max_message, std::move(to_client_efd),
-                                              std::move(to_server_dup), std::move(client_life.write_end),
-                                              std::move(server_life.read_end));
+                                              std::move(to_server_dup), std::move(lines.client.write_end),
+                                              std::move(lines.server.read_end));
   ch.server = std::make_unique<ring_endpoint>(std::move(server_map), 1, wait, max_message, std::move(to_server_efd),
-                                              std::move(to_client_dup), std::move(server_life.write_end),
-                                              std::move(client_life.read_end));
+                                              std::move(to_client_dup), std::move(lines.server.write_end),
+                                              std::move(lines.client.read_end));
   return ch;
 }
 

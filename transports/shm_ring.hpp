@@ -68,11 +68,9 @@ static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
                   std::atomic<std::uint32_t>::is_always_lock_free,
               "the index words are futex words: a plain, lock-free 32-bit integer in shared memory");
 
-// Who uses one side of the channel. Whether the side still exists at all is not kept here but in the kernel:
-// each side holds the write end of a pipe (its life line) that carries nothing, and the other side polls the
-// read end. Descriptors are counted by the kernel across fork and closed by it when a process dies (SIGKILL
-// included), so the read end hangs up exactly when no process holds the side any more. These two words only
-// tell a goodbye from a death, and name the process.
+// Who uses one side of the channel. Whether the side still exists at all is not kept here but in the kernel,
+// by a life line (life_line.hpp) per side. These two words only tell a goodbye from a death, and name the
+// process.
 struct side_state {
   // The pid that uses this side: the creator's at first, then that of the process whose thread first calls
   // send() or recv() on it (so after fork the child's pid replaces the parent's).
@@ -96,7 +94,10 @@ static_assert(offsetof(segment_header, rings) % cache_line_bytes == 0, "ring con
 
 inline constexpr std::size_t min_ring_capacity = 128;                // one record and the free line
 inline constexpr std::size_t max_ring_capacity = std::size_t{1} << 30;  // keeps head - tail exact in 32 bits
-// Default size per direction for a channel: see ring_capacity_for.
+// Default size per direction (see ring_capacity_for): 16 messages of 64 KiB, 16383 of 64 bytes, and small
+// enough to stay in a core's L2 (2 MiB on the Xeon dev VM). 256 KiB, 1 MiB and 4 MiB gave the same 64 KiB
+// streaming rate there within the run-to-run noise (ring_bench), so the larger margin against a stalled
+// consumer won (2 MiB of memory per channel, faulted in at set-up).
 inline constexpr std::size_t default_ring_capacity = std::size_t{1} << 20;
 
 // Bytes a message of `len` bytes takes in the ring.

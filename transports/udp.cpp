@@ -43,8 +43,11 @@ channel make_udp_channel(const channel_options& opt) {
   connect_to(server, client);
   channel ch;
   constexpr std::string_view note = "the largest IPv4 UDP payload";
-  ch.client = std::make_unique<datagram_endpoint>(std::move(client.fd), opt.wait, udp_max_msg_bytes, note, "udp");
-  ch.server = std::make_unique<datagram_endpoint>(std::move(server.fd), opt.wait, udp_max_msg_bytes, note, "udp");
+  life_lines lines = life_lines::make();
+  ch.client = std::make_unique<datagram_endpoint>(std::move(client.fd), opt.wait, udp_max_msg_bytes, note, "udp",
+                                                  std::move(lines.client.write_end), std::move(lines.server.read_end));
+  ch.server = std::make_unique<datagram_endpoint>(std::move(server.fd), opt.wait, udp_max_msg_bytes, note, "udp",
+                                                  std::move(lines.server.write_end), std::move(lines.client.read_end));
   return ch;
 }
 

@@ -42,9 +42,12 @@ channel make_socketpair_channel(const channel_options& opt, int type, std::strin
   unique_fd client(sv[0]), server(sv[1]);
   std::size_t max_client = fit_send_buffer(client.get(), opt.max_msg_bytes);
   std::size_t max_server = fit_send_buffer(server.get(), opt.max_msg_bytes);
+  life_lines lines = life_lines::make();
   channel ch;
-  ch.client = std::make_unique<datagram_endpoint>(std::move(client), opt.wait, max_client, limit_note, kind);
-  ch.server = std::make_unique<datagram_endpoint>(std::move(server), opt.wait, max_server, limit_note, kind);
+  ch.client = std::make_unique<datagram_endpoint>(std::move(client), opt.wait, max_client, limit_note, kind,
+                                                  std::move(lines.client.write_end), std::move(lines.server.read_end));
+  ch.server = std::make_unique<datagram_endpoint>(std::move(server), opt.wait, max_server, limit_note, kind,
+                                                  std::move(lines.server.write_end), std::move(lines.client.read_end));
   return ch;
 }
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <mqueue.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <string>
@@ -54,6 +55,47 @@ TEST_P(KernelIpc, RoundTripsAcrossFork) {
   EXPECT_NO_THROW(test::ping_pong(*ch.client, 32, 500));
   int status = test::reap(child);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+}
+
+// Like a pipe whose other end is closed: the peer's endpoint destroyed (never used) reads as end of stream,
+// after what it sent. Datagram sockets and queues cannot tell: the life lines do.
+TEST_P(KernelIpc, DestroyedPeerReadsAsEndOfStream) {
+  scratch_dir dir;
+  channel ch = make(dir, 32);
+  message_source src(32, 1);
+  ch.server->send(src.next(0, 0));
+  ch.server.reset();
+  test::hang_guard guard(10s);
+  std::vector<std::byte> buf(32);
+  EXPECT_EQ(ch.client->recv(buf), 32u);
+  EXPECT_EQ(ch.client->recv(buf), 0u);
+  ch.client.reset();
+}
+
+// A peer process killed outright (no destructor runs): the kernel closes its life line, so the wait ends. A
+// socket or queue reads it as end of stream, like a pipe; the eventfd ring (shared memory, where the goodbye
+// of a clean close is recorded) tells a death apart and throws peer_gone_error.
+TEST_P(KernelIpc, KilledPeerProcessEndsTheWait) {
+  scratch_dir dir;
+  channel ch = make(dir, 32);
+  pid_t child = test::fork_server(ch, [](endpoint& ep) {
+    std::vector<std::byte> buf(32);
+    (void)ep.recv(buf);
+    ::raise(SIGKILL);
+  });
+  message_source src(32, 1);
+  ch.client->send(src.next(0, 0));
+  std::vector<std::byte> buf(32);
+  {
+    test::hang_guard guard(10s);
+    if (std::string(GetParam().row) == "eventfd") {
+      EXPECT_THROW(ch.client->recv(buf), peer_gone_error);
+    } else {
+      EXPECT_EQ(ch.client->recv(buf), 0u);
+    }
+  }
+  int status = test::reap(child);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
 }
 
 TEST_P(KernelIpc, ReleasesEveryDescriptor) {
