@@ -139,6 +139,7 @@ INSTANTIATE_TEST_SUITE_P(Registry, EveryTransport, testing::ValuesIn(all_combos(
 class EveryEndpoint : public testing::TestWithParam<const transport_info*> {};
 
 TEST_P(EveryEndpoint, ManyVariableSizedMessagesArriveInOrder) {
+  if (GetParam()->lossy) GTEST_SKIP() << "a lossy transport drops a burst without flow control; the harness's credits are tested above";
   scratch dir;
   channel_options opt;
   opt.max_msg_bytes = 70'000;
