@@ -124,6 +124,8 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
         else if (std::string why2 = incompatibility(*m, *t); !why2.empty()) c.skip_reason = why2;
         else if (req.wait == wait_mode::spin && t->fixed_wait.empty() && !t->spin_capable)
           c.skip_reason = fmt::format("{} has no spinning mode", t->name);
+        else if (req.wait == wait_mode::spin && t->fixed_wait.empty() && !m->spins)
+          c.skip_reason = fmt::format("the {} model's event loop always waits in the kernel (no spinning mode)", m->name);
         else if (t->max_msg_bytes && size > t->max_msg_bytes)
           c.skip_reason = fmt::format("{} carries at most {} per message; {} requested", t->name,
                                       format_bytes(t->max_msg_bytes), format_bytes(size));

@@ -1,5 +1,7 @@
 #include "harness/event_loop.hpp"
 
+#include <pthread.h>
+
 #include "harness/cancel.hpp"
 #include "harness/clock.hpp"
 #include "harness/error.hpp"
@@ -17,6 +19,7 @@ void event_loop_host::start(std::span<server_job> jobs, const workload_params& w
 void event_loop_host::thread_main() noexcept {
   std::uint64_t cpu0 = 0;
   std::string error;
+  pthread_setname_np(pthread_self(), "bench-loop");  // tells the loop apart in top, perf and gdb
   try {
     pin_this_thread(cpu_);
     where_.sample();

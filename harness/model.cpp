@@ -158,12 +158,14 @@ const std::array table = {
                .description = "server side of every pair in ONE event-loop thread: Boost.Asio on epoll, "
                               "a C++20 coroutine per connection",
                .needs_pollable = true,
+               .spins = false,
                .unavailable_reason = available,
                .make = make_async_host},
     model_info{.name = "async-uring",
                .description = "server side of every pair in ONE event-loop thread on io_uring: batched "
                               "submissions, completions reaped in bulk, registered files",
                .needs_pollable = true,
+               .spins = false,
                .unavailable_reason = uring_unavailable_reason,
                .make = make_uring_host},
 };

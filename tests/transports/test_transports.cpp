@@ -131,6 +131,7 @@ TEST_P(EveryTransport, SeveralPairsAtOnce) { expect_clean(run(workload_kind::lat
 
 TEST_P(EveryTransport, SpinningWaitWorksToo) {
   if (!GetParam().t->spin_capable) GTEST_SKIP();
+  if (!GetParam().m->spins) GTEST_SKIP() << GetParam().m->name << " waits in the kernel; spinning is not offered";
   expect_clean(run(workload_kind::latency, small(), 1, wait_mode::spin));
 }
 
