@@ -97,6 +97,47 @@ def pairs_throughput(all_cases, context):
     return fig
 
 
+def pairs_throughput_by_transport(all_cases, context):
+    """One panel per transport, one line per model: how each way of serving many clients (a thread or a process
+    per client, one event loop) scales with the pairs on the same transport. Drawn when models were compared."""
+    chart, size, note = _pairs_sweep(all_cases, "throughput")
+    if not chart or len({c.ident.get("model") for c in chart}) < 2:
+        return None
+    transports = sorted({str(c.ident.get("transport")) for c in chart},
+                        key=lambda t: style.order_key(style.TRANSPORT_COLORS, t))
+    ncols = min(3, len(transports))
+    nrows = -(-len(transports) // ncols)
+    fig, axes = common.figure(ncols=ncols, nrows=nrows, sharey=True)
+    if nrows > 1:
+        fig.set_size_inches(fig.get_size_inches()[0], fig.get_size_inches()[1] * (0.4 + 0.6 * nrows))
+    drawn = []
+    for ax, transport in zip(axes, transports):
+        panel = [c for c in chart if c.ident.get("transport") == transport]
+        drawn.append(common.draw_lines(ax, panel, "pairs", "msgs_per_s"))
+        common.log2_axis(ax.xaxis, [c.ident.get("pairs") for c in panel], lambda v: f"{v:g}")
+        _shade_oversubscribed(ax, panel)
+        ax.set_title(transport, loc="left", fontweight="bold")
+        ax.set_xlabel("concurrent pairs")
+        ax.tick_params(labelleft=True)
+    for ax in axes[len(transports):]:
+        ax.set_visible(False)
+    if not any(d.has_data for d in drawn):
+        return common.discard(fig)
+    axes[0].set_yscale("log")
+    for ax in axes[:len(transports)]:
+        common.log_axis(ax.yaxis, style.RATE)
+    for row in range(nrows):
+        axes[row * ncols].set_ylabel("messages/s, all pairs\n(higher is better)")
+    common.legend(axes[ncols - 1], drawn)
+    work = {c.ident.get("work_ns") for c in chart}
+    work_note = f" · server work {style.fmt_time(work.pop())} per message" if len(work) == 1 and 0 not in work \
+        and None not in work else ""
+    common.finish(fig, "Throughput vs pairs per transport: thread vs process vs event loop", context,
+                  f"{style.fmt_size(size)} messages{work_note} · messages/s of all pairs added up, timed at the "
+                  f"receivers · {_repetitions(chart)}", common.failure_notes(drawn) + ([note] if note else []))
+    return fig
+
+
 def pairs_latency(all_cases, context):
     chart, size, note = _pairs_sweep(all_cases, "latency")
     if not chart:
@@ -144,6 +185,7 @@ CHARTS = {
     "latency_vs_size": latency_vs_size,
     "throughput_vs_size": throughput_vs_size,
     "pairs_throughput": pairs_throughput,
+    "pairs_throughput_by_transport": pairs_throughput_by_transport,
     "pairs_latency": pairs_latency,
 }
 
