@@ -208,7 +208,10 @@ def plot(doc, run_dir, formats):
 # ---- the words under each chart in the report (plots/report.py) -----------------------------------------------
 # Two or three sentences per chart, computed from the same cases the chart draws; no number is written here.
 
-_MODEL_WORDS = {"thread": "between threads", "process": "between processes"}
+_MODEL_WORDS = {"thread": "between threads", "process": "between processes",
+                "async": "served by one Asio event loop", "async-uring": "served by one io_uring event loop"}
+_SERVER_WORDS = {"thread": "a server thread per pair", "process": "a server process per pair",
+                 "async": "one Asio (epoll) event loop", "async-uring": "one io_uring event loop"}
 
 
 def _who(case):
@@ -347,6 +350,29 @@ def _describe_pairs_throughput(all_cases, context):
     return said + _oversubscribed_from(chart, context) + _notes(chart, context, oversubscribed=False)
 
 
+def _describe_pairs_throughput_by_transport(all_cases, context):
+    chart, size, _ = _pairs_sweep(all_cases, "throughput")
+    lines = _sweep_lines(chart, "msgs_per_s")
+    said = []
+    for transport in sorted({str(line[2].ident.get("transport")) for line in lines},
+                            key=lambda t: style.order_key(style.TRANSPORT_COLORS, t)):
+        panel = [line for line in lines if str(line[2].ident.get("transport")) == transport]
+        if len(panel) < 2:
+            continue
+        best, worst = max(panel, key=lambda line: line[3]), min(panel, key=lambda line: line[3])
+        serving = [_SERVER_WORDS.get(line[2].ident.get("model"), f"the {line[2].ident.get('model')} model")
+                   for line in (best, worst)]
+        said.append(f"On {transport} with {best[2].ident['pairs']} pairs, {serving[0]} delivered "
+                    f"{style.fmt_rate(best[3])} {style.fmt_size(size)} messages/s in all, {serving[1]} "
+                    f"{style.fmt_rate(worst[3])} ({style.fmt_factor(best[3] / worst[3])} less).")
+    if not said:
+        return []
+    if len(said) == 1:
+        first, v1, last, vn = max(lines, key=lambda line: line[3])
+        said.append(f"That is {style.fmt_factor(vn / v1)} its rate with {_pairs(first)} ({style.fmt_rate(v1)}).")
+    return said[:3] + _oversubscribed_from(chart, context) + _notes(chart, context, oversubscribed=False)
+
+
 def _describe_pairs_latency(all_cases, context):
     chart, size, _ = _pairs_sweep(all_cases, "latency")
     lines = _sweep_lines(chart, "rtt_p50_ns")
@@ -370,6 +396,7 @@ DESCRIPTIONS = {
     "latency_vs_size": _describe_latency_vs_size,
     "throughput_vs_size": _describe_throughput_vs_size,
     "pairs_throughput": _describe_pairs_throughput,
+    "pairs_throughput_by_transport": _describe_pairs_throughput_by_transport,
     "pairs_latency": _describe_pairs_latency,
 }
 
