@@ -104,9 +104,13 @@ struct zmq_link {
     zmq::context_t& c = ctx.emplace(1);  // one I/O thread
     return c;
   }
+  pid_t maker = ::getpid();  // the process that made the channel: it outlives every process that uses it
   ~zmq_link() {
     ctx.reset();  // waits for the I/O thread, which closes the ipc listeners (and unlinks their files)
-    if (how == scheme::ipc) {  // a server process that ended with _exit never closed its listeners
+    // A server process that was killed never closed its listeners: the maker removes their files. Only the
+    // maker: a forked server dropping its copy of ANOTHER pair's channel must not unlink a path that pair's
+    // server has just bound and its client has yet to connect to.
+    if (how == scheme::ipc && maker == ::getpid()) {
       ::unlink(to_server.substr(6).c_str());
       ::unlink(to_client.substr(6).c_str());
     }
