@@ -282,6 +282,15 @@ int run_ipc(const run_request& req) {
       {"msg_bytes", "bytes per message on the wire, including bench's 32-byte header"},
       {"cpu_ns_per_msg", "CPU time of both ends (client and server threads) per message sent, warm-up included"}};
   res.context["skipped"] = skipped;
+  // What each transport and model of the run is, as `bench list` says it (ZeroMQ's high-water marks and
+  // message-size limit, the event loops' mechanisms): the results alone must say what was measured.
+  json transport_rows = json::object(), model_rows = json::object();
+  for (const ipc_case& c : cases) {
+    transport_rows[std::string(c.transport->name)] = c.transport->description;
+    model_rows[std::string(c.model->name)] = c.model->description;
+  }
+  res.context["transport_descriptions"] = transport_rows;
+  res.context["model_descriptions"] = model_rows;
   res.context["rounds"] = json::array();
   fmt::print("bench run ipc: {} cases x {} repetitions on {} (placement {}, wait {}){}\n", runnable, reps,
              machine_line(res.context), to_string(req.place), to_string(req.wait),
