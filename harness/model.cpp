@@ -181,6 +181,8 @@ std::string incompatibility(const model_info& m, const transport_info& t) {
     return fmt::format("{} works within one process only", t.name);
   if (m.needs_pollable && !t.pollable)
     return fmt::format("{} has no pollable descriptor for an event loop", t.name);
+  if (m.needs_pollable && !t.event_loop)
+    return fmt::format("{} does not hand its descriptors to an event loop yet (endpoint::native)", t.name);
   return {};
 }
 

@@ -61,11 +61,23 @@ awaitable<void> write_all(stream_descriptor& d, std::span<const std::byte> data)
   if (ec) throw_io(ec, "write to the peer");
 }
 
+// One whole datagram: a single write (asio::async_write would cut it into 64 KiB writes, i.e. 64 KiB datagrams).
+awaitable<void> write_datagram(stream_descriptor& d, std::span<const std::byte> data) {
+  boost::system::error_code ec;
+  std::size_t n = co_await d.async_write_some(asio::buffer(data.data(), data.size()),
+                                              asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) throw_io(ec, "send a datagram");
+  if (n != data.size()) throw std::runtime_error(fmt::format("a datagram of {} bytes went out as {}", data.size(), n));
+}
+
 // One message in, its answer (if any) out; true after the last one.
 awaitable<bool> answer(connection& c, std::span<const std::byte> msg) {
   std::span<const std::byte> reply;
   bool last = c.pair.session.on_message(msg, [&](std::span<const std::byte> r) { reply = r; });
-  if (!reply.empty()) co_await write_all(c.writer(), reply);
+  if (!reply.empty()) {
+    if (c.pair.io.type == endpoint::native_io::kind::datagram) co_await write_datagram(c.writer(), reply);
+    else co_await write_all(c.writer(), reply);
+  }
   co_return last;
 }
 
@@ -95,7 +107,8 @@ awaitable<void> serve_datagrams(connection& c) {
   }
 }
 
-// ZeroMQ-like endpoints: whole messages through try_recv/try_send, descriptors that only notify, edge-triggered.
+// Message endpoints (ZeroMQ, POSIX message queues): whole messages through try_recv/try_send; ZeroMQ's
+// descriptors only notify, edge-triggered.
 // Asio's epoll registration is edge-triggered too, and an edge that arrives while no wait is queued is not
 // remembered for async_wait. This is safe because the loop is one thread: each wait is queued in the same
 // handler, right after a call that returned "would block" (which re-arms ZeroMQ's notification), and no
@@ -114,9 +127,10 @@ awaitable<void> serve_messages(connection& c) {
     if (*n == 0) throw peer_gone_error(c.pair.session.closed_message());
     std::span<const std::byte> reply;
     bool last = c.pair.session.on_message(buf.first(*n), [&](std::span<const std::byte> r) { reply = r; });
+    auto send_wait = c.pair.io.send_polls_out ? stream_descriptor::wait_write : stream_descriptor::wait_read;
     while (!reply.empty() && !c.pair.ep->try_send(reply)) {
       boost::system::error_code ec;
-      co_await c.writer().async_wait(stream_descriptor::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+      co_await c.writer().async_wait(send_wait, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) throw_io(ec, "wait to send");
     }
     if (last) co_return;

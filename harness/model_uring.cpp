@@ -168,8 +168,10 @@ class uring_host final : public event_loop_host {
     switch (o) {
       case op_read: io_uring_prep_read(s, file, buf, static_cast<unsigned>(len), 0); break;
       case op_write: io_uring_prep_write(s, file, buf, static_cast<unsigned>(len), 0); break;
-      case op_poll_in:
-      case op_poll_out: io_uring_prep_poll_add(s, file, POLLIN); break;  // ZMQ_FD signals both ways as POLLIN
+      case op_poll_in: io_uring_prep_poll_add(s, file, POLLIN); break;
+      case op_poll_out:  // ZMQ_FD signals room to send as readable; a message queue as writable
+        io_uring_prep_poll_add(s, file, pairs_[i]->io.send_polls_out ? POLLOUT : POLLIN);
+        break;
       case op_yield: io_uring_prep_nop(s); break;
     }
     if (o != op_yield) s->flags |= IOSQE_FIXED_FILE;
@@ -245,7 +247,7 @@ class uring_host final : public event_loop_host {
     message_complete(i, s.need);
   }
 
-  // Message endpoints (ZeroMQ): take and answer messages until a call would block, then wait on the
+  // Message endpoints (ZeroMQ, POSIX message queues): take and answer messages until a call would block, then wait on the
   // (edge-triggered) notification descriptor. POLL_ADD checks readiness when it is armed, so a notification
   // that came between the "would block" and the arming is not lost.
   void pump(std::size_t i) {

@@ -41,6 +41,9 @@ class endpoint {
     kind type = kind::none;
     int read_fd = -1;
     int write_fd = -1;
+    // message only: write_fd polls writable when try_send may succeed (a POSIX message queue); false: it
+    // notifies by polling readable, like read_fd (ZeroMQ's ZMQ_FD)
+    bool send_polls_out = false;
   };
   virtual native_io native() { return {}; }
   // kind::message only. nullopt / false: it would block. try_recv returns 0 when the peer closed.
@@ -68,6 +71,7 @@ struct transport_info {
   bool stream = true;          // a byte stream (messages are framed by the header) rather than datagrams
   bool cross_process = true;   // usable by the process model (endpoints survive fork)
   bool pollable = true;        // endpoints have a pollable_fd (needed by the async models)
+  bool event_loop = false;     // endpoints implement native(): the async models can drive them without blocking
   bool spin_capable = true;    // honours channel_options::wait == spin (non-blocking descriptors polled in a loop)
   // Non-empty for transports whose waiting discipline is part of what they are ("spin" for shm-spin,
   // "adaptive" for spin-then-futex, "block" for an eventfd-signalled ring): such a transport ignores
