@@ -141,6 +141,9 @@ INSTANTIATE_TEST_SUITE_P(Registry, EveryTransport, testing::ValuesIn(all_combos(
 class EveryEndpoint : public testing::TestWithParam<const transport_info*> {};
 
 TEST_P(EveryEndpoint, ManyVariableSizedMessagesArriveInOrder) {
+  // 300 datagrams sent back to back with no flow control: a lossy transport may drop some (seen here under
+  // load). Its losses are counted by the workloads, which run it with credits (CreditFlowControl... above).
+  if (GetParam()->lossy) GTEST_SKIP() << GetParam()->name << " may drop messages when its receiver falls behind";
   scratch dir;
   channel_options opt;
   opt.max_msg_bytes = 70'000;
