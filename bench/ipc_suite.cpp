@@ -124,6 +124,8 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
         else if (std::string why2 = incompatibility(*m, *t); !why2.empty()) c.skip_reason = why2;
         else if (req.wait == wait_mode::spin && t->fixed_wait.empty() && !t->spin_capable)
           c.skip_reason = fmt::format("{} has no spinning mode", t->name);
+        else if (req.wait == wait_mode::spin && t->fixed_wait.empty() && !m->spins)
+          c.skip_reason = fmt::format("the {} model's event loop always waits in the kernel (no spinning mode)", m->name);
         else if (t->max_msg_bytes && size > t->max_msg_bytes)
           c.skip_reason = fmt::format("{} carries at most {} per message; {} requested", t->name,
                                       format_bytes(t->max_msg_bytes), format_bytes(size));
@@ -153,12 +155,12 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
     bool lat = kind == workload_kind::latency;
     fmt::print("\n{}\n", lat ? "Round-trip latency (client-measured, median of repetitions; spread = (max-min)/median of p50)"
                              : "Throughput (one way, timed at the receiver, median of repetitions)");
-    if (lat) fmt::print("{:<15}{:<9}{:<7}{:>9}{:>6}{:>11}{:>11}{:>11}{:>8}  {}\n", "transport", "model", "wait", "size", "pairs", "p50", "p99", "p99.9", "spread", "notes");
-    else fmt::print("{:<15}{:<9}{:<7}{:>9}{:>6}{:>12}{:>12}{:>8}  {}\n", "transport", "model", "wait", "size", "pairs", "msg/s", "MB/s", "spread", "notes");
+    if (lat) fmt::print("{:<15}{:<12}{:<7}{:>9}{:>6}{:>11}{:>11}{:>11}{:>8}  {}\n", "transport", "model", "wait", "size", "pairs", "p50", "p99", "p99.9", "spread", "notes");
+    else fmt::print("{:<15}{:<12}{:<7}{:>9}{:>6}{:>12}{:>12}{:>8}  {}\n", "transport", "model", "wait", "size", "pairs", "msg/s", "MB/s", "spread", "notes");
     for (const ipc_case& c : cases) {
       if (c.wl.kind != kind) continue;
-      std::string head = lat ? fmt::format("{:<15}{:<9}{:<7}{:>9}{:>6}", c.transport->name, c.model->name, c.wait, format_bytes(c.wl.msg_bytes), c.pairs)
-                             : fmt::format("{:<15}{:<9}{:<7}{:>9}{:>6}", c.transport->name, c.model->name, c.wait, format_bytes(c.wl.msg_bytes), c.pairs);
+      std::string head = lat ? fmt::format("{:<15}{:<12}{:<7}{:>9}{:>6}", c.transport->name, c.model->name, c.wait, format_bytes(c.wl.msg_bytes), c.pairs)
+                             : fmt::format("{:<15}{:<12}{:<7}{:>9}{:>6}", c.transport->name, c.model->name, c.wait, format_bytes(c.wl.msg_bytes), c.pairs);
       if (!c.skip_reason.empty()) {
         fmt::print("{}  skipped: {}\n", head, c.skip_reason);
         continue;
@@ -280,6 +282,15 @@ int run_ipc(const run_request& req) {
       {"msg_bytes", "bytes per message on the wire, including bench's 32-byte header"},
       {"cpu_ns_per_msg", "CPU time of both ends (client and server threads) per message sent, warm-up included"}};
   res.context["skipped"] = skipped;
+  // What each transport and model of the run is, as `bench list` says it (ZeroMQ's high-water marks and
+  // message-size limit, the event loops' mechanisms): the results alone must say what was measured.
+  json transport_rows = json::object(), model_rows = json::object();
+  for (const ipc_case& c : cases) {
+    transport_rows[std::string(c.transport->name)] = c.transport->description;
+    model_rows[std::string(c.model->name)] = c.model->description;
+  }
+  res.context["transport_descriptions"] = transport_rows;
+  res.context["model_descriptions"] = model_rows;
   res.context["rounds"] = json::array();
   fmt::print("bench run ipc: {} cases x {} repetitions on {} (placement {}, wait {}){}\n", runnable, reps,
              machine_line(res.context), to_string(req.place), to_string(req.wait),

@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
   run->add_option("suite", suite, "the suite: " + suite_names + ", or all (each with its defaults, then one report)")->required();
   run->add_option("--cores", cores, "CPUs to use (default: all online); more than exist is allowed, warned and recorded");
   run->add_option("--transports", transports_s, "comma list (default: all available; see bench list)");
-  run->add_option("--models", models_s, "comma list: thread, process (default: all available)");
+  run->add_option("--models", models_s, "comma list: thread, process, async, async-uring (default: all available)");
   run->add_option("--serializers", serializers_s, "comma list (serialize suite)");
   run->add_option("--sizes", sizes_s, "message sizes on the wire incl. the 32-byte header, e.g. 64,4K,64K,1M");
   run->add_option("--duration", duration_s, "measured time per case and repetition, e.g. 0.2s");

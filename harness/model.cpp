@@ -14,6 +14,8 @@
 #include "harness/cancel.hpp"
 #include "harness/clock.hpp"
 #include "harness/error.hpp"
+#include "harness/model_async.hpp"
+#include "harness/model_uring.hpp"
 #include "harness/registry.hpp"
 
 namespace bench {
@@ -131,6 +133,9 @@ class process_host final : public server_host {
       if (j != mine && jobs[j].ch->server) jobs[j].ch->server.reset();
     }
     serve(*jobs[mine].ch->server, wl, *jobs[mine].slot, jobs[mine].cpu);
+    // Closed properly before _exit: an endpoint that queues in user space (ZeroMQ's I/O thread) hands over
+    // what it still holds, e.g. the echo of the last message, instead of dying with it.
+    jobs[mine].ch->server.reset();
     // _exit: no atexit handlers, no destructors of the parent's objects, no flushing of copied stdio buffers.
     ::_exit(jobs[mine].slot->state.load() == pair_slot::done ? 0 : 1);
   }
@@ -149,6 +154,20 @@ const std::array table = {
                .needs_cross_process = true,
                .unavailable_reason = available,
                .make = [] { return std::unique_ptr<server_host>(new process_host); }},
+    model_info{.name = "async",
+               .description = "server side of every pair in ONE event-loop thread: Boost.Asio on epoll, "
+                              "a C++20 coroutine per connection",
+               .needs_pollable = true,
+               .spins = false,
+               .unavailable_reason = available,
+               .make = make_async_host},
+    model_info{.name = "async-uring",
+               .description = "server side of every pair in ONE event-loop thread on io_uring: batched "
+                              "submissions, completions reaped in bulk, registered files",
+               .needs_pollable = true,
+               .spins = false,
+               .unavailable_reason = uring_unavailable_reason,
+               .make = make_uring_host},
 };
 
 }  // namespace
@@ -162,6 +181,8 @@ std::string incompatibility(const model_info& m, const transport_info& t) {
     return fmt::format("{} works within one process only", t.name);
   if (m.needs_pollable && !t.pollable)
     return fmt::format("{} has no pollable descriptor for an event loop", t.name);
+  if (m.needs_pollable && !t.event_loop)
+    return fmt::format("{} does not hand its descriptors to an event loop yet (endpoint::native)", t.name);
   return {};
 }
 

@@ -37,6 +37,9 @@ struct model_info {
   std::string_view description;
   bool needs_cross_process = false;  // the transport must survive fork
   bool needs_pollable = false;       // the transport must offer a pollable descriptor
+  // The server honours --wait spin. Event loops always wait in the kernel (epoll_wait, io_uring_enter), so a
+  // spinning case would describe only its clients: it is not offered.
+  bool spins = true;
   std::function<std::string()> unavailable_reason;
   std::function<std::unique_ptr<server_host>()> make;
 };

@@ -25,17 +25,6 @@ void copy_text(char* dst, std::size_t cap, const std::string& s) noexcept {
   dst[n] = '\0';
 }
 
-// Checks one received message: size, checksum, sequence. Counts problems instead of throwing: a case with any
-// is reported as failed, with the counts.
-bool check(std::span<const std::byte> msg, std::size_t expected_bytes, sequence_tally& tally) noexcept {
-  if (msg.size() != expected_bytes || !verify_message(msg)) {
-    ++tally.corrupt;
-    return false;
-  }
-  tally.observe(read_header(msg).seq);
-  return true;
-}
-
 // The pacer sleeps to an absolute deadline (timer slack set to 1 ns) instead of spinning: it shares the client's
 // core with the receiving thread, and a spinning pacer would keep the receiver off that core. Its wake-up
 // lateness is part of what open-loop latency measures (the message really was sent that late).
@@ -46,55 +35,6 @@ void wait_until(std::uint64_t t) {
 
 std::uint64_t window_messages(const workload_params& wl) {
   return std::max<std::uint64_t>(1, wl.flow_window_bytes / wl.msg_bytes);
-}
-
-// --- server behaviours -------------------------------------------------------------------------------------
-
-void serve_echo(endpoint& ep, const workload_params& wl, pair_slot& slot, std::vector<std::byte>& buf,
-                sequence_tally& tally) {
-  for (;;) {
-    std::size_t n = ep.recv(buf);
-    if (n == 0) throw peer_gone_error("the client closed the connection before the end of the case");
-    std::span<const std::byte> msg(buf.data(), n);
-    bool ok = check(msg, wl.msg_bytes, tally);
-    std::uint32_t flags = ok ? read_header(msg).flags : 0;
-    if (wl.work_ns && !(flags & flag_end)) spin_work(wl.work_ns);
-    ep.send(msg);  // echo exactly what arrived (a corrupt message comes back corrupt and the client sees it)
-    if (flags & flag_end) break;
-  }
-  slot.received = tally.received;
-}
-
-void serve_sink(endpoint& ep, const workload_params& wl, pair_slot& slot, std::vector<std::byte>& buf,
-                sequence_tally& tally) {
-  bool started = false;
-  message_source acks(header_bytes, wl.seed + 1);
-  std::uint64_t ack_every = window_messages(wl) / 4 + 1, acked_at = 0;
-  for (;;) {
-    std::size_t n = ep.recv(buf);
-    std::uint64_t t = now_ns();
-    if (n == 0) throw peer_gone_error("the sender closed the connection before the end of the stream");
-    std::span<const std::byte> msg(buf.data(), n);
-    bool ok = check(msg, wl.msg_bytes, tally);
-    // The credit names the highest sequence number seen, so a lost message does not stall the sender.
-    if (wl.flow_window_bytes && tally.received - acked_at >= ack_every) {
-      ep.send(acks.next(tally.expected, flag_ack));
-      acked_at = tally.received;
-    }
-    if (!ok) continue;
-    std::uint32_t flags = read_header(msg).flags;
-    if (flags & flag_end) break;
-    if (wl.work_ns) spin_work(wl.work_ns);
-    if (flags & flag_warmup) continue;
-    if (!started) {
-      started = true;
-      slot.t_first_ns = t;
-    } else {
-      ++slot.measured;
-    }
-    slot.t_last_ns = t;
-  }
-  slot.received = tally.received;
 }
 
 // --- client behaviours -------------------------------------------------------------------------------------
@@ -119,7 +59,7 @@ void wait_ready(const pair_slot& slot) {
 void receive_echo(endpoint& ep, std::vector<std::byte>& buf, const workload_params& wl, sequence_tally& tally) {
   std::size_t n = ep.recv(buf);
   if (n == 0) throw peer_gone_error("the server closed the connection");
-  check(std::span<const std::byte>(buf.data(), n), wl.msg_bytes, tally);
+  check_message(std::span<const std::byte>(buf.data(), n), wl.msg_bytes, tally);
 }
 
 void drive_closed_loop(endpoint& ep, const workload_params& wl, client_report& out, sequence_tally& tally) {
@@ -179,7 +119,7 @@ void drive_open_loop(endpoint& ep, const workload_params& wl, client_report& out
       std::uint64_t t = now_ns();
       if (n == 0) throw peer_gone_error("the server closed the connection");
       std::span<const std::byte> msg(buf.data(), n);
-      if (!check(msg, wl.msg_bytes, tally)) continue;
+      if (!check_message(msg, wl.msg_bytes, tally)) continue;
       frame_header h = read_header(msg);
       if (h.flags & flag_end) break;
       if (!(h.flags & flag_warmup)) {
@@ -237,33 +177,65 @@ void drive_stream(endpoint& ep, const workload_params& wl, const pair_slot& slot
 
 }  // namespace
 
+bool check_message(std::span<const std::byte> msg, std::size_t expected_bytes, sequence_tally& tally) noexcept {
+  if (msg.size() != expected_bytes || !verify_message(msg)) {
+    ++tally.corrupt;
+    return false;
+  }
+  tally.observe(read_header(msg).seq);
+  return true;
+}
+
+// --- server behaviours -------------------------------------------------------------------------------------
+
+server_session::server_session(const workload_params& wl, pair_slot& slot)
+    : wl_(wl), slot_(slot), acks_(header_bytes, wl.seed + 1), ack_every_(window_messages(wl) / 4 + 1) {}
+
+const char* server_session::closed_message() const noexcept {
+  return wl_.kind == workload_kind::latency ? "the client closed the connection before the end of the case"
+                                            : "the sender closed the connection before the end of the stream";
+}
+
+void server_session::write_tallies(std::uint64_t cpu_ns, const std::string& cpus) noexcept {
+  slot_.cpu_ns = cpu_ns;
+  slot_.lost = tally_.lost;
+  slot_.duplicated = tally_.duplicated;
+  slot_.corrupt = tally_.corrupt;
+  copy_text(slot_.cpus, sizeof slot_.cpus, cpus);
+}
+
+void server_session::finish(std::uint64_t cpu_ns, const std::string& cpus) noexcept {
+  slot_.received = tally_.received;
+  write_tallies(cpu_ns, cpus);
+  slot_.state.store(pair_slot::done, std::memory_order_release);
+}
+
+void server_session::fail(std::string_view what, std::uint64_t cpu_ns, const std::string& cpus) noexcept {
+  write_tallies(cpu_ns, cpus);
+  copy_text(slot_.error, sizeof slot_.error, "server: " + std::string(what));
+  slot_.state.store(pair_slot::failed, std::memory_order_release);
+}
+
 void serve(endpoint& ep, const workload_params& wl, pair_slot& slot, int cpu) noexcept {
   cpu_sampler where;
-  sequence_tally tally;
+  server_session session(wl, slot);
   std::uint64_t cpu0 = 0;
   try {
     pin_this_thread(cpu);
     std::vector<std::byte> buf(wl.msg_bytes);
     where.sample();
     cpu0 = thread_cpu_ns();
-    slot.state.store(pair_slot::ready, std::memory_order_release);
-    if (wl.kind == workload_kind::latency) serve_echo(ep, wl, slot, buf, tally);
-    else serve_sink(ep, wl, slot, buf, tally);
+    session.ready();
+    auto send = [&ep](std::span<const std::byte> reply) { ep.send(reply); };
+    for (;;) {
+      std::size_t n = ep.recv(buf);
+      if (n == 0) throw peer_gone_error(session.closed_message());
+      if (session.on_message(std::span<const std::byte>(buf.data(), n), send)) break;
+    }
     where.sample();
-    slot.cpu_ns = thread_cpu_ns() - cpu0;
-    slot.lost = tally.lost;
-    slot.duplicated = tally.duplicated;
-    slot.corrupt = tally.corrupt;
-    copy_text(slot.cpus, sizeof slot.cpus, where.seen());
-    slot.state.store(pair_slot::done, std::memory_order_release);
+    session.finish(thread_cpu_ns() - cpu0, where.seen());
   } catch (const std::exception& e) {
-    slot.cpu_ns = cpu0 ? thread_cpu_ns() - cpu0 : 0;
-    slot.lost = tally.lost;
-    slot.duplicated = tally.duplicated;
-    slot.corrupt = tally.corrupt;
-    copy_text(slot.cpus, sizeof slot.cpus, where.seen());
-    copy_text(slot.error, sizeof slot.error, std::string("server: ") + e.what());
-    slot.state.store(pair_slot::failed, std::memory_order_release);
+    session.fail(e.what(), cpu0 ? thread_cpu_ns() - cpu0 : 0, where.seen());
   }
 }
 
@@ -308,7 +280,7 @@ double measure_harness_overhead_ns() {
   std::uint64_t prev = t0;
   for (int i = 0; i < n; ++i) {
     auto msg = src.next(static_cast<std::uint64_t>(i), 0);
-    check(msg, 64, tally);
+    check_message(msg, 64, tally);
     std::uint64_t t = now_ns();
     h.record(t - prev);
     prev = t;

@@ -17,10 +17,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 
+#include "harness/clock.hpp"
 #include "harness/cpu.hpp"
 #include "harness/histogram.hpp"
+#include "harness/message.hpp"
 #include "transports/transport.hpp"
 
 namespace bench {
@@ -66,14 +70,85 @@ struct client_report {
   std::string error;
 };
 
-// Server side. Never throws: an error ends the loop and is written into the slot (state failed).
+// Checks one received message: size, checksum, sequence. Counts problems instead of throwing: a case with any
+// is reported as failed, with the counts.
+bool check_message(std::span<const std::byte> msg, std::size_t expected_bytes, sequence_tally& tally) noexcept;
+
+// Busy loop calibrated to take about `ns` of CPU time (--work): models a server doing real work per message.
+void spin_work(std::uint64_t ns) noexcept;
+
+// The server's part of one pair, one message at a time: verifying and counting what arrives, echoing (latency)
+// or timing the stream (throughput), --work, and flow-control credits. The blocking servers (serve()) and the
+// event loops of the async models all call it, so every model treats every message exactly alike.
+class server_session {
+ public:
+  server_session(const workload_params& wl, pair_slot& slot);
+
+  // Handles one whole message (header included) that has just been received. Calls send(bytes) for what goes
+  // back to the peer (the echo, or a credit), at the point where a blocking server sends it; `bytes` is the
+  // message itself or a buffer of the session's that stays valid until the next call. Returns true after the
+  // case's last message (flag_end).
+  template <class Send>
+  bool on_message(std::span<const std::byte> msg, Send&& send);
+
+  // The peer closed its end between messages, before the last one: what that means for this behaviour.
+  const char* closed_message() const noexcept;
+  void ready() noexcept { slot_.state.store(pair_slot::ready, std::memory_order_release); }
+  // Writes the tallies, the CPU time and CPUs into the slot; then the state (done or failed) that lets the
+  // client go on.
+  void finish(std::uint64_t cpu_ns, const std::string& cpus) noexcept;
+  void fail(std::string_view what, std::uint64_t cpu_ns, const std::string& cpus) noexcept;
+  bool ended() const noexcept { return ended_; }
+
+ private:
+  void write_tallies(std::uint64_t cpu_ns, const std::string& cpus) noexcept;
+
+  const workload_params& wl_;
+  pair_slot& slot_;
+  sequence_tally tally_;
+  bool ended_ = false;
+  // sink
+  bool started_ = false;
+  message_source acks_;
+  std::uint64_t ack_every_, acked_at_ = 0;
+};
+
+template <class Send>
+bool server_session::on_message(std::span<const std::byte> msg, Send&& send) {
+  if (wl_.kind == workload_kind::latency) {
+    bool ok = check_message(msg, wl_.msg_bytes, tally_);
+    std::uint32_t flags = ok ? read_header(msg).flags : 0;
+    if (wl_.work_ns && !(flags & flag_end)) spin_work(wl_.work_ns);
+    send(msg);  // echo exactly what arrived (a corrupt message comes back corrupt and the client sees it)
+    return ended_ = (flags & flag_end) != 0;
+  }
+  std::uint64_t t = now_ns();
+  bool ok = check_message(msg, wl_.msg_bytes, tally_);
+  // The credit names the highest sequence number seen, so a lost message does not stall the sender.
+  if (wl_.flow_window_bytes && tally_.received - acked_at_ >= ack_every_) {
+    send(acks_.next(tally_.expected, flag_ack));
+    acked_at_ = tally_.received;
+  }
+  if (!ok) return false;
+  std::uint32_t flags = read_header(msg).flags;
+  if (flags & flag_end) return ended_ = true;
+  if (wl_.work_ns) spin_work(wl_.work_ns);
+  if (flags & flag_warmup) return false;
+  if (!started_) {
+    started_ = true;
+    slot_.t_first_ns = t;
+  } else {
+    ++slot_.measured;
+  }
+  slot_.t_last_ns = t;
+  return false;
+}
+
+// Server side (thread and process models). Never throws: an error ends the loop and is written into the slot (state failed).
 void serve(endpoint& ep, const workload_params& wl, pair_slot& slot, int cpu) noexcept;
 
 // Client side. Waits (bounded, abortable) for the server to be ready, then drives the case. Never throws.
 void drive(endpoint& ep, const workload_params& wl, const pair_slot& slot, client_report& out) noexcept;
-
-// Busy loop calibrated to take about `ns` of CPU time (--work): models a server doing real work per message.
-void spin_work(std::uint64_t ns) noexcept;
 
 // The harness's own cost per message: a clock read, composing and verifying a 64-byte message and recording
 // one histogram sample, measured in a loop with no transport. Reported in every ipc result's context.

@@ -30,6 +30,7 @@ class datagram_endpoint final : public endpoint {
   void send(std::span<const std::byte> msg) override;
   std::size_t recv(std::span<std::byte> buf) override;
   int pollable_fd() const noexcept override { return sock_.get(); }
+  native_io native() override { return {native_io::kind::datagram, sock_.get(), sock_.get()}; }
 
  private:
   unique_fd sock_;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -92,7 +93,34 @@ class mq_endpoint final : public endpoint {
 
   int pollable_fd() const noexcept override { return recv_q_.get(); }
 
+  // For the event loops: a queue descriptor polls readable when a message is there, writable when there is
+  // room. The timed calls with a deadline already past never block (and leave the descriptors' flags alone).
+  native_io native() override { return {native_io::kind::message, recv_q_.get(), send_q_.get(), true}; }
+  std::optional<std::size_t> try_recv(std::span<std::byte> buf) override {
+    bool direct = buf.size() >= msgsize_;
+    auto* target = reinterpret_cast<char*>(direct ? buf.data() : scratch_.data());
+    ssize_t n = ::mq_timedreceive(recv_q_.get(), target, msgsize_, nullptr, &past_);
+    if (n < 0) {
+      if (errno == ETIMEDOUT || errno == EAGAIN || errno == EINTR) return std::nullopt;
+      throw_errno("receive from a POSIX message queue");
+    }
+    auto len = static_cast<std::size_t>(n);
+    if (!direct) {
+      if (len > buf.size()) throw protocol_error("message of " + std::to_string(len) + " bytes does not fit the " +
+                                                 std::to_string(buf.size()) + "-byte receive buffer");
+      std::memcpy(buf.data(), scratch_.data(), len);
+    }
+    check_whole_message(buf.first(len), "mq");
+    return len;
+  }
+  bool try_send(std::span<const std::byte> msg) override {
+    if (::mq_timedsend(send_q_.get(), reinterpret_cast<const char*>(msg.data()), msg.size(), 0, &past_) == 0) return true;
+    if (errno == ETIMEDOUT || errno == EAGAIN || errno == EINTR) return false;
+    throw_errno("send on a POSIX message queue");
+  }
+
  private:
+  static constexpr timespec past_{0, 0};  // CLOCK_REALTIME's epoch: any deadline there has passed
   unique_fd send_q_;
   unique_fd recv_q_;
   std::size_t msgsize_;

@@ -13,6 +13,7 @@
 #include "transports/udp.hpp"
 #include "transports/unix_dgram.hpp"
 #include "transports/unix_stream.hpp"
+#include "transports/zmq.hpp"
 
 namespace bench {
 namespace {
@@ -21,6 +22,12 @@ std::string available() { return {}; }
 // The shared-memory rows have a fixed wait (so spin_capable is false: they ignore --wait, and the row's
 // fixed_wait is what every case records). mq's and the UNIX datagram rows' max_msg_bytes are read from /proc/sys
 // when this table is built (see mq.hpp, unix_dgram.hpp).
+
+// Set explicitly on every ZeroMQ socket (see zmq_high_water_mark()).
+#define ZMQ_LIMITS                                                                                    \
+  "high-water marks (ZMQ_SNDHWM, ZMQ_RCVHWM) 16 MiB / message size, within 16..1000 messages each way; " \
+  "ZMQ_MAXMSGSIZE = the case's message size; ZMQ_LINGER 500 ms"
+
 const std::array table = {
     transport_info{.name = "shm-spin",
                    .description = "shared-memory SPSC ring (memfd), busy-polling receiver",
@@ -44,26 +51,42 @@ const std::array table = {
                    .stream = false, .max_msg_bytes = eventfd_max_msg_bytes,
                    .unavailable_reason = available, .make = make_eventfd_channel},
     transport_info{.name = "pipe", .description = "two anonymous pipes, one per direction",
-                   .unavailable_reason = available, .make = make_pipe_channel},
+                   .event_loop = true, .unavailable_reason = available, .make = make_pipe_channel},
     transport_info{.name = "fifo", .description = "two named pipes (mkfifo) in a private directory",
-                   .unavailable_reason = available, .make = make_fifo_channel},
+                   .event_loop = true, .unavailable_reason = available, .make = make_fifo_channel},
     transport_info{.name = "mq",
                    .description = "two POSIX message queues, sizes within /proc/sys/fs/mqueue limits",
-                   .stream = false, .max_msg_bytes = mq_max_msg_bytes(),
+                   .stream = false, .event_loop = true, .sees_peer_close = false, .max_msg_bytes = mq_max_msg_bytes(),
                    .unavailable_reason = mq_unavailable_reason, .make = make_mq_channel},
     transport_info{.name = "unix", .description = "UNIX-domain stream socket bound to a path",
-                   .unavailable_reason = available, .make = make_unix_channel},
+                   .event_loop = true, .unavailable_reason = available, .make = make_unix_channel},
     transport_info{.name = "unix-seqpacket", .description = "UNIX-domain SOCK_SEQPACKET socket pair",
-                   .stream = false, .max_msg_bytes = unix_datagram_max_msg_bytes(),
+                   .stream = false, .event_loop = true, .max_msg_bytes = unix_datagram_max_msg_bytes(),
                    .unavailable_reason = available, .make = make_unix_seqpacket_channel},
     transport_info{.name = "unix-dgram", .description = "UNIX-domain SOCK_DGRAM socket pair",
-                   .stream = false, .max_msg_bytes = unix_datagram_max_msg_bytes(),
+                   .stream = false, .event_loop = true, .sees_peer_close = false, .max_msg_bytes = unix_datagram_max_msg_bytes(),
                    .unavailable_reason = available, .make = make_unix_dgram_channel},
     transport_info{.name = "udp", .description = "UDP over loopback 127.0.0.1, connected sockets; losses counted",
-                   .stream = false, .lossy = true, .max_msg_bytes = udp_max_msg_bytes,
+                   .stream = false, .event_loop = true, .lossy = true, .sees_peer_close = false, .max_msg_bytes = udp_max_msg_bytes,
                    .unavailable_reason = available, .make = make_udp_channel},
     transport_info{.name = "tcp", .description = "TCP over loopback 127.0.0.1 with TCP_NODELAY",
-                   .unavailable_reason = available, .make = make_tcp_channel},
+                   .event_loop = true, .unavailable_reason = available, .make = make_tcp_channel},
+    // ZeroMQ: messages, not a byte stream; the endpoints' descriptors are ZMQ_FD notifications (edge-triggered).
+    transport_info{.name = "zmq-inproc",
+                   .description = "ZeroMQ PAIR sockets over inproc:// (in memory, one process), one socket per "
+                                  "direction; " ZMQ_LIMITS,
+                   .stream = false, .cross_process = false, .event_loop = true, .sees_peer_close = false,
+                   .unavailable_reason = available, .make = make_zmq_inproc_channel},
+    transport_info{.name = "zmq-ipc",
+                   .description = "ZeroMQ PAIR sockets over ipc:// (a UNIX socket path in a private directory), one "
+                                  "socket per direction; " ZMQ_LIMITS,
+                   .stream = false, .event_loop = true, .sees_peer_close = false,
+                   .unavailable_reason = available, .make = make_zmq_ipc_channel},
+    transport_info{.name = "zmq-tcp",
+                   .description = "ZeroMQ PAIR sockets over tcp://127.0.0.1 (a port the kernel picks), one socket "
+                                  "per direction; " ZMQ_LIMITS,
+                   .stream = false, .event_loop = true, .sees_peer_close = false,
+                   .unavailable_reason = available, .make = make_zmq_tcp_channel},
 };
 }  // namespace
 

@@ -18,6 +18,7 @@ class stream_endpoint final : public endpoint {
   void send(std::span<const std::byte> msg) override;
   std::size_t recv(std::span<std::byte> buf) override;
   int pollable_fd() const noexcept override { return in_.get(); }
+  native_io native() override { return {native_io::kind::byte_stream, in_.get(), out_fd()}; }
 
  private:
   unique_fd in_;

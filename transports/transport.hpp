@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,6 +28,27 @@ class endpoint {
   virtual std::size_t recv(std::span<std::byte> buf) = 0;
   // A descriptor that polls readable when recv() would not block, for event loops; -1 if there is none.
   virtual int pollable_fd() const noexcept { return -1; }
+
+  // What an event loop (the async models) needs to drive this endpoint itself, without blocking:
+  //   byte_stream  read_fd/write_fd (equal for a socket): the loop frames messages by their header and copes
+  //                with partial reads and writes
+  //   datagram     a socket whose every read or write is one whole message
+  //   message      whole messages through try_recv()/try_send(); the descriptors only notify, edge-triggered
+  //                (ZeroMQ's ZMQ_FD): after a wake-up, retry until the call would block, then wait again
+  // The loop may switch the descriptors to non-blocking. May throw (a lazily created socket may fail to bind).
+  struct native_io {
+    enum class kind { none, byte_stream, datagram, message };
+    kind type = kind::none;
+    int read_fd = -1;
+    int write_fd = -1;
+    // message only: write_fd polls writable when try_send may succeed (a POSIX message queue); false: it
+    // notifies by polling readable, like read_fd (ZeroMQ's ZMQ_FD)
+    bool send_polls_out = false;
+  };
+  virtual native_io native() { return {}; }
+  // kind::message only. nullopt / false: it would block. try_recv returns 0 when the peer closed.
+  virtual std::optional<std::size_t> try_recv(std::span<std::byte>) { return std::nullopt; }
+  virtual bool try_send(std::span<const std::byte>) { return false; }
 };
 // send() and recv() of one endpoint may be called from two different threads at once (full duplex: the
 // open-loop client sends from one thread and receives in another). Nothing else is thread-safe.
@@ -49,12 +71,16 @@ struct transport_info {
   bool stream = true;          // a byte stream (messages are framed by the header) rather than datagrams
   bool cross_process = true;   // usable by the process model (endpoints survive fork)
   bool pollable = true;        // endpoints have a pollable_fd (needed by the async models)
+  bool event_loop = false;     // endpoints implement native(): the async models can drive them without blocking
   bool spin_capable = true;    // honours channel_options::wait == spin (non-blocking descriptors polled in a loop)
   // Non-empty for transports whose waiting discipline is part of what they are ("spin" for shm-spin,
   // "adaptive" for spin-then-futex, "block" for an eventfd-signalled ring): such a transport ignores
   // channel_options::wait, and every case and result row records this discipline instead of --wait.
   std::string_view fixed_wait{};
   bool lossy = false;          // may drop messages (UDP): losses are counted, never hidden
+  // recv() returns 0 once the peer's endpoint is gone. ZeroMQ cannot tell: a PAIR socket whose peer never
+  // connected, or went away, just waits (the harness's watchdog ends such a case).
+  bool sees_peer_close = true;
   std::size_t max_msg_bytes = 0;  // largest message the transport can carry whole; 0 = no limit of its own
   // Empty if usable on this machine, otherwise why not (e.g. a kernel feature refused).
   std::function<std::string()> unavailable_reason;

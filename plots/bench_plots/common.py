@@ -386,9 +386,10 @@ def reference_line(ax, y, label):
 _LINE = 1.3  # line height in font sizes
 
 
-def figure(ncols=1, sharey=False):
-    fig, axes = plt.subplots(1, ncols, sharey=sharey, squeeze=False)
-    return fig, list(axes[0])
+def figure(ncols=1, sharey=False, nrows=1):
+    """A figure and its axes as a flat list, row by row."""
+    fig, axes = plt.subplots(nrows, ncols, sharey=sharey, squeeze=False)
+    return fig, [ax for row in axes for ax in row]
 
 
 def finish(fig, title, context, caption=None, notes=(), max_notes=4):

@@ -97,6 +97,47 @@ def pairs_throughput(all_cases, context):
     return fig
 
 
+def pairs_throughput_by_transport(all_cases, context):
+    """One panel per transport, one line per model: how each way of serving many clients (a thread or a process
+    per client, one event loop) scales with the pairs on the same transport. Drawn when models were compared."""
+    chart, size, note = _pairs_sweep(all_cases, "throughput")
+    if not chart or len({c.ident.get("model") for c in chart}) < 2:
+        return None
+    transports = sorted({str(c.ident.get("transport")) for c in chart},
+                        key=lambda t: style.order_key(style.TRANSPORT_COLORS, t))
+    ncols = min(3, len(transports))
+    nrows = -(-len(transports) // ncols)
+    fig, axes = common.figure(ncols=ncols, nrows=nrows, sharey=True)
+    if nrows > 1:
+        fig.set_size_inches(fig.get_size_inches()[0], fig.get_size_inches()[1] * (0.4 + 0.6 * nrows))
+    drawn = []
+    for ax, transport in zip(axes, transports):
+        panel = [c for c in chart if c.ident.get("transport") == transport]
+        drawn.append(common.draw_lines(ax, panel, "pairs", "msgs_per_s"))
+        common.log2_axis(ax.xaxis, [c.ident.get("pairs") for c in panel], lambda v: f"{v:g}")
+        _shade_oversubscribed(ax, panel)
+        ax.set_title(transport, loc="left", fontweight="bold")
+        ax.set_xlabel("concurrent pairs")
+        ax.tick_params(labelleft=True)
+    for ax in axes[len(transports):]:
+        ax.set_visible(False)
+    if not any(d.has_data for d in drawn):
+        return common.discard(fig)
+    axes[0].set_yscale("log")
+    for ax in axes[:len(transports)]:
+        common.log_axis(ax.yaxis, style.RATE)
+    for row in range(nrows):
+        axes[row * ncols].set_ylabel("messages/s, all pairs\n(higher is better)")
+    common.legend(axes[ncols - 1], drawn)
+    work = {c.ident.get("work_ns") for c in chart}
+    work_note = f" · server work {style.fmt_time(work.pop())} per message" if len(work) == 1 and 0 not in work \
+        and None not in work else ""
+    common.finish(fig, "Throughput vs pairs per transport: thread vs process vs event loop", context,
+                  f"{style.fmt_size(size)} messages{work_note} · messages/s of all pairs added up, timed at the "
+                  f"receivers · {_repetitions(chart)}", common.failure_notes(drawn) + ([note] if note else []))
+    return fig
+
+
 def pairs_latency(all_cases, context):
     chart, size, note = _pairs_sweep(all_cases, "latency")
     if not chart:
@@ -144,6 +185,7 @@ CHARTS = {
     "latency_vs_size": latency_vs_size,
     "throughput_vs_size": throughput_vs_size,
     "pairs_throughput": pairs_throughput,
+    "pairs_throughput_by_transport": pairs_throughput_by_transport,
     "pairs_latency": pairs_latency,
 }
 
@@ -166,7 +208,10 @@ def plot(doc, run_dir, formats):
 # ---- the words under each chart in the report (plots/report.py) -----------------------------------------------
 # Two or three sentences per chart, computed from the same cases the chart draws; no number is written here.
 
-_MODEL_WORDS = {"thread": "between threads", "process": "between processes"}
+_MODEL_WORDS = {"thread": "between threads", "process": "between processes",
+                "async": "served by one Asio event loop", "async-uring": "served by one io_uring event loop"}
+_SERVER_WORDS = {"thread": "a server thread per pair", "process": "a server process per pair",
+                 "async": "one Asio (epoll) event loop", "async-uring": "one io_uring event loop"}
 
 
 def _who(case):
@@ -305,6 +350,29 @@ def _describe_pairs_throughput(all_cases, context):
     return said + _oversubscribed_from(chart, context) + _notes(chart, context, oversubscribed=False)
 
 
+def _describe_pairs_throughput_by_transport(all_cases, context):
+    chart, size, _ = _pairs_sweep(all_cases, "throughput")
+    lines = _sweep_lines(chart, "msgs_per_s")
+    said = []
+    for transport in sorted({str(line[2].ident.get("transport")) for line in lines},
+                            key=lambda t: style.order_key(style.TRANSPORT_COLORS, t)):
+        panel = [line for line in lines if str(line[2].ident.get("transport")) == transport]
+        if len(panel) < 2:
+            continue
+        best, worst = max(panel, key=lambda line: line[3]), min(panel, key=lambda line: line[3])
+        serving = [_SERVER_WORDS.get(line[2].ident.get("model"), f"the {line[2].ident.get('model')} model")
+                   for line in (best, worst)]
+        said.append(f"On {transport} with {best[2].ident['pairs']} pairs, {serving[0]} delivered "
+                    f"{style.fmt_rate(best[3])} {style.fmt_size(size)} messages/s in all, {serving[1]} "
+                    f"{style.fmt_rate(worst[3])} ({style.fmt_factor(best[3] / worst[3])} less).")
+    if not said:
+        return []
+    if len(said) == 1:
+        first, v1, last, vn = max(lines, key=lambda line: line[3])
+        said.append(f"That is {style.fmt_factor(vn / v1)} its rate with {_pairs(first)} ({style.fmt_rate(v1)}).")
+    return said[:3] + _oversubscribed_from(chart, context) + _notes(chart, context, oversubscribed=False)
+
+
 def _describe_pairs_latency(all_cases, context):
     chart, size, _ = _pairs_sweep(all_cases, "latency")
     lines = _sweep_lines(chart, "rtt_p50_ns")
@@ -328,6 +396,7 @@ DESCRIPTIONS = {
     "latency_vs_size": _describe_latency_vs_size,
     "throughput_vs_size": _describe_throughput_vs_size,
     "pairs_throughput": _describe_pairs_throughput,
+    "pairs_throughput_by_transport": _describe_pairs_throughput_by_transport,
     "pairs_latency": _describe_pairs_latency,
 }
 

@@ -23,7 +23,8 @@ import make_fixture  # noqa: E402
 # with fixtures/ipc-real (a real run's results.json, kept small) beside them.
 FIXTURES = make_fixture.temporary_copy()
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-IPC_CHARTS = ("latency_vs_size", "throughput_vs_size", "pairs_throughput", "pairs_latency")
+IPC_CHARTS = ("latency_vs_size", "throughput_vs_size", "pairs_throughput", "pairs_throughput_by_transport",
+              "pairs_latency")
 CONTENTION_CHARTS = ("contention_locks", "contention_false_sharing", "contention_gil_cpu", "contention_gil_convoy",
                      "contention_gil_placement")
 

@@ -135,7 +135,7 @@ class ReportTest(unittest.TestCase):
             expected += len(proc.stdout.split())
         images = [a["src"] for t, a in self.page.tags if t == "img"]
         self.assertEqual(len(images), expected)
-        self.assertEqual(expected, 8)
+        self.assertEqual(expected, 10)
         for src in images:
             prefix = "data:image/svg+xml;base64,"
             self.assertTrue(src.startswith(prefix))
@@ -145,7 +145,7 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(len(self.page.captions), expected)
 
     def test_sentences_carry_the_measured_figures(self):
-        real = self.page.captions[:4]
+        real = self.page.captions[:5]
         fastest = min(medians("ipc-real", workload="latency", pairs=1, msg_bytes=64), key=lambda r: r["rtt_p50_ns"])
         slowest = max(medians("ipc-real", workload="latency", pairs=1, msg_bytes=64), key=lambda r: r["rtt_p50_ns"])
         floor = json.loads((FIXTURES / "ipc-real" / "results.json").read_text())["context"]["floor"]
@@ -164,7 +164,7 @@ class ReportTest(unittest.TestCase):
         self.assertIn("1.28 GB/s, 9% of the cross-core streaming floor (14.4 GB/s)", real[1])
 
         # Figures of the other run, and its failed case, under its own charts.
-        small = self.page.captions[4:]
+        small = self.page.captions[5:]
         fastest = min(medians("ipc-small", workload="latency", pairs=1, msg_bytes=64), key=lambda r: r["rtt_p50_ns"])
         self.assertIn(f"took {style.fmt_time(fastest['rtt_p50_ns'])} (p50)", small[0])
         self.assertIn("Marked x: 1 case failed", small[0])
@@ -288,7 +288,7 @@ class BrowserTest(unittest.TestCase):
 
     def test_loads_renders_every_chart_and_fetches_nothing(self):
         root = self.dom_root(self.tmp / "report.html")
-        self.assertIn('data-charts="8 rendered"', root)
+        self.assertIn('data-charts="10 rendered"', root)
         self.assertNotIn("data-blocked", root)
 
     def test_detects_a_broken_chart_and_a_fetch(self):
@@ -299,7 +299,7 @@ class BrowserTest(unittest.TestCase):
         broken = self.tmp / "broken.html"
         broken.write_text(text)
         root = self.dom_root(broken)
-        self.assertIn('data-charts="2 of 9 failed"', root)
+        self.assertIn('data-charts="2 of 11 failed"', root)
         self.assertIn('data-blocked="http://bench.invalid/tracker.png"', root)
 
     def test_screenshot(self):

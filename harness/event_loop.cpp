@@ -1,0 +1,83 @@
+#include "harness/event_loop.hpp"
+
+#include <pthread.h>
+
+#include "harness/cancel.hpp"
+#include "harness/clock.hpp"
+#include "harness/error.hpp"
+
+namespace bench {
+
+void event_loop_host::start(std::span<server_job> jobs, const workload_params& wl) {
+  wl_ = wl;  // the sessions refer to this copy
+  for (server_job& j : jobs) pairs_.push_back(std::make_unique<loop_pair>(std::move(j.ch->server), wl_, *j.slot));
+  cpu_ = jobs.empty() ? -1 : jobs.front().cpu;
+  left_ = pairs_.size();
+  thread_ = std::thread([this] { thread_main(); });
+}
+
+void event_loop_host::thread_main() noexcept {
+  std::uint64_t cpu0 = 0;
+  std::string error;
+  pthread_setname_np(pthread_self(), "bench-loop");  // tells the loop apart in top, perf and gdb
+  try {
+    pin_this_thread(cpu_);
+    where_.sample();
+    cpu0 = thread_cpu_ns();
+    for (auto& p : pairs_) p->buf.resize(wl_.msg_bytes);
+    run_loop();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  where_.sample();
+  // One thread served every pair: its CPU time is shared out evenly, so the case's total stays exact.
+  std::uint64_t cpu = cpu0 ? thread_cpu_ns() - cpu0 : 0;
+  std::uint64_t share = pairs_.empty() ? 0 : cpu / pairs_.size();
+  if (error.empty()) {
+    try {
+      check_abort();
+      error = "the event loop ended before this pair did";
+    } catch (const aborted_error& e) {
+      error = e.what();
+    }
+  }
+  for (auto& p : pairs_) {
+    if (!p->over) fail_pair(*p, error);
+    // The harness reads the slot only after join(): writing the CPU time after the final state is safe here.
+    p->slot->cpu_ns = share;
+  }
+}
+
+void event_loop_host::finish_pair(loop_pair& p) noexcept {
+  if (p.over) return;
+  where_.sample();
+  p.session.finish(0, where_.seen());
+  p.over = true;
+  --left_;
+}
+
+void event_loop_host::fail_pair(loop_pair& p, std::string_view what) noexcept {
+  if (p.over) return;
+  p.session.fail(what, 0, where_.seen());
+  p.over = true;
+  --left_;
+}
+
+std::string event_loop_host::join() {
+  if (thread_.joinable()) {
+    // A loop stuck in a handler (a --work of up to 1 s) is given its time; interrupt() has already woken it.
+    thread_.join();
+  }
+  pairs_.clear();
+  return {};
+}
+
+void event_loop_host::stop_and_join() noexcept {
+  if (thread_.joinable()) {
+    interrupt();
+    thread_.join();
+  }
+  pairs_.clear();
+}
+
+}  // namespace bench
