@@ -33,12 +33,18 @@ struct ipc_defaults {
   int max_pairs;  // the sweep goes 1, 2, 4, ... up to this (and while the endpoints fit the requested cores)
 };
 
-// Quick: a small matrix for smoke tests and demos (well under 30 s on 2 cores). Default: the lecture run
-// (about 2 minutes for 4 transports x 2 models with --cores 8).
+// Quick: a small matrix for smoke tests and demos (well under 30 s on 2 cores). Default: the lecture run,
+// whose measured time per case is fitted to a budget (below) unless --duration is given.
 ipc_defaults defaults_for(const run_request& req) {
   if (req.quick) return {{64, 64 * 1024}, 40'000'000, 10'000'000, 2, 2};
-  return {{64, 4096, 64 * 1024, 1024 * 1024}, 200'000'000, 50'000'000, 3, 1 << 20};
+  return {{64, 4096, 64 * 1024, 1024 * 1024}, 200'000'000, 20'000'000, 3, 1 << 20};
 }
+
+// The default run must fit a class's attention span (issue: `bench run ipc --cores 8` within 3 minutes) whatever
+// the number of transports and models: without --duration, each case gets an equal share of this budget,
+// between 30 ms (thousands of round trips even at 40 us each) and 200 ms.
+constexpr std::uint64_t default_budget_ns = 140'000'000'000ull;
+constexpr std::uint64_t min_fitted_ns = 30'000'000, max_fitted_ns = 200'000'000;
 
 // The rows the user named (all available ones by default); an unknown name is a usage error listing the valid
 // ones. keep_unavailable: named or not, unavailable rows stay in the plan (skipped there, with the reason).
@@ -136,6 +142,17 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
         for (int p : pair_counts)
           if (p > 1) add(kind, sweep_size, p);
       }
+    }
+  }
+  if (!req.duration_ns && !req.quick) {
+    std::uint64_t runnable = 0;
+    for (const ipc_case& c : cases) runnable += c.skip_reason.empty() ? 1 : 0;
+    int reps = req.reps ? req.reps : d.reps;
+    if (runnable) {
+      std::uint64_t share = default_budget_ns / (runnable * static_cast<std::uint64_t>(reps));
+      std::uint64_t warm = req.warmup_ns ? req.warmup_ns : d.warmup_ns;
+      std::uint64_t fitted = std::clamp(share > warm ? share - warm : 0, min_fitted_ns, max_fitted_ns);
+      for (ipc_case& c : cases) c.wl.duration_ns = fitted;
     }
   }
   return cases;
@@ -295,6 +312,9 @@ int run_ipc(const run_request& req) {
   fmt::print("bench run ipc: {} cases x {} repetitions on {} (placement {}, wait {}){}\n", runnable, reps,
              machine_line(res.context), to_string(req.place), to_string(req.wait),
              cores.oversubscribed ? fmt::format(", OVERSUBSCRIBED: {} cores requested, {} available", cores.requested, cores.available) : "");
+  fmt::print("each case: {} warm-up, then {} measured{}\n", format_ns(static_cast<double>(cases.front().wl.warmup_ns)),
+             format_ns(static_cast<double>(cases.front().wl.duration_ns)),
+             req.duration_ns || req.quick ? "" : " (fitted to a run of about 2.5 minutes; --duration sets it)");
   fmt::print("hardware floor: timer {:.0f} ns, cache-line round trip {}, memcpy {:.1f} GB/s in cache / {:.1f} GB/s from memory, "
              "cross-core streaming {}; harness cost {:.0f} ns per message\n",
              floor.timer_overhead_ns, floor.c2c_round_trip_ns ? format_ns(*floor.c2c_round_trip_ns) : "n/a",

@@ -105,7 +105,8 @@ std::vector<std::string> split_list(std::string_view text, std::string_view what
 }
 
 std::string format_bytes(std::uint64_t b) {
-  if (b < 1024) return fmt::format("{} B", b);
+  // Below 1 MiB a size that is not a whole number of KiB is printed exactly: 65507 B is not "64.0 KiB".
+  if (b < 1024 || (b < (1u << 20) && b % 1024 != 0)) return fmt::format("{} B", b);
   const char* units[] = {"KiB", "MiB", "GiB"};
   double v = static_cast<double>(b);
   int i = -1;
