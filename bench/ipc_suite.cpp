@@ -43,7 +43,7 @@ ipc_defaults defaults_for(const run_request& req) {
 // The default run must fit a class's attention span (issue: `bench run ipc --cores 8` within 3 minutes) whatever
 // the number of transports and models: without --duration, each case gets an equal share of this budget,
 // between 30 ms (thousands of round trips even at 40 us each) and 200 ms.
-constexpr std::uint64_t default_budget_ns = 140'000'000'000ull;
+constexpr std::uint64_t default_budget_ns = 115'000'000'000ull;
 constexpr std::uint64_t min_fitted_ns = 30'000'000, max_fitted_ns = 200'000'000;
 
 // The rows the user named (all available ones by default); an unknown name is a usage error listing the valid
@@ -314,7 +314,7 @@ int run_ipc(const run_request& req) {
              cores.oversubscribed ? fmt::format(", OVERSUBSCRIBED: {} cores requested, {} available", cores.requested, cores.available) : "");
   fmt::print("each case: {} warm-up, then {} measured{}\n", format_ns(static_cast<double>(cases.front().wl.warmup_ns)),
              format_ns(static_cast<double>(cases.front().wl.duration_ns)),
-             req.duration_ns || req.quick ? "" : " (fitted to a run of about 2.5 minutes; --duration sets it)");
+             req.duration_ns || req.quick ? "" : " (fitted to a run of about 2 minutes; --duration sets it)");
   fmt::print("hardware floor: timer {:.0f} ns, cache-line round trip {}, memcpy {:.1f} GB/s in cache / {:.1f} GB/s from memory, "
              "cross-core streaming {}; harness cost {:.0f} ns per message\n",
              floor.timer_overhead_ns, floor.c2c_round_trip_ns ? format_ns(*floor.c2c_round_trip_ns) : "n/a",
