@@ -36,7 +36,7 @@ struct ipc_defaults {
 // Quick: a small matrix for smoke tests and demos (well under 30 s on 2 cores). Default: the lecture run,
 // whose measured time per case is fitted to a budget (below) unless --duration is given.
 ipc_defaults defaults_for(const run_request& req) {
-  if (req.quick) return {{64, 64 * 1024}, 40'000'000, 10'000'000, 2, 2};
+  if (req.quick) return {{64, 64 * 1024}, 25'000'000, 5'000'000, 2, 2};
   return {{64, 4096, 64 * 1024, 1024 * 1024}, 200'000'000, 20'000'000, 3, 1 << 20};
 }
 
