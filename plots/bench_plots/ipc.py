@@ -15,8 +15,28 @@ def _repetitions(chart_cases):
         else "each point: median of the repetitions"
 
 
+MAX_LINES = 12
+MODEL_PREFERENCE = ("process", "thread", "async", "async-uring")
+
+
+def _readable(chart):
+    """With more (transport, model) lines than a room can read, keep one model per transport (a forked process
+    where the transport allows it, else a thread: the two are within noise of each other at one pair), and say
+    so. The pairs charts are where the models are compared."""
+    lines = {(c.ident.get("transport"), c.ident.get("model")) for c in chart}
+    if len(lines) <= MAX_LINES:
+        return chart, ""
+    keep = {}
+    for transport, model in lines:
+        rank = MODEL_PREFERENCE.index(model) if model in MODEL_PREFERENCE else len(MODEL_PREFERENCE)
+        if transport not in keep or rank < keep[transport][0]:
+            keep[transport] = (rank, model)
+    chart = [c for c in chart if keep[c.ident.get("transport")][1] == c.ident.get("model")]
+    return chart, " · one model per transport (process where possible, else thread); all models in the results"
+
+
 def latency_vs_size(all_cases, context):
-    chart = common.select(all_cases, workload="latency", pairs=1)
+    chart, trimmed = _readable(common.select(all_cases, workload="latency", pairs=1))
     fig, (ax,) = common.figure()
     drawn = common.draw_lines(ax, chart, "msg_bytes", "rtt_p50_ns", band_field="rtt_p99_ns")
     if not drawn.has_data:
@@ -31,12 +51,12 @@ def latency_vs_size(all_cases, context):
     ax.set_ylabel("round trip time\n(lower is better)")
     common.legend(ax, [drawn], band_label="shaded: p50 up to p99\n(1 in 100 is slower)")
     common.finish(fig, "Round-trip latency vs message size (p50, band to p99)", context,
-                  f"one client/server pair, ping-pong · {_repetitions(chart)}", common.failure_notes([drawn]))
+                  f"one client/server pair, ping-pong · {_repetitions(chart)}{trimmed}", common.failure_notes([drawn]))
     return fig
 
 
 def throughput_vs_size(all_cases, context):
-    chart = common.select(all_cases, workload="throughput", pairs=1)
+    chart, trimmed = _readable(common.select(all_cases, workload="throughput", pairs=1))
     fig, (ax,) = common.figure()
     drawn = common.draw_lines(ax, chart, "msg_bytes", "bytes_per_s")
     if not drawn.has_data:
@@ -52,7 +72,7 @@ def throughput_vs_size(all_cases, context):
     ax.set_ylabel("bytes delivered per second\n(higher is better)")
     common.legend(ax, [drawn])
     common.finish(fig, "Throughput vs message size (timed at the receiver)", context,
-                  f"one pair streaming one way, counted when the receiver has the message · {_repetitions(chart)}",
+                  f"one pair streaming one way, counted when the receiver has the message · {_repetitions(chart)}{trimmed}",
                   common.failure_notes([drawn]))
     return fig
 
