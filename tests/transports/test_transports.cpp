@@ -138,7 +138,16 @@ TEST_P(EveryTransport, SpinningWaitWorksToo) {
 INSTANTIATE_TEST_SUITE_P(Registry, EveryTransport, testing::ValuesIn(all_combos()), combo_name);
 
 // Endpoint-level checks, in one thread pair, without the harness's workloads.
-class EveryEndpoint : public testing::TestWithParam<const transport_info*> {};
+class EveryEndpoint : public testing::TestWithParam<const transport_info*> {
+ protected:
+  channel make_channel(const scratch& dir, std::size_t max_msg_bytes, const char* name) {
+    channel_options opt;
+    opt.max_msg_bytes = max_msg_bytes;
+    opt.scratch_dir = dir.str();
+    opt.unique_name = name;
+    return GetParam()->make(opt);
+  }
+};
 
 TEST_P(EveryEndpoint, ManyVariableSizedMessagesArriveInOrder) {
   // 300 datagrams sent back to back with no flow control: a lossy transport may drop some (seen here under
@@ -176,11 +185,7 @@ TEST_P(EveryEndpoint, ManyVariableSizedMessagesArriveInOrder) {
 TEST_P(EveryEndpoint, BadHeaderIsRefused) {
   if (!GetParam()->stream) GTEST_SKIP() << "datagram transports deliver whole messages; the harness checks them";
   scratch dir;
-  channel_options opt;
-  opt.max_msg_bytes = 4096;
-  opt.scratch_dir = dir.str();
-  opt.unique_name = "bad";
-  channel ch = GetParam()->make(opt);
+  channel ch = make_channel(dir, 4096, "bad");
   std::vector<std::byte> junk(64, std::byte{0x5a});
   ch.client->send(junk);
   std::vector<std::byte> buf(4096);
@@ -190,11 +195,7 @@ TEST_P(EveryEndpoint, BadHeaderIsRefused) {
 TEST_P(EveryEndpoint, PeerClosingIsSeen) {
   if (!GetParam()->sees_peer_close) GTEST_SKIP() << GetParam()->name << " cannot tell that its peer went away";
   scratch dir;
-  channel_options opt;
-  opt.max_msg_bytes = 4096;
-  opt.scratch_dir = dir.str();
-  opt.unique_name = "close";
-  channel ch = GetParam()->make(opt);
+  channel ch = make_channel(dir, 4096, "close");
   ch.client.reset();
   std::vector<std::byte> buf(4096);
   EXPECT_EQ(ch.server->recv(buf), 0u);
