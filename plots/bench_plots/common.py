@@ -6,7 +6,9 @@ whether it failed or ran oversubscribed). Charts draw one line per (transport, m
 import argparse
 import json
 import math
+import os
 import statistics
+import sys
 import textwrap
 from pathlib import Path
 
@@ -29,6 +31,19 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def run_main(main):
+    """Runs a script's main() for `sys.exit`. A reader that stops early (`bench compare A B | head`) closes the pipe:
+    that is not an error worth a traceback, so the rest of stdout goes to /dev/null and the status is 141, as a
+    program killed by SIGPIPE would have."""
+    try:
+        status = main()
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def load_results(run_dir):

@@ -188,6 +188,18 @@ class CompareTest(unittest.TestCase):
         self.result(proc, b / "compare-vs-before")
         self.assertIn(str(b / "compare-vs-before" / "compare.json"), proc.stdout)
 
+    def test_a_reader_that_stops_early_gets_no_traceback(self):
+        """`bench compare A B | head -1`: the pipe closes under the table; that ends the script quietly."""
+        a, b = self.copy("ipc-real", "a"), self.copy("ipc-real", "b")
+        proc = subprocess.Popen([sys.executable, str(COMPARE), str(a), str(b), "--out", str(self.tmp / "out")],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc.stdout.readline()
+        proc.stdout.close()  # the reader is gone before the table has been written
+        stderr = proc.stderr.read().decode()
+        proc.stderr.close()
+        self.assertEqual(proc.wait(timeout=300), 141, stderr)
+        self.assertNotIn("Traceback", stderr)
+
     def test_bad_input_is_exit_2_with_one_line(self):
         good = self.copy("ipc-real", "good")
         empty = self.tmp / "empty"
