@@ -170,14 +170,14 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
   }
   for (workload_kind kind : {workload_kind::latency, workload_kind::throughput}) {
     bool lat = kind == workload_kind::latency;
+    if (std::none_of(cases.begin(), cases.end(), [&](const ipc_case& c) { return c.wl.kind == kind; })) continue;
     fmt::print("\n{}\n", lat ? "Round-trip latency (client-measured, median of repetitions; spread = (max-min)/median of p50)"
                              : "Throughput (one way, timed at the receiver, median of repetitions)");
     if (lat) fmt::print("{:<15}{:<12}{:<7}{:>9}{:>6}{:>11}{:>11}{:>11}{:>8}  {}\n", "transport", "model", "wait", "size", "pairs", "p50", "p99", "p99.9", "spread", "notes");
     else fmt::print("{:<15}{:<12}{:<7}{:>9}{:>6}{:>12}{:>12}{:>8}  {}\n", "transport", "model", "wait", "size", "pairs", "msg/s", "MB/s", "spread", "notes");
     for (const ipc_case& c : cases) {
       if (c.wl.kind != kind) continue;
-      std::string head = lat ? fmt::format("{:<15}{:<12}{:<7}{:>9}{:>6}", c.transport->name, c.model->name, c.wait, format_bytes(c.wl.msg_bytes), c.pairs)
-                             : fmt::format("{:<15}{:<12}{:<7}{:>9}{:>6}", c.transport->name, c.model->name, c.wait, format_bytes(c.wl.msg_bytes), c.pairs);
+      std::string head = fmt::format("{:<15}{:<12}{:<7}{:>9}{:>6}", c.transport->name, c.model->name, c.wait, format_bytes(c.wl.msg_bytes), c.pairs);
       if (!c.skip_reason.empty()) {
         fmt::print("{}  skipped: {}\n", head, c.skip_reason);
         continue;

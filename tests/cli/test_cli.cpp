@@ -155,6 +155,30 @@ TEST(Cli, ShortRunWritesWellFormedResults) {
   fs::remove_all(tmp);
 }
 
+// Open loop: the pacer sends at absolute times, so the number of measured messages is the rate times the
+// measured duration whatever the machine does (a late send is late, not skipped), and the row says the rate.
+TEST(Cli, OpenLoopRateSendsAtThePacedCount) {
+  fs::path out = temp_dir("rate");
+  outcome r = bench_cmd({"run", "ipc", "--transports", "pipe", "--models", "thread,process", "--sizes", "64", "--rate", "2000",
+                         "--duration", "50ms", "--warmup", "5ms", "--reps", "1", "--cores", "1", "--filter", "latency",
+                         "--no-plot", "--out", out.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("Throughput"), std::string::npos) << "an empty throughput table was printed";
+  int iterations = 0;
+  json doc = read_results(out / "results.json");
+  for (const json& row : doc["benchmarks"]) {
+    if (row["run_type"] != "iteration") continue;
+    ++iterations;
+    std::string name = row["name"];
+    EXPECT_NE(name.find("/rate:2000"), std::string::npos) << name;
+    EXPECT_EQ(row["rate"], 2000.0);
+    EXPECT_FALSE(row["error_occurred"].get<bool>()) << row["error_message"];
+    EXPECT_EQ(row["messages"], 100) << name;  // 50 ms at 2000/s
+  }
+  EXPECT_EQ(iterations, 2);
+  fs::remove_all(out);
+}
+
 struct bad_input {
   std::vector<std::string> args;
   std::string expect;
