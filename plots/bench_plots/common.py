@@ -228,6 +228,24 @@ class Drawn:
         self.band = False
 
 
+def _extra_label(dim, value):
+    """How a splitting dimension reads in a legend: a blocking wait is what a reader assumes, so it goes unsaid."""
+    if dim == "wait":
+        return {"block": "", "spin": "spins", "adaptive": "spins, then sleeps"}.get(str(value), f"wait {value}")
+    return f"{dim} {value}"
+
+
+def line_keys(chart_cases):
+    """The (transport, model, extra label) of each line draw_lines() would draw through these cases."""
+    extra = [d for d in _EXTRA_DIMS if len({c.ident.get(d) for c in chart_cases}) > 1]
+    return {_line_key(c, extra) for c in chart_cases}
+
+
+def _line_key(case, extra):
+    return (str(case.ident.get("transport", "?")), str(case.ident.get("model", "?")),
+            ", ".join(filter(None, (_extra_label(d, case.ident.get(d)) for d in extra))))
+
+
 def draw_lines(ax, chart_cases, x_field, y_field, *, band_field=None):
     """One line per (transport, model) through the aggregate medians of `y_field` against `x_field`.
 
@@ -239,9 +257,7 @@ def draw_lines(ax, chart_cases, x_field, y_field, *, band_field=None):
     extra = [d for d in _EXTRA_DIMS if len({c.ident.get(d) for c in chart_cases}) > 1]
     groups = {}
     for c in chart_cases:
-        key = (str(c.ident.get("transport", "?")), str(c.ident.get("model", "?")),
-               ", ".join(f"{d} {c.ident.get(d)}" for d in extra))
-        groups.setdefault(key, []).append(c)
+        groups.setdefault(_line_key(c, extra), []).append(c)
     bottom = blended_transform_factory(ax.transData, ax.transAxes)
     band_alpha = max(0.04, 0.13 * min(1.0, 6 / max(1, len(groups))))  # many overlapping bands turn to mud
     for key in sorted(groups, key=lambda k: (style.order_key(style.TRANSPORT_COLORS, k[0]),
