@@ -109,7 +109,7 @@ TEST(Cli, ShortRunWritesWellFormedResults) {
   EXPECT_EQ(ctx["suite"], "ipc");
   EXPECT_EQ(ctx["cores_requested"], 2);
   EXPECT_NE(ctx["command_line"].get<std::string>().find("--transports pipe,unix"), std::string::npos);
-  for (const char* f : {"timer_overhead_ns", "c2c_one_way_ns", "memcpy_gbps", "xcore_gbps"})
+  for (const char* f : {"timer_overhead_ns", "c2c_one_way_ns", "c2c_two_line_one_way_ns", "memcpy_gbps", "xcore_gbps"})
     EXPECT_TRUE(ctx["floor"].contains(f)) << "floor lacks " << f;
   EXPECT_GT(ctx["floor"]["timer_overhead_ns"].get<double>(), 0);
   EXPECT_EQ(ctx["rounds"].size(), 2u);
