@@ -130,20 +130,22 @@ def cpu_vs_latency(all_cases, context):
         ax.set_yscale("log")
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo, hi)
-        # Near the top right, "2 x" above and left of its line, "1 x" below and right of its own.
+        # "2 x" above and left of its line near the top right; "1 x" below and right of its own near the bottom
+        # left, where no point can be (nothing round-trips that fast on that little CPU).
         for factor, x_text, offset, align in ((2, hi / 5, (-4, 2), ("right", "bottom")),
-                                              (1, hi / 8, (6, -2), ("left", "top"))):
+                                              (1, lo * 3, (6, -2), ("left", "top"))):
             ax.plot([lo, hi], [factor * lo, factor * hi], color="#888888", linestyle=(0, (4, 3)),
                     linewidth=style.current()["line"] * 0.7, zorder=1)
             text = "CPU = 2 x latency\n(both ends always busy)" if factor == 2 else "CPU = latency"
             ax.annotate(text, (x_text, factor * x_text), xytext=offset, textcoords="offset points", ha=align[0],
                         va=align[1], fontsize=style.current()["small"], color="#666666", zorder=1)
+        # Its label goes where no point can be: far above the diagonals, at low latency.
         if c2c and lo < 2 * c2c < hi:
             ax.axvline(2 * c2c, color="#666666", linestyle=(0, (2, 2)), linewidth=style.current()["line"] * 0.8,
                        zorder=1)
-            ax.annotate(f"cache-line round trip\n(hardware floor):\n{style.fmt_time(2 * c2c)}", (2 * c2c, 0.98),
+            ax.annotate(f"cache-line round trip\n(hardware floor):\n{style.fmt_time(2 * c2c)}", (2 * c2c, 0.75),
                         xycoords=("data", "axes fraction"), xytext=(3, 0), textcoords="offset points", ha="left",
-                        va="top", fontsize=style.current()["small"], color="#444444", zorder=1)
+                        va="center", fontsize=style.current()["small"], color="#444444", zorder=1)
         _decades(ax.xaxis)
         _decades(ax.yaxis)
         ax.set_title({"thread": "threads", "process": "processes"}[model] if len(models) > 1 else model, loc="left",
