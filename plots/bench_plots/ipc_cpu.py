@@ -52,6 +52,14 @@ def _spins(case):
     return _wait(case) in ("spin", "adaptive") or case.ident.get("transport") == "shm-spin"
 
 
+def _interval_ns(measured):
+    """The time from one round trip to the next: the pacing interval of an open-loop run (one --rate for all),
+    else None (closed loop: the next round trip starts when the last ends, so the interval is the round trip)."""
+    rates = {c.ident.get("rate") for c, _, _ in measured}
+    rate = common.number(rates.pop()) if len(rates) == 1 else None
+    return 1e9 / rate if rate else None
+
+
 def _drawable(points):
     """Worth a chart: two measured points, at least one of which polls (else there is no trade-off to see)."""
     measured = [p for ps in points.values() for p in ps if p[1]]
@@ -107,7 +115,9 @@ def cpu_vs_latency(all_cases, context):
     xs = [p[1] for p in measured]
     ys = [p[2] for p in measured]
     c2c = common.number((context.get("floor") or {}).get("c2c_one_way_ns"))
-    lo, hi = min(xs + ys + ([2 * c2c] if c2c else [])) / 2, max(xs + ys) * 3
+    interval = _interval_ns(measured)  # paced: polling ends burn the whole interval, not just the round trip
+    lo = min(xs + ys + ([2 * c2c] if c2c else [])) / 2
+    hi = max(xs + ys + ([2 * interval] if interval else [])) * 3
     failed, hollow = [], False
     waits = {}
     for c, _, _ in measured:
@@ -136,9 +146,13 @@ def cpu_vs_latency(all_cases, context):
                                               (1, lo * 3, (6, -2), ("left", "top"))):
             ax.plot([lo, hi], [factor * lo, factor * hi], color="#888888", linestyle=(0, (4, 3)),
                     linewidth=style.current()["line"] * 0.7, zorder=1)
-            text = "CPU = 2 x latency\n(both ends always busy)" if factor == 2 else "CPU = latency"
+            # Paced, the horizontal line below says what "always busy" is; the upper diagonal is then left unnamed.
+            text = ("" if interval else "CPU = 2 x latency\n(both ends always busy)") if factor == 2 \
+                else ("diagonals: CPU = latency,\nCPU = 2 x latency" if interval else "CPU = latency")
             ax.annotate(text, (x_text, factor * x_text), xytext=offset, textcoords="offset points", ha=align[0],
                         va=align[1], fontsize=style.current()["small"], color="#666666", zorder=1)
+        if interval and lo < 2 * interval < hi:
+            common.reference_line(ax, 2 * interval, f"both ends always busy\n(2 x {style.fmt_time(interval)})")
         # Its label goes where no point can be: far above the diagonals, at low latency.
         if c2c and lo < 2 * c2c < hi:
             ax.axvline(2 * c2c, color="#666666", linestyle=(0, (2, 2)), linewidth=style.current()["line"] * 0.8,
@@ -159,9 +173,8 @@ def cpu_vs_latency(all_cases, context):
     markers = " ".join(f"{WAIT_SYMBOLS[w]} {WAIT_WORDS[w]}," for w in WAIT_MARKERS if w in shown).rstrip(",")
     if hollow:
         markers += ", hollow: oversubscribed"
-    rate = {c.ident.get("rate") for c, _, _ in measured}
-    load = (f"paced at {style.fmt_rate(rate.pop())} round trips/s (open loop)" if len(rate) == 1 and 0 not in rate
-            and None not in rate else "back-to-back ping-pong (closed loop)")
+    load = (f"paced at {style.fmt_rate(1e9 / interval)} round trips/s (open loop)" if interval
+            else "back-to-back ping-pong (closed loop)")
     reps = {c.median.get("repetitions") for c, _, _ in measured if c.median}
     each = f"median of {reps.pop()} repetitions" if len(reps) == 1 and None not in reps else "median of the repetitions"
     notes = [f"failed: {common.case_label(c)}: {c.error}" for c in failed]
@@ -184,17 +197,24 @@ def describe(all_cases, context):
         return f"{c.ident['transport']} {model} ({WAIT_WORDS.get(_wait(c), _wait(c))})"
 
     fast, fast_rtt, fast_cpu = min(measured, key=lambda p: p[1])
+    interval = _interval_ns(measured)
+
+    def busy(rtt, cpu):  # CPUs busy on average: CPU time over the time from one round trip to the next
+        return cpu / (interval or rtt)
+
     dear, dear_rtt, dear_cpu = max(measured, key=lambda p: p[2])
     size = style.fmt_size(fast.ident.get("msg_bytes") or 0)
     said = [f"The fastest {size} round trip here (mean), {style.fmt_time(fast_rtt)} for {who(fast)}, cost "
-            f"{style.fmt_time(fast_cpu)} of CPU on its two ends per round trip: {fast_cpu / fast_rtt:.2f} CPUs busy "
+            f"{style.fmt_time(fast_cpu)} of CPU on its two ends per round trip: {busy(fast_rtt, fast_cpu):.2f} CPUs busy "
             f"on average while it ran (2 would be both ends busy all the time)."]
     if dear_cpu > fast_cpu:
         said.append(f"The most CPU per round trip, {style.fmt_time(dear_cpu)} ({style.fmt_factor(dear_cpu / fast_cpu)} "
                     f"that), went to {who(dear)}, whose round trip took {style.fmt_time(dear_rtt)}: "
-                    f"{dear_cpu / dear_rtt:.2f} CPUs busy on average. While messages keep coming, going to sleep and "
-                    f"being woken costs more CPU per message than polling; what polling costs is the core it holds "
-                    f"when nothing comes (a paced run, --rate, shows that).")
+                    f"{busy(dear_rtt, dear_cpu):.2f} CPUs busy on average."
+                    + (" Paced, a polling end holds its core between round trips too." if interval and _spins(dear)
+                       else " While messages keep coming, going to sleep and being woken costs more CPU per message "
+                       "than polling; what polling costs is the core it holds when nothing comes (a paced run, --rate, "
+                       "shows that)." if not interval and not _spins(dear) else ""))
     by_key = {(c.ident["transport"], c.ident["model"], _wait(c)): (rtt, cpu) for c, rtt, cpu in measured}
     for (transport, model, wait), (rtt_s, cpu_s) in by_key.items():
         if wait == "spin" and (transport, model, "block") in by_key:

@@ -90,6 +90,17 @@ class CpuChartTest(unittest.TestCase):
         self.assertIn("14 us (21x that), went to pipe between threads (sleeps in the kernel)", said[1])
         self.assertIn("from 48 us to 2.5 us", said[2])
 
+    def test_paced_runs_count_busy_cpus_over_the_pacing_interval(self):
+        # 1000 round trips/s: two polling ends burn 2 ms of CPU per round trip whatever the round trip takes.
+        points = [("shm-spin", "spin", 64, 400.0, 2.0e6), ("shm", "adaptive", 64, 90000.0, 95000.0)]
+        doc = document(points, models=("thread",))
+        for r in doc["benchmarks"]:
+            r["rate"] = 1000.0
+        said = self.ipc.describe("cpu_vs_latency", doc)
+        self.assertIn("2.00 CPUs busy", said[0])
+        self.assertEqual(len(said), 1, said)  # the fastest is also the dearest: no second sentence
+        self.assertIsNotNone(self.ipc_cpu.cpu_vs_latency(self.common.cases(doc), doc["context"]))
+
     def test_no_chart_without_a_polling_point(self):
         blocking = [p for p in POINTS if p[1] == "block"]
         self.assertIsNone(self.ipc_cpu.cpu_vs_latency(self.common.cases(document(blocking)), {}))
