@@ -70,6 +70,16 @@ std::vector<const transport_info*> chosen_transports(const run_request& req) {
 }
 std::vector<const model_info*> chosen_models(const run_request& req) { return chosen(models(), req.models, "model", false); }
 
+// "block", "spin" or "block,spin": the context's and the console's word for the disciplines of the run.
+std::string waits_text(const std::vector<wait_mode>& waits) {
+  std::string out;
+  for (wait_mode w : waits) {
+    if (!out.empty()) out += ',';
+    out += to_string(w);
+  }
+  return out;
+}
+
 }  // namespace
 
 void validate_ipc(const run_request& req) {
@@ -106,7 +116,7 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
   std::vector<ipc_case> cases;
   for (const transport_info* t : chosen_transports(req)) {
     for (const model_info* m : chosen_models(req)) {
-      auto add = [&](workload_kind kind, std::uint64_t size, int pairs) {
+      auto add = [&](workload_kind kind, std::uint64_t size, int pairs, wait_mode w) {
         ipc_case c;
         c.transport = t;
         c.model = m;
@@ -122,25 +132,29 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
         // Loopback UDP's default receive buffer is 208 KiB of kernel memory, a 64-byte datagram taking about
         // 1 KiB of it: 64 KiB of credit keeps the receiver's queue well inside it.
         if (t->lossy) c.wl.flow_window_bytes = 64 * 1024;
-        c.wait = t->fixed_wait.empty() ? to_string(req.wait) : std::string(t->fixed_wait);
-        c.wait_as = req.wait;
+        c.wait = t->fixed_wait.empty() ? to_string(w) : std::string(t->fixed_wait);
+        c.wait_as = w;
         c.name = case_name(c);
         if (filter && !std::regex_search(c.name, *filter)) return;
         if (std::string why = t->unavailable_reason(); !why.empty()) c.skip_reason = why;
         else if (std::string why2 = incompatibility(*m, *t); !why2.empty()) c.skip_reason = why2;
-        else if (req.wait == wait_mode::spin && t->fixed_wait.empty() && !t->spin_capable)
+        else if (w == wait_mode::spin && t->fixed_wait.empty() && !t->spin_capable)
           c.skip_reason = fmt::format("{} has no spinning mode", t->name);
-        else if (req.wait == wait_mode::spin && t->fixed_wait.empty() && !m->spins)
+        else if (w == wait_mode::spin && t->fixed_wait.empty() && !m->spins)
           c.skip_reason = fmt::format("the {} model's event loop always waits in the kernel (no spinning mode)", m->name);
         else if (t->max_msg_bytes && size > t->max_msg_bytes)
           c.skip_reason = fmt::format("{} carries at most {} per message; {} requested", t->name,
                                       format_bytes(t->max_msg_bytes), format_bytes(size));
         cases.push_back(std::move(c));
       };
-      for (workload_kind kind : {workload_kind::latency, workload_kind::throughput}) {
-        for (std::uint64_t s : sizes) add(kind, s, 1);
-        for (int p : pair_counts)
-          if (p > 1) add(kind, sweep_size, p);
+      for (wait_mode w : req.waits) {
+        // A transport that waits its own way (the shm rings) is the same case under every --wait: run it once.
+        if (!t->fixed_wait.empty() && w != req.waits.front()) continue;
+        for (workload_kind kind : {workload_kind::latency, workload_kind::throughput}) {
+          for (std::uint64_t s : sizes) add(kind, s, 1, w);
+          for (int p : pair_counts)
+            if (p > 1) add(kind, sweep_size, p, w);
+        }
       }
     }
   }
@@ -286,7 +300,7 @@ int run_ipc(const run_request& req) {
   double overhead = measure_harness_overhead_ns();
   res.context["harness_overhead_ns"] = overhead;
   res.context["placement"] = to_string(req.place);
-  res.context["wait"] = to_string(req.wait);
+  res.context["wait"] = waits_text(req.waits);
   res.context["reps"] = reps;
   res.context["duration_ns"] = cases.front().wl.duration_ns;
   res.context["warmup_ns"] = cases.front().wl.warmup_ns;
@@ -297,7 +311,9 @@ int run_ipc(const run_request& req) {
       {"msgs_per_s", "one way, timed at the receiver between the first and last measured arrivals"},
       {"bytes_per_s", "msgs_per_s x msg_bytes, decimal (1 MB/s = 1e6 bytes/s)"},
       {"msg_bytes", "bytes per message on the wire, including bench's 32-byte header"},
-      {"cpu_ns_per_msg", "CPU time of both ends (client and server threads) per message sent, warm-up included"}};
+      {"cpu_ns_per_msg", "CPU time (user + system) of both ends, the client thread and the server thread (or process, or "
+                         "its share of an event loop), per message the client sent: per round trip for latency rows, per "
+                         "message for throughput rows; warm-up included in both"}};
   res.context["skipped"] = skipped;
   // What each transport and model of the run is, as `bench list` says it (ZeroMQ's high-water marks and
   // message-size limit, the event loops' mechanisms): the results alone must say what was measured.
@@ -310,7 +326,7 @@ int run_ipc(const run_request& req) {
   res.context["model_descriptions"] = model_rows;
   res.context["rounds"] = json::array();
   fmt::print("bench run ipc: {} cases x {} repetitions on {} (placement {}, wait {}){}\n", runnable, reps,
-             machine_line(res.context), to_string(req.place), to_string(req.wait),
+             machine_line(res.context), to_string(req.place), waits_text(req.waits),
              cores.oversubscribed ? fmt::format(", OVERSUBSCRIBED: {} cores requested, {} available", cores.requested, cores.available) : "");
   fmt::print("each case: {} warm-up, then {} measured{}\n", format_ns(static_cast<double>(cases.front().wl.warmup_ns)),
              format_ns(static_cast<double>(cases.front().wl.duration_ns)),

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -137,7 +138,7 @@ int main(int argc, char** argv) {
   run->add_option("--json", json_to, "also copy results.json to FILE; - prints it on stdout (everything else goes to stderr)");
   run->add_option("--csv", csv_to, "also copy results.csv to FILE; - prints it on stdout (everything else goes to stderr)");
   run->add_option("--placement", placement_s, "cross (ends on different cores), same (one core), os (unpinned)");
-  run->add_option("--wait", wait_s, "block (sleep in the kernel) or spin (non-blocking, polled)");
+  run->add_option("--wait", wait_s, "block (sleep in the kernel), spin (non-blocking, polled), or block,spin (both, side by side)");
   run->add_option("--rate", rate_s, "open-loop latency: messages per second per pair, paced");
   run->add_flag("--drop-disturbed", drop, "leave rounds with a disturbed canary or steal time out of the aggregates");
   run->add_option("--work", work_s, "server CPU work per message, e.g. 10us");
@@ -247,9 +248,14 @@ int main(int argc, char** argv) {
     else if (placement_s == "same") req.place = placement::same;
     else if (placement_s == "os") req.place = placement::os;
     else throw usage_error(fmt::format("unknown placement '{}' (valid: cross, same, os)", placement_s));
-    if (wait_s == "block") req.wait = wait_mode::block;
-    else if (wait_s == "spin") req.wait = wait_mode::spin;
-    else throw usage_error(fmt::format("unknown wait mode '{}' (valid: block, spin)", wait_s));
+    req.waits.clear();
+    for (const auto& w : split_list(wait_s, "--wait")) {
+      wait_mode m;
+      if (w == "block") m = wait_mode::block;
+      else if (w == "spin") m = wait_mode::spin;
+      else throw usage_error(fmt::format("unknown wait mode '{}' (valid: block, spin)", w));
+      if (std::find(req.waits.begin(), req.waits.end(), m) == req.waits.end()) req.waits.push_back(m);
+    }
     if (!rate_s.empty()) req.rate = parse_positive(rate_s, "--rate");
     if (!work_s.empty()) {
       req.work_ns = parse_duration_ns(work_s);

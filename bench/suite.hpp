@@ -37,7 +37,9 @@ struct run_request {
   std::optional<std::filesystem::path> out;
   bool no_plot = false;
   placement place = placement::cross;
-  wait_mode wait = wait_mode::block;
+  // --wait: each discipline listed is a dimension of the plan (block,spin runs both side by side, so that a chart
+  // compares like with like); transports with a discipline of their own run once.
+  std::vector<wait_mode> waits{wait_mode::block};
   double rate = 0;                      // open-loop messages per second; 0: closed loop
   bool drop_disturbed = false;
   std::uint64_t work_ns = 0;            // server work per message (--work)

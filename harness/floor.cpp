@@ -33,9 +33,11 @@ struct alignas(64) line {
 };
 
 // Round trip of one cache line between two pinned threads: A writes an odd value, B answers with the next even.
-std::optional<double> ping_pong(int cpu_a, int cpu_b, int round_trips, int batches) {
+// two_lines: B answers on a second line (one line per direction, as a channel of two rings has).
+std::optional<double> ping_pong(int cpu_a, int cpu_b, int round_trips, int batches, bool two_lines = false) {
   if (cpu_a == cpu_b) return std::nullopt;
-  line l;
+  line l, reply;
+  line& back = two_lines ? reply : l;
   std::atomic<bool> stop{false};
   std::thread responder([&] {
     pin_this_thread(cpu_b);
@@ -45,7 +47,7 @@ std::optional<double> ping_pong(int cpu_a, int cpu_b, int round_trips, int batch
       std::uint64_t v = l.v.load(std::memory_order_acquire);
       if (v != last && (v & 1)) {
         last = v + 1;
-        l.v.store(last, std::memory_order_release);
+        back.v.store(last, std::memory_order_release);
       } else {
         cpu_relax();
       }
@@ -61,7 +63,7 @@ std::optional<double> ping_pong(int cpu_a, int cpu_b, int round_trips, int batch
       l.v.store(v + 1, std::memory_order_release);
       spinner spin;
       std::uint64_t deadline = 0;
-      while (l.v.load(std::memory_order_acquire) != v + 2) {
+      while (back.v.load(std::memory_order_acquire) != v + 2) {
         spin.once();
         // The responder may not be running (the host took its vCPU): give up rather than hang.
         if ((spin.polls() & 0xFFFF) == 0) {
@@ -176,6 +178,7 @@ hardware_floor measure_floor(int cpu_a, int cpu_b) {
   f.timer_overhead_ns = timer_overhead();
   f.c2c_round_trip_ns = ping_pong(cpu_a, cpu_b, 5000, 9);
   if (f.c2c_round_trip_ns) f.c2c_one_way_ns = *f.c2c_round_trip_ns / 2;
+  if (auto rt = ping_pong(cpu_a, cpu_b, 5000, 9, true)) f.c2c_two_line_one_way_ns = *rt / 2;
   f.memcpy_gbps = memcpy_gbps(64 * 1024, 30'000'000);
   f.memcpy_mem_gbps = memcpy_gbps(64u << 20, 60'000'000);
   f.xcore_gbps = xcore_gbps(cpu_a, cpu_b, 60'000'000);
@@ -195,6 +198,9 @@ json to_json(const hardware_floor& f) {
   j["c2c_one_way_ns"] = opt(f.c2c_one_way_ns);
   j["c2c_round_trip_ns"] = opt(f.c2c_round_trip_ns);
   j["c2c_note"] = "one way = half of the measured cache-line round trip (not a measured one-way time)";
+  j["c2c_two_line_one_way_ns"] = opt(f.c2c_two_line_one_way_ns);
+  j["c2c_two_line_note"] = "half the round trip with a line per direction (request line, reply line): what a channel "
+                           "of two rings pays at least; c2c_one_way_ns stays the floor";
   j["memcpy_gbps"] = f.memcpy_gbps;
   j["memcpy_mem_gbps"] = f.memcpy_mem_gbps;
   j["xcore_gbps"] = opt(f.xcore_gbps);

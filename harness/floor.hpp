@@ -12,6 +12,11 @@ struct hardware_floor {
   double timer_overhead_ns = 0;               // one now_ns() call
   std::optional<double> c2c_one_way_ns;       // half of a cache-line ping-pong round trip between two pinned cores
   std::optional<double> c2c_round_trip_ns;    // the measured round trip itself
+  // Half the round trip when the request and the reply each have a line of their own (A writes x and polls y, B
+  // polls x and writes y): what any channel with one ring per direction pays at least. Not the floor figure
+  // (c2c_one_way_ns stays that); shown beside it, because a single line written back by the responder can move
+  // in one step, which no two-ring protocol can use.
+  std::optional<double> c2c_two_line_one_way_ns;
   double memcpy_gbps = 0;                     // 64 KiB buffers, in cache (decimal GB/s)
   double memcpy_mem_gbps = 0;                 // 64 MiB buffers, from memory
   std::optional<double> xcore_gbps;           // one core copies 64 KiB buffers into a 4-slot ring, another reads every word

@@ -94,7 +94,8 @@ class ring_producer {
  public:
   ring_producer(ring_control& ctl, std::byte* data, std::uint32_t capacity) noexcept
       : ctl_(ctl), data_(data), capacity_(capacity),
-        head_(ctl.head.load(std::memory_order_relaxed)), tail_seen_(ctl.tail.load(std::memory_order_relaxed)) {}
+        head_(ctl.head.load(std::memory_order_relaxed)), tail_seen_(ctl.tail.load(std::memory_order_relaxed)),
+        cleared_(head_ + cache_line_bytes) {}  // make_ring_channel zeroes the first record's ready word
 
   // Copies msg (at least a header: send() checks) into the ring and publishes it; false if there is no room
   // for it now.
@@ -106,18 +107,25 @@ class ring_producer {
       if (head_ - tail_seen_ > capacity_) throw protocol_error("shared ring corrupt: consumer index ahead of the producer's");
       if (!has_room(tail_seen_, need)) return false;
     }
-    // The next record's ready word reads 0 before this record is published (its line is free: has_room keeps
-    // one line of slack), so the consumer can never take stale bytes of an earlier lap there for a header.
-    ready_word(data_, capacity_, head_ + need).store(0, std::memory_order_relaxed);  // ordered by the release below
+    // The next record's ready word must read 0 before this record is published (its line is free: has_room
+    // keeps one line of slack), so the consumer can never take stale bytes of an earlier lap there for a header.
+    // Usually clear_ahead() zeroed it after an earlier publish; only a record that reaches past the cleared
+    // lines (a long one, or a ring too full to clear ahead) pays for the clear here, before its publish.
+    const std::uint32_t next = head_ + need;
+    if (!cleared(next)) {
+      ready_word(data_, capacity_, next).store(0, std::memory_order_relaxed);  // ordered by the release below
+      cleared_ = next + cache_line_bytes;
+    }
     copy_into_ring(data_, capacity_, head_ + 8, msg.subspan(8));
     std::uint64_t word;
     std::memcpy(&word, msg.data(), sizeof word);
     // release: the rest of the record, and the cleared word after it, are visible before its ready word.
     ready_word(data_, capacity_, head_).store(word, std::memory_order_release);
-    head_ += need;
+    head_ = next;
     // release: the same for the index, which a sleeping consumer waits on (and which it checks the records
     // longer than one line against).
     ctl_.head.store(head_, std::memory_order_release);
+    clear_ahead();
     return true;
   }
   // Room for a record of `need` bytes and the ready word of the one after it.
@@ -126,11 +134,29 @@ class ring_producer {
   }
 
  private:
+  // Whether the line at `index` (at or after head_) is below cleared_, i.e. its ready word was zeroed in this lap.
+  bool cleared(std::uint32_t index) const noexcept { return cleared_ - index - 1 < capacity_; }
+
+  // Zeroes the ready words of the free lines just past head_, up to clear_lead_bytes ahead of it, AFTER the
+  // publish: the store that takes a line from the consumer (which read it a lap ago) then overlaps the wait for
+  // the reply, instead of sitting in the store buffer in front of the next ready word. A small message thus
+  // moves only its own line on the critical path. Only lines the consumer has released (per the cached tail)
+  // are touched; the shared tail is not read for this. Invariant: every line start in [head_, cleared_) reads 0.
+  void clear_ahead() noexcept {
+    while (cleared_ - head_ < clear_lead_bytes && cleared_ + cache_line_bytes - tail_seen_ <= capacity_) {
+      ready_word(data_, capacity_, cleared_).store(0, std::memory_order_relaxed);  // ordered by the next publish
+      cleared_ += cache_line_bytes;
+    }
+  }
+  // 4 lines: far enough ahead that the line being cleared is not the one the consumer polls next.
+  static constexpr std::uint32_t clear_lead_bytes = 4 * cache_line_bytes;
+
   ring_control& ctl_;
   std::byte* data_;
   std::uint32_t capacity_;
   std::uint32_t head_;
   std::uint32_t tail_seen_;
+  std::uint32_t cleared_;  // the ready words of the line starts in [head_, cleared_) are 0
 };
 
 class ring_consumer {
@@ -167,9 +193,11 @@ class ring_consumer {
   [[nodiscard]] std::size_t try_pop(std::span<std::byte> buf) {
     std::uint64_t word = ready_word(data_, capacity_, tail_).load(std::memory_order_acquire);
     if (word == 0) return 0;
+    // The header never wraps (a record starts on a line, and a line holds it whole): one fixed-size copy.
+    static_assert(header_bytes <= cache_line_bytes);
     std::array<std::byte, header_bytes> header;
     std::memcpy(header.data(), &word, sizeof word);
-    copy_from_ring(data_, capacity_, tail_ + 8, std::span(header).subspan(8));
+    std::memcpy(header.data() + 8, data_ + (tail_ & (capacity_ - 1)) + 8, header_bytes - 8);
     std::size_t len = 0;
     try {
       len = frame_length(header, capacity_ - cache_line_bytes);

@@ -16,10 +16,14 @@
 // start (a byte-wise wrap: two memcpy calls). No skip marker is needed and no space is wasted at the end.
 //
 // Publishing: the first 8 bytes of a record (the header's magic and length) are its ready word. The producer
-// writes the rest of the record, then the ready word (release), then the producer index (release). Before
-// that it clears the ready word where the NEXT record will start, so a ready word reads 0 until its record is
-// published, whatever an earlier lap left there; that is why the producer keeps one line free (a message may
-// take at most capacity - 64 bytes). The consumer polls the ready word at its index: for a record of one line
+// writes the rest of the record, then the ready word (release), then the producer index (release). The ready
+// word where the NEXT record will start reads 0 before that publish, so a ready word reads 0 until its record
+// is published, whatever an earlier lap left there; that is why the producer keeps one line free (a message may
+// take at most capacity - 64 bytes). It zeroes those words ahead of time: after each publish, the first words
+// of the next few free lines (clear-ahead), so that the store which takes such a line back from the consumer's
+// cache overlaps the wait for the peer instead of delaying the next publish (measured: about 40 ns less per
+// 64-byte round trip on the Xeon dev VM); only a record that reaches past them clears its successor's word
+// itself, before its publish. The consumer polls the ready word at its index: for a record of one line
 // (messages up to 64 bytes) that single line carries the signal and the data, so a small message costs one
 // cache-line handoff, like the hardware floor, instead of two (index line, then data line). A longer record
 // is taken only once the producer index covers it too, so its length is always checked against what the

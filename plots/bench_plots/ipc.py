@@ -1,5 +1,5 @@
 """Charts of the ipc suite: latency and throughput against message size and against the number of pairs."""
-from . import common, style
+from . import common, ipc_cpu, style
 
 SIZE_LABEL = "message size (bytes on the wire, incl. 32-byte header)"
 PAIRS_LABEL = "concurrent pairs (each: 1 client + 1 server)"
@@ -212,6 +212,7 @@ CHARTS = {
     "pairs_throughput": pairs_throughput,
     "pairs_throughput_by_transport": pairs_throughput_by_transport,
     "pairs_latency": pairs_latency,
+    "cpu_vs_latency": ipc_cpu.cpu_vs_latency,
 }
 
 
@@ -423,6 +424,7 @@ DESCRIPTIONS = {
     "pairs_throughput": _describe_pairs_throughput,
     "pairs_throughput_by_transport": _describe_pairs_throughput_by_transport,
     "pairs_latency": _describe_pairs_latency,
+    "cpu_vs_latency": ipc_cpu.describe,
 }
 
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -108,7 +109,7 @@ TEST(Cli, ShortRunWritesWellFormedResults) {
   EXPECT_EQ(ctx["suite"], "ipc");
   EXPECT_EQ(ctx["cores_requested"], 2);
   EXPECT_NE(ctx["command_line"].get<std::string>().find("--transports pipe,unix"), std::string::npos);
-  for (const char* f : {"timer_overhead_ns", "c2c_one_way_ns", "memcpy_gbps", "xcore_gbps"})
+  for (const char* f : {"timer_overhead_ns", "c2c_one_way_ns", "c2c_two_line_one_way_ns", "memcpy_gbps", "xcore_gbps"})
     EXPECT_TRUE(ctx["floor"].contains(f)) << "floor lacks " << f;
   EXPECT_GT(ctx["floor"]["timer_overhead_ns"].get<double>(), 0);
   EXPECT_EQ(ctx["rounds"].size(), 2u);
@@ -204,6 +205,7 @@ TEST(Cli, BadInputExitsTwoWithOneClearLine) {
       {{"run", "ipc", "--reps", "0"}, "--reps must be between 1 and 1000"},
       {{"run", "ipc", "--placement", "north"}, "unknown placement 'north'"},
       {{"run", "ipc", "--wait", "maybe"}, "unknown wait mode 'maybe'"},
+      {{"run", "ipc", "--wait", "block,maybe"}, "unknown wait mode 'maybe'"},
       {{"run", "ipc", "--rate", "-5"}, "negative"},
       {{"run", "ipc", "--work", "2s"}, "absurd"},
       {{"run", "ipc", "--filter", "("}, "not a valid regular expression"},
@@ -231,6 +233,26 @@ TEST(Cli, BadInputExitsTwoWithOneClearLine) {
     EXPECT_TRUE(r.out.empty()) << cmd << " printed: " << r.out;  // nothing measured, nothing printed
   }
   fs::remove_all(good);
+}
+
+// --wait block,spin: both disciplines side by side in one run, so a chart can set them against each other; a
+// transport that waits its own way (the shm rings) runs once, under its own discipline.
+TEST(Cli, WaitListRunsEachDisciplineOnce) {
+  fs::path out = temp_dir("waits");
+  outcome r = bench_cmd({"run", "ipc", "--transports", "pipe,shm-spin", "--models", "thread", "--sizes", "64",
+                         "--wait", "block,spin", "--duration", "5ms", "--warmup", "2ms", "--reps", "1", "--cores", "2",
+                         "--no-plot", "--out", out.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  json doc = read_results(out / "results.json");
+  EXPECT_EQ(doc["context"]["wait"], "block,spin");
+  std::multiset<std::string> seen;
+  for (const json& row : doc["benchmarks"])
+    if (row["run_type"] == "iteration" && row["workload"] == "latency" && row["pairs"] == 1) {
+      seen.insert(row["transport"].get<std::string>() + "/" + row["wait"].get<std::string>());
+      EXPECT_GT(row["cpu_ns_per_msg"].get<double>(), 0) << row["name"];
+    }
+  EXPECT_EQ(seen, (std::multiset<std::string>{"pipe/block", "pipe/spin", "shm-spin/spin"}));
+  fs::remove_all(out);
 }
 
 TEST(Cli, OversubscribedRunWarnsAndRecordsIt) {

@@ -268,6 +268,7 @@ void one_run(int cpu_a, int cpu_b) {
   if (!fl.c2c_one_way_ns || !fl.xcore_gbps) throw std::runtime_error("the floor has no cross-core figures: " + fl.note);
   record("floor c2c one-way ns", *fl.c2c_one_way_ns);
   record("floor xcore GB/s", *fl.xcore_gbps);
+  if (fl.c2c_two_line_one_way_ns) record("floor two-line one-way ns", *fl.c2c_two_line_one_way_ns);
   handoff_result one_line = handoff(cpu_a, cpu_b, 1), two_lines = handoff(cpu_a, cpu_b, 2);
   record("handoff one line, one-way ns (floor's method)", one_line.median_rtt_ns / 2);
   record("handoff one line, best-batch one-way ns", one_line.best_rtt_ns / 2);
@@ -289,6 +290,7 @@ void one_run(int cpu_a, int cpu_b) {
         if (pace == 0) {
           record(key + " round trip ns", r.rtt_ns);
           record(key + " one-way / c2c one-way", r.rtt_ns / 2 / *fl.c2c_one_way_ns);
+          if (fl.c2c_two_line_one_way_ns) record(key + " one-way / floor two-line one-way", r.rtt_ns / 2 / *fl.c2c_two_line_one_way_ns);
           record(key + " one-way / two-line one-way", r.rtt_ns / two_lines.median_rtt_ns);
           record(key + " best-batch round trip ns", r.best_rtt_ns);
           record(key + " best-batch one-way / one-line best", r.best_rtt_ns / one_line.best_rtt_ns);

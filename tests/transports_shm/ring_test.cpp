@@ -133,6 +133,66 @@ TEST_P(RingWaits, LargestMessageTheRingTakesRoundTrips) {
   EXPECT_THROW(ring.ch.client->send(whole.next(2, 0)), protocol_error);
 }
 
+// The producer zeroes the ready words of the lines ahead of its index after a publish, not before it (so that
+// a small message moves only its own line while the peer waits). Whatever an earlier lap left in those lines
+// must never be taken for a message: here every line but the first holds a valid-looking one-line message
+// (right magic, length and checksum, sequence numbers from 1000 on) before anything is sent. Messages of
+// mixed sizes then go round the ring three times; each one received must be the next real one.
+TEST_P(RingWaits, StaleRecordsOfAnEarlierLapAreNeverTakenForMessages) {
+  constexpr std::size_t capacity = 4096;
+  test_ring ring(capacity, GetParam());
+  mapped_region view = ring.view();
+  std::byte* data = view.data() + ring_data_offset_of(0, capacity);
+  const auto& control = reinterpret_cast<const segment_header*>(view.data())->rings[0];
+  message_source stale(64, 77);
+  for (std::size_t line = 1; line < capacity / 64; ++line) {
+    std::span<const std::byte> m = stale.next(1000 + line, 0);
+    std::memcpy(data + line * 64, m.data(), m.size());
+  }
+  test::hang_guard guard(60s);
+  const std::size_t sizes[] = {32, 64, 65, 200, 64, 1000, 40};
+  std::vector<std::byte> buf(capacity);
+  std::uint64_t seq = 0;
+  for (std::size_t sent_bytes = 0; sent_bytes < 3 * capacity; ++seq) {
+    std::size_t size = sizes[seq % std::size(sizes)];
+    message_source src(size, seq);
+    ring.ch.client->send(src.next(seq, 0));
+    // What a consumer polls next, before any further send: the word at the producer index must read 0.
+    std::uint64_t next_word;
+    std::memcpy(&next_word, data + (control.head.load() & (capacity - 1)), sizeof next_word);
+    ASSERT_EQ(next_word, 0u) << "stale ready word after message " << seq;
+    ASSERT_EQ(ring.ch.server->recv(buf), size) << "message " << seq;
+    ASSERT_TRUE(verify_message(std::span(buf).first(size))) << "message " << seq;
+    ASSERT_EQ(read_header(buf).seq, seq) << "a stale record was taken for message " << seq;
+    sent_bytes += ring_record_bytes(size);
+  }
+}
+
+// Clearing ahead never reaches into records the consumer has not released: a ring filled to the last free line
+// without a single receive still delivers every message intact, and then again after a partial drain.
+TEST_P(RingWaits, ClearingAheadLeavesUnreadRecordsAlone) {
+  constexpr std::size_t capacity = 4096;
+  test_ring ring(capacity, GetParam());
+  test::hang_guard guard(60s);
+  std::vector<std::byte> buf(capacity);
+  std::uint64_t sent = 0, received = 0;
+  auto send_one = [&] {
+    message_source src(64, sent);
+    ring.ch.client->send(src.next(sent, 0));
+    ++sent;
+  };
+  auto receive_one = [&] {
+    ASSERT_EQ(ring.ch.server->recv(buf), 64u);
+    ASSERT_TRUE(verify_message(std::span(buf).first(64))) << "message " << received;
+    ASSERT_EQ(read_header(buf).seq, received);
+    ++received;
+  };
+  for (std::size_t i = 0; i < capacity / 64 - 1; ++i) send_one();  // full: only the free line is left
+  for (int i = 0; i < 10; ++i) receive_one();
+  for (int i = 0; i < 10; ++i) send_one();  // full again, the records now wrapping past the ring end
+  while (received < sent) receive_one();
+}
+
 INSTANTIATE_TEST_SUITE_P(AllWaits, RingWaits,
                          ::testing::Values(ring_wait::spin, ring_wait::adaptive, ring_wait::eventfd_block,
                                            ring_wait::eventfd_spin),
