@@ -87,6 +87,16 @@ const std::array table = {
                                   "per direction; " ZMQ_LIMITS,
                    .stream = false, .event_loop = true, .sees_peer_close = false,
                    .unavailable_reason = available, .make = make_zmq_tcp_channel},
+    // REQ/REP over the same ipc:// path as zmq-ipc: beside zmq-ipc (PAIR) and unix (the raw socket under both),
+    // it shows what the pattern itself costs per round trip. It cannot stream: REQ refuses a second request
+    // before the reply to the first.
+    transport_info{.name = "zmq-reqrep",
+                   .description = "ZeroMQ REQ (client) and REP (server) sockets over ipc:// (a UNIX socket path in a "
+                                  "private directory), one socket each; " ZMQ_LIMITS,
+                   .stream = false, .event_loop = true,
+                   .ping_pong_only = "REQ/REP allows one request, then its reply, strictly in turn",
+                   .sees_peer_close = false,
+                   .unavailable_reason = available, .make = make_zmq_reqrep_channel},
 };
 }  // namespace
 
