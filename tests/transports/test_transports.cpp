@@ -2,6 +2,7 @@
 // intact (small and large: stream transports must survive split reads), a bad header is refused, and nothing
 // is left behind (no file in the scratch directory, no child process).
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +39,14 @@ class scratch {
 bool has_children() {
   int status;
   return ::waitpid(-1, &status, WNOHANG) == 0;  // 0: children exist but none has exited; -1/ECHILD: none
+}
+
+channel_options options_in(const scratch& dir, const char* name) {
+  channel_options opt;
+  opt.max_msg_bytes = 4096;
+  opt.scratch_dir = dir.str();
+  opt.unique_name = name;
+  return opt;
 }
 
 struct combo {
@@ -354,6 +363,22 @@ struct idle_case {
       if (slots[i].state.load() != state) return false;
     return true;
   }
+  // Starts the servers and waits until every one is ready.
+  void start(const workload_params& wl = {}) {
+    host->start(jobs, wl);
+    while (!all(pair_slot::ready)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  // Stops the host (the watchdog's and Ctrl-C's interrupt; a no-op for a loop that has ended) and checks that
+  // every pair failed, the first saying `because`, and that the channels leave nothing behind.
+  void stop_expecting_failures(const std::string& because) {
+    host->interrupt();
+    EXPECT_EQ(host->join(), "");
+    EXPECT_TRUE(all(pair_slot::failed));
+    EXPECT_NE(std::string(slots[0].error).find(because), std::string::npos) << slots[0].error;
+    clear_abort();
+    channels.clear();
+    EXPECT_TRUE(dir.empty());
+  }
   scratch dir;
   std::vector<channel> channels;
   std::unique_ptr<pair_slot[]> slots;
@@ -402,6 +427,118 @@ TEST(EventLoops, InterruptStopsAWaitingLoopAndJoinReturns) {
   }
 }
 
+// Every transport an event loop can drive (ZeroMQ, the eventfd-signalled rings, sockets, pipes, queues), under
+// each event-loop model available here.
+std::vector<combo> event_loop_combos() {
+  std::vector<combo> v;
+  for (const combo& c : all_combos())
+    if (!c.m->spins) v.push_back(c);
+  return v;
+}
+
+// Waits (bounded: only a loop that never noticed would take this long) until no pair is `ready` any more.
+bool all_over(const idle_case& c) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (c.all(pair_slot::failed) || c.all(pair_slot::done)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
+TEST(EventLoops, CtrlCStopsTheLoopOnEveryTransport) {
+  // Ctrl-C and the watchdog both end in interrupt(): every waiting pair is failed with the reason, whatever
+  // descriptor the loop waits on (ZMQ_FD, the rings' epoll set, a socket), and nothing is left behind.
+  for (const combo& k : event_loop_combos()) {
+    SCOPED_TRACE(std::string(k.t->name) + " " + std::string(k.m->name));
+    idle_case c(*k.m, std::string(k.t->name).c_str());
+    c.start();
+    c.stop_expecting_failures("stopped by the watchdog");
+  }
+}
+
+TEST(EventLoops, ClientClosingEndsItsPairOnEveryTransportThatSeesIt) {
+  // The loop waits; the clients close their ends (a client that failed does that). Each pair must end, failed
+  // with the reason, without the watchdog: the rings' life lines wake the loop like a socket's end of file.
+  for (const combo& k : event_loop_combos()) {
+    if (!k.t->sees_peer_close) continue;
+    SCOPED_TRACE(std::string(k.t->name) + " " + std::string(k.m->name));
+    idle_case c(*k.m, std::string(k.t->name).c_str());
+    c.start();
+    for (channel& ch : c.channels) ch.client.reset();
+    EXPECT_TRUE(all_over(c)) << "the loop did not see its clients go";
+    c.stop_expecting_failures("closed");
+  }
+}
+
+TEST(EventLoops, KilledClientProcessEndsItsPair) {
+  // A client in another process sends one message and is killed (SIGKILL: no destructor runs). The loop must
+  // notice through the transport alone: end of file on a socket or pipe, the life line on a shared ring.
+  for (const combo& k : event_loop_combos()) {
+    if (!k.t->sees_peer_close || !k.t->cross_process) continue;
+    SCOPED_TRACE(std::string(k.t->name) + " " + std::string(k.m->name));
+    idle_case c(*k.m, std::string(k.t->name).c_str());
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      message_source src(k.t->max_msg_bytes && k.t->max_msg_bytes < 64 ? k.t->max_msg_bytes : 64, 1);
+      for (channel& ch : c.channels) ch.client->send(src.next(0, flag_warmup));
+      for (;;) ::pause();
+    }
+    for (channel& ch : c.channels) ch.client.reset();  // the child holds the only client ends now
+    workload_params wl;
+    wl.msg_bytes = k.t->max_msg_bytes && k.t->max_msg_bytes < 64 ? k.t->max_msg_bytes : 64;
+    c.start(wl);
+    ::kill(pid, SIGKILL);
+    ASSERT_EQ(::waitpid(pid, nullptr, 0), pid);
+    EXPECT_TRUE(all_over(c)) << "the loop did not see its clients die";
+    // A socket or pipe says "closed", a ring's life line "ended without closing": never the watchdog.
+    EXPECT_EQ(std::string(c.slots[0].error).find("watchdog"), std::string::npos) << c.slots[0].error;
+    c.stop_expecting_failures("server: ");
+  }
+}
+
+bool polls_readable(int fd, int timeout_ms) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, timeout_ms) == 1;
+}
+
+TEST(EventLoops, EventfdRingsOfferWhatALoopNeeds) {
+  // The eventfd-signalled rings as an event loop sees them, one step at a time: a descriptor that polls
+  // readable exactly when there is a message or the peer is gone, and a retry timer when the ring is full.
+  // Waits are bounded generously and only ever for something that must happen: no timing is asserted.
+  for (const char* name : {"shm-eventfd", "eventfd"}) {
+    SCOPED_TRACE(name);
+    scratch dir;
+    channel ch = find_transport(name)->make(options_in(dir, "loop"));
+    endpoint::native_io io = ch.server->native();
+    ASSERT_EQ(io.type, endpoint::native_io::kind::message);
+    ASSERT_NE(io.read_fd, io.write_fd);
+    EXPECT_FALSE(io.send_polls_out);
+    std::vector<std::byte> buf(4096);
+    EXPECT_FALSE(ch.server->try_recv(buf).has_value());
+    EXPECT_FALSE(polls_readable(io.read_fd, 0));
+
+    message_source src(32, 3);  // eventfd carries the header alone
+    ch.client->send(src.next(0, 0));
+    EXPECT_TRUE(polls_readable(io.read_fd, 10'000));
+    EXPECT_EQ(ch.server->try_recv(buf), std::optional<std::size_t>(32));
+    EXPECT_FALSE(ch.server->try_recv(buf).has_value());
+
+    std::uint64_t sent = 0;
+    while (ch.server->try_send(src.next(sent, 0))) ++sent;  // until the server's ring is full
+    EXPECT_GT(sent, 0u);
+    EXPECT_TRUE(polls_readable(io.write_fd, 10'000)) << "a full ring arms the retry timer";
+    EXPECT_EQ(ch.client->recv(buf), 32u);
+    EXPECT_TRUE(ch.server->try_send(src.next(sent, 0))) << "room again after the client took one";
+    EXPECT_FALSE(polls_readable(io.write_fd, 0)) << "a send that went through clears the timer";
+
+    ch.client.reset();
+    EXPECT_TRUE(polls_readable(io.read_fd, 10'000)) << "the peer's end wakes the loop";
+    EXPECT_EQ(ch.server->try_recv(buf), std::optional<std::size_t>(0));
+  }
+}
+
 TEST(EventLoops, UnavailableIoUringIsSaidNotCrashed) {
   const model_info* m = find_model("async-uring");
   ASSERT_NE(m, nullptr);
@@ -413,14 +550,6 @@ TEST(EventLoops, UnavailableIoUringIsSaidNotCrashed) {
 }
 
 // --- ZeroMQ and fork ----------------------------------------------------------------------------------------
-
-channel_options options_in(const scratch& dir, const char* name) {
-  channel_options opt;
-  opt.max_msg_bytes = 4096;
-  opt.scratch_dir = dir.str();
-  opt.unique_name = name;
-  return opt;
-}
 
 TEST(Zmq, BadHeaderIsRefused) {
   scratch dir;
