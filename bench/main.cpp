@@ -56,11 +56,19 @@ void print_list(const std::string& what) {
     fmt::print("models:\n");
     for (const auto& m : models()) {
       std::string why = m.unavailable_reason();
-      std::string na;
-      for (const auto& t : transports())
-        if (std::string r = incompatibility(m, t); !r.empty()) na += (na.empty() ? "" : ", ") + std::string(t.name);
-      fmt::print("  {:<16}{}{}{}\n", m.name, m.description, na.empty() ? "" : " (not with: " + na + ")",
-                 why.empty() ? "" : "  UNAVAILABLE: " + why);
+      // Transports it cannot use, grouped by why: "not with shm-spin, shm (has no pollable descriptor ...)".
+      std::vector<std::pair<std::string, std::string>> na;  // reason (without the name), names
+      for (const auto& t : transports()) {
+        std::string r = incompatibility(m, t);
+        if (r.empty()) continue;
+        if (r.starts_with(t.name) && r.size() > t.name.size()) r.erase(0, t.name.size() + 1);
+        auto it = std::find_if(na.begin(), na.end(), [&](const auto& g) { return g.first == r; });
+        if (it == na.end()) na.emplace_back(r, std::string(t.name));
+        else it->second += ", " + std::string(t.name);
+      }
+      std::string nots;
+      for (const auto& [reason, names] : na) nots += fmt::format("; not with {} ({})", names, reason);
+      fmt::print("  {:<16}{}{}{}\n", m.name, m.description, nots, why.empty() ? "" : "  UNAVAILABLE: " + why);
     }
   }
   if (what.empty() || what == "serializers") {
