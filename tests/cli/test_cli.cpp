@@ -328,5 +328,32 @@ TEST(Cli, ListAndInfo) {
   EXPECT_NE(i.out.find("memcpy"), std::string::npos);
 }
 
+TEST(Cli, NotApplicableCombinationsAreListedAndSkippedWithTheirReason) {
+  // bench list says what the event loops cannot drive (and only that), and that REQ/REP is ping-pong only.
+  outcome m = bench_cmd({"list", "models"});
+  ASSERT_EQ(m.status, 0) << m.err;
+  std::size_t at = m.out.find("\n  async ");
+  ASSERT_NE(at, std::string::npos) << m.out;
+  std::string async_line = m.out.substr(at + 1, m.out.find('\n', at + 1) - at - 1);
+  EXPECT_NE(async_line.find("not with shm-spin, shm, mmap (has no pollable descriptor"), std::string::npos) << async_line;
+  EXPECT_EQ(async_line.find("eventfd"), std::string::npos) << "shm-eventfd and eventfd are driven by the loops: " << async_line;
+  outcome t = bench_cmd({"list", "transports"});
+  EXPECT_NE(t.out.find("ping-pong only"), std::string::npos) << t.out;
+
+  // A run skips each such case with its reason, on the console and in the results.
+  fs::path out = temp_dir("na");
+  outcome r = bench_cmd({"run", "ipc", "--transports", "zmq-reqrep,shm-spin", "--models", "async", "--sizes", "64",
+                         "--duration", "5ms", "--warmup", "2ms", "--reps", "1", "--no-plot", "--out", out.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("skipped: the one-way stream does not apply to zmq-reqrep: REQ/REP"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("skipped: shm-spin has no pollable descriptor"), std::string::npos) << r.out;
+  fs::remove_all(out);
+
+  // Nothing left to run: bad input, exit 2 before any work.
+  outcome rate = bench_cmd({"run", "ipc", "--transports", "zmq-reqrep", "--models", "thread", "--rate", "1000"});
+  EXPECT_EQ(rate.status, 2);
+  EXPECT_NE(rate.err.find("the open-loop sender (--rate) does not apply to zmq-reqrep"), std::string::npos) << rate.err;
+}
+
 }  // namespace
 }  // namespace bench
