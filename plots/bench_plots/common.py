@@ -441,8 +441,9 @@ def finish(fig, title, context, caption=None, notes=(), max_notes=4):
     for text in reversed(foot):
         fig.text(0.012, y, text, ha="left", va="bottom", fontsize=s["small"] * 0.9, color="#333333")
         y += s["small"] * 0.9 * _LINE / (height_in * 72)
-    if provenance:
-        fig.text(0.988, y, provenance, ha="right", va="bottom", fontsize=s["small"] * 0.8, color="#888888")
+    # Wrapped: a long command line would otherwise run off the left edge.
+    for text in reversed(wrap(provenance, s["small"] * 0.8) if provenance else []):
+        fig.text(0.988, y, text, ha="right", va="bottom", fontsize=s["small"] * 0.8, color="#888888")
         y += s["small"] * 0.8 * _LINE / (height_in * 72)
     bottom = y + 0.005
     fig.set_layout_engine("constrained", rect=(0.0, bottom, 1.0, top - bottom), w_pad=0.08, h_pad=0.08)
