@@ -230,11 +230,13 @@ TEST(Cli, OversubscribedRunWarnsAndRecordsIt) {
   fs::remove_all(out);
 }
 
-TEST(Cli, CtrlCKeepsFinishedCasesAndLeavesNothingBehind) {
-  fs::path out = temp_dir("sigint");
-  fs::path tmp = temp_dir("sigint-tmp");
+// Ctrl-C during a run of these transports and models: the finished cases are kept, nothing is left behind.
+void expect_ctrl_c_keeps_cases_and_leaves_nothing(const std::string& tag, const std::string& transports,
+                                                  const std::string& models) {
+  fs::path out = temp_dir(tag);
+  fs::path tmp = temp_dir(tag + "-tmp");
   // Many short rounds: the first round's results are on disk after well under a second.
-  outcome r = bench_cmd({"run", "ipc", "--transports", "fifo,unix", "--models", "process", "--sizes", "64", "--duration", "20ms",
+  outcome r = bench_cmd({"run", "ipc", "--transports", transports, "--models", models, "--sizes", "64", "--duration", "20ms",
                          "--warmup", "2ms", "--reps", "1000", "--no-plot", "--out", out.string()},
                         tmp, 0.3, out / "results.json");
   EXPECT_EQ(r.status, 130) << r.err;
@@ -252,6 +254,15 @@ TEST(Cli, CtrlCKeepsFinishedCasesAndLeavesNothingBehind) {
   for (const auto& e : fs::directory_iterator(out)) EXPECT_EQ(e.path().string().find(".tmp-"), std::string::npos);
   fs::remove_all(out);
   fs::remove_all(tmp);
+}
+
+TEST(Cli, CtrlCKeepsFinishedCasesAndLeavesNothingBehind) {
+  expect_ctrl_c_keeps_cases_and_leaves_nothing("sigint", "fifo,unix", "process");
+}
+
+TEST(Cli, CtrlCStopsTheEventLoopsToo) {
+  // The loops wait on ZMQ_FD (REQ/REP), on the ring's epoll set (shm-eventfd) and on a socket path (zmq-ipc files).
+  expect_ctrl_c_keeps_cases_and_leaves_nothing("sigint-loop", "shm-eventfd,zmq-reqrep", "async,async-uring");
 }
 
 TEST(Cli, JsonAndCsvOnStdoutCarryNothingElse) {
