@@ -138,6 +138,7 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
         if (filter && !std::regex_search(c.name, *filter)) return;
         if (std::string why = t->unavailable_reason(); !why.empty()) c.skip_reason = why;
         else if (std::string why2 = incompatibility(*m, *t); !why2.empty()) c.skip_reason = why2;
+        else if (std::string why3 = workload_incompatibility(*t, c.wl); !why3.empty()) c.skip_reason = why3;
         else if (w == wait_mode::spin && t->fixed_wait.empty() && !t->spin_capable)
           c.skip_reason = fmt::format("{} has no spinning mode", t->name);
         else if (w == wait_mode::spin && t->fixed_wait.empty() && !m->spins)

@@ -48,6 +48,7 @@ void print_list(const std::string& what) {
                                      t.pollable ? ", pollable" : "", t.fixed_wait.empty() ? ", --wait block|spin" : ", waits by " + std::string(t.fixed_wait),
                                      t.lossy ? ", lossy" : "");
       if (t.max_msg_bytes) caps += ", max " + format_bytes(t.max_msg_bytes);
+      if (!t.ping_pong_only.empty()) caps += ", ping-pong only (stream and --rate not applicable: " + std::string(t.ping_pong_only) + ")";
       std::string why = t.unavailable_reason();
       fmt::print("  {:<16}{}\n  {:<16}({}){}\n", t.name, t.description, "", caps, why.empty() ? "" : "  UNAVAILABLE: " + why);
     }
@@ -56,11 +57,19 @@ void print_list(const std::string& what) {
     fmt::print("models:\n");
     for (const auto& m : models()) {
       std::string why = m.unavailable_reason();
-      std::string na;
-      for (const auto& t : transports())
-        if (std::string r = incompatibility(m, t); !r.empty()) na += (na.empty() ? "" : ", ") + std::string(t.name);
-      fmt::print("  {:<16}{}{}{}\n", m.name, m.description, na.empty() ? "" : " (not with: " + na + ")",
-                 why.empty() ? "" : "  UNAVAILABLE: " + why);
+      // Transports it cannot use, grouped by why: "not with shm-spin, shm (has no pollable descriptor ...)".
+      std::vector<std::pair<std::string, std::string>> na;  // reason (without the name), names
+      for (const auto& t : transports()) {
+        std::string r = incompatibility(m, t);
+        if (r.empty()) continue;
+        if (r.starts_with(t.name) && r.size() > t.name.size()) r.erase(0, t.name.size() + 1);
+        auto it = std::find_if(na.begin(), na.end(), [&](const auto& g) { return g.first == r; });
+        if (it == na.end()) na.emplace_back(r, std::string(t.name));
+        else it->second += ", " + std::string(t.name);
+      }
+      std::string nots;
+      for (const auto& [reason, names] : na) nots += fmt::format("; not with {} ({})", names, reason);
+      fmt::print("  {:<16}{}{}{}\n", m.name, m.description, nots, why.empty() ? "" : "  UNAVAILABLE: " + why);
     }
   }
   if (what.empty() || what == "serializers") {

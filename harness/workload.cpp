@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "harness/cancel.hpp"
 #include "harness/clock.hpp"
 #include "harness/error.hpp"
@@ -181,6 +183,14 @@ void drive_stream(endpoint& ep, const workload_params& wl, const pair_slot& slot
 }
 
 }  // namespace
+
+std::string workload_incompatibility(const transport_info& t, const workload_params& wl) {
+  if (t.ping_pong_only.empty()) return {};
+  if (wl.kind == workload_kind::throughput)
+    return fmt::format("the one-way stream does not apply to {}: {}", t.name, t.ping_pong_only);
+  if (wl.rate > 0) return fmt::format("the open-loop sender (--rate) does not apply to {}: {}", t.name, t.ping_pong_only);
+  return {};
+}
 
 bool check_message(std::span<const std::byte> msg, std::size_t expected_bytes, sequence_tally& tally) noexcept {
   if (msg.size() != expected_bytes || !verify_message(msg)) {

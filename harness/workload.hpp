@@ -70,6 +70,10 @@ struct client_report {
   std::string error;
 };
 
+// Why this workload cannot run over this transport (its messaging pattern forbids it: see
+// transport_info::ping_pong_only), or "" if it can. The planner skips such cases with this reason.
+std::string workload_incompatibility(const transport_info& t, const workload_params& wl);
+
 // Checks one received message: size, checksum, sequence. Counts problems instead of throwing: a case with any
 // is reported as failed, with the counts.
 bool check_message(std::span<const std::byte> msg, std::size_t expected_bytes, sequence_tally& tally) noexcept;

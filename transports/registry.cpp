@@ -20,7 +20,8 @@ namespace {
 std::string available() { return {}; }
 
 // The shared-memory rows have a fixed wait (so spin_capable is false: they ignore --wait, and the row's
-// fixed_wait is what every case records). mq's and the UNIX datagram rows' max_msg_bytes are read from /proc/sys
+// fixed_wait is what every case records). Only the eventfd-signalled ones (shm-eventfd, eventfd) have a descriptor
+// an event loop can wait on (ring_loop.hpp); the spinning and futex rings are not for the async models. mq's and the UNIX datagram rows' max_msg_bytes are read from /proc/sys
 // when this table is built (see mq.hpp, unix_dgram.hpp).
 
 // Set explicitly on every ZeroMQ socket (see zmq_high_water_mark()).
@@ -38,8 +39,9 @@ const std::array table = {
                    .stream = false, .pollable = false, .spin_capable = false, .fixed_wait = "adaptive",
                    .unavailable_reason = available, .make = make_shm_channel},
     transport_info{.name = "shm-eventfd",
-                   .description = "shared-memory SPSC ring (memfd), receiver always sleeps on an eventfd",
-                   .stream = false, .pollable = true, .spin_capable = false, .fixed_wait = "block",
+                   .description = "shared-memory SPSC ring (memfd), receiver always sleeps on an eventfd (event "
+                                  "loops: one epoll set of it and the peer's life line)",
+                   .stream = false, .pollable = true, .event_loop = true, .spin_capable = false, .fixed_wait = "block",
                    .unavailable_reason = available, .make = make_shm_eventfd_channel},
     transport_info{.name = "mmap",
                    .description = "the shm ring in a MAP_SHARED file in the scratch directory (page cache)",
@@ -47,8 +49,8 @@ const std::array table = {
                    .unavailable_reason = available, .make = make_mmap_channel},
     transport_info{.name = "eventfd",
                    .description = "wake-up only: an eventfd signal per message, the 32-byte header in shared "
-                                  "memory, no payload",
-                   .stream = false, .max_msg_bytes = eventfd_max_msg_bytes,
+                                  "memory, no payload (event loops: as shm-eventfd)",
+                   .stream = false, .event_loop = true, .max_msg_bytes = eventfd_max_msg_bytes,
                    .unavailable_reason = available, .make = make_eventfd_channel},
     transport_info{.name = "pipe", .description = "two anonymous pipes, one per direction",
                    .event_loop = true, .unavailable_reason = available, .make = make_pipe_channel},
@@ -87,6 +89,16 @@ const std::array table = {
                                   "per direction; " ZMQ_LIMITS,
                    .stream = false, .event_loop = true, .sees_peer_close = false,
                    .unavailable_reason = available, .make = make_zmq_tcp_channel},
+    // REQ/REP over the same ipc:// path as zmq-ipc: beside zmq-ipc (PAIR) and unix (the raw socket under both),
+    // it shows what the pattern itself costs per round trip. It cannot stream: REQ refuses a second request
+    // before the reply to the first.
+    transport_info{.name = "zmq-reqrep",
+                   .description = "ZeroMQ REQ (client) and REP (server) sockets over ipc:// (a UNIX socket path in a "
+                                  "private directory), one socket each; " ZMQ_LIMITS,
+                   .stream = false, .event_loop = true,
+                   .ping_pong_only = "REQ/REP allows one request, then its reply, strictly in turn",
+                   .sees_peer_close = false,
+                   .unavailable_reason = available, .make = make_zmq_reqrep_channel},
 };
 }  // namespace
 

@@ -13,6 +13,7 @@
 #include <bit>
 #include <climits>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <utility>
@@ -23,6 +24,7 @@
 #include "harness/message.hpp"
 #include "harness/spin.hpp"
 #include "transports/life_line.hpp"
+#include "transports/ring_loop.hpp"
 
 namespace bench {
 namespace {
@@ -360,18 +362,7 @@ class ring_endpoint final : public endpoint {
   }
 
   void send(std::span<const std::byte> msg) override {
-    claim();
-    if (msg.size() < header_bytes) throw protocol_error("message shorter than its 32-byte header");
-    if (read_header(msg).magic == 0) throw protocol_error("message without a frame header (magic 0)");  // ready word
-    if (max_message_ && msg.size() > max_message_) {
-      throw protocol_error("message of " + size_text(msg.size()) + " exceeds the " + size_text(max_message_) +
-                           " this transport carries");
-    }
-    std::size_t need = ring_record_bytes(msg.size());
-    if (need + cache_line_bytes > seg_.capacity) {
-      throw protocol_error("message of " + size_text(msg.size()) + " does not fit the " + size_text(seg_.capacity) +
-                           " shared ring (at most " + size_text(seg_.capacity - cache_line_bytes) + ")");
-    }
+    std::size_t need = check_sendable(msg);
     while (!out_.try_push(msg)) {
       auto room = [&] {
         return out_.has_room(out_ctl_.tail.load(std::memory_order_acquire), static_cast<std::uint32_t>(need));
@@ -418,7 +409,73 @@ class ring_endpoint final : public endpoint {
 
   int pollable_fd() const noexcept override { return recv_efd_ ? recv_efd_.get() : -1; }
 
+  // Event loops (eventfd waits only: the spinning and futex rings have nothing to poll): whole messages through
+  // try_recv/try_send, notified by the descriptors of ring_loop_fds (messages or the peer's end; a retry timer
+  // when the ring was full).
+  native_io native() override {
+    if (!recv_efd_) return {};
+    if (!loop_) loop_ = std::make_unique<ring_loop_fds>(recv_efd_.get(), peer_line_.get());
+    return {native_io::kind::message, loop_->readable_fd(), loop_->room_fd(), false};
+  }
+
+  std::optional<std::size_t> try_recv(std::span<std::byte> buf) override {
+    claim();
+    if (!recv_efd_) return std::nullopt;
+    if (!try_take_token()) {
+      // Nothing now. Before the loop sleeps, the peer's life line: the wake-up its end sent may have passed
+      // while the loop had no wait queued (one poll(), as the blocking recv() makes per message too).
+      peer_status s = watch_.check();
+      if (s == peer_status::alive) return std::nullopt;
+      if (!try_take_token()) return peer_ended(s);  // else: a last message published before the peer went
+    }
+    std::size_t n = in_.try_pop(buf);
+    if (n == 0) throw protocol_error("shared ring: an eventfd token arrived for a message the ring does not hold");
+    notify_producer();
+    return n;
+  }
+
+  bool try_send(std::span<const std::byte> msg) override {
+    check_sendable(msg);
+    if (loop_) loop_->disarm_room_timer();
+    if (!out_.try_push(msg)) {
+      peer_status s = watch_.check();
+      if (s == peer_status::closed) throw peer_gone_error("the peer closed the shared ring while we waited for room in it");
+      if (s == peer_status::gone) throw peer_gone_error(gone_text("room in the ring"));
+      if (loop_) loop_->arm_room_timer();
+      return false;
+    }
+    notify_consumer();
+    return true;
+  }
+
  private:
+  // The checks every send makes before it touches the ring; returns the bytes the record takes.
+  std::size_t check_sendable(std::span<const std::byte> msg) {
+    claim();
+    if (msg.size() < header_bytes) throw protocol_error("message shorter than its 32-byte header");
+    if (read_header(msg).magic == 0) throw protocol_error("message without a frame header (magic 0)");  // ready word
+    if (max_message_ && msg.size() > max_message_) {
+      throw protocol_error("message of " + size_text(msg.size()) + " exceeds the " + size_text(max_message_) +
+                           " this transport carries");
+    }
+    std::size_t need = ring_record_bytes(msg.size());
+    if (need + cache_line_bytes > seg_.capacity) {
+      throw protocol_error("message of " + size_text(msg.size()) + " does not fit the " + size_text(seg_.capacity) +
+                           " shared ring (at most " + size_text(seg_.capacity - cache_line_bytes) + ")");
+    }
+    return need;
+  }
+
+  // One token from the (non-blocking) receive eventfd, if there is one.
+  bool try_take_token() {
+    std::uint64_t value;
+    for (;;) {
+      if (::read(recv_efd_.get(), &value, sizeof value) == sizeof value) return true;
+      if (errno == EAGAIN) return false;
+      if (errno != EINTR) throw_errno("read the shared ring's eventfd");
+    }
+  }
+
   // The first send() or recv() in a process records its pid as this side's user (see side_state::pid).
   void claim() noexcept {
     if (claimed_.load(std::memory_order_relaxed)) return;
@@ -513,6 +570,7 @@ class ring_endpoint final : public endpoint {
   unique_fd peer_line_;
   peer_watch watch_;
   std::atomic<bool> claimed_{false};  // atomic: send() and recv() may run in two threads
+  std::unique_ptr<ring_loop_fds> loop_;  // made by native(), for an event loop
 };
 
 unique_fd make_eventfd() {

@@ -78,6 +78,10 @@ struct transport_info {
   // channel_options::wait, and every case and result row records this discipline instead of --wait.
   std::string_view fixed_wait{};
   bool lossy = false;          // may drop messages (UDP): losses are counted, never hidden
+  // Non-empty for a transport whose pattern allows only the closed-loop round trip (ZeroMQ REQ/REP: strictly
+  // one request, then its reply): why. The one-way stream and the open-loop (--rate) sender are not applicable
+  // to it; the planner skips those cases with this reason, and `bench list` says so.
+  std::string_view ping_pong_only{};
   // recv() returns 0 once the peer's endpoint is gone. ZeroMQ cannot tell: a PAIR socket whose peer never
   // connected, or went away, just waits (the harness's watchdog ends such a case).
   bool sees_peer_close = true;

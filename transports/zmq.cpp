@@ -22,6 +22,9 @@ namespace bench {
 namespace {
 
 enum class scheme { inproc, ipc, tcp };
+// pair: two PAIR sockets per endpoint, one per direction. reqrep: one REQ socket (client) and one REP socket
+// (server), which carry requests and replies strictly in turn.
+enum class pattern { pair, reqrep };
 
 // How long closing a socket may wait to deliver what it still queues: a server process ends right after it has
 // sent its last echo, which must still reach the client. Only a peer that is gone makes anyone wait this long.
@@ -91,6 +94,7 @@ class per_process {
 // (inproc needs both ends in one context). Destroyed after both endpoints, so the context ends after the sockets.
 struct zmq_link {
   scheme how;
+  pattern kind = pattern::pair;
   std::string to_server, to_client;  // addresses to bind (tcp: with port *)
   int hwm;
   std::int64_t max_msg;
@@ -112,7 +116,7 @@ struct zmq_link {
     // server has just bound and its client has yet to connect to.
     if (how == scheme::ipc && maker == ::getpid()) {
       ::unlink(to_server.substr(6).c_str());
-      ::unlink(to_client.substr(6).c_str());
+      if (kind == pattern::pair) ::unlink(to_client.substr(6).c_str());
     }
   }
 };
@@ -135,7 +139,7 @@ class zmq_endpoint final : public endpoint {
           return;
         spin.once();  // spin mode: the high-water mark is reached
       } catch (const zmq::error_t& e) {
-        if (e.num() != EINTR) throw std::runtime_error(fmt::format("cannot send a ZeroMQ message: {}", e.what()));
+        if (e.num() != EINTR) throw std::runtime_error(fmt::format("cannot send a ZeroMQ message: {}{}", e.what(), fsm_hint(e)));
         check_abort();
       }
     }
@@ -150,7 +154,7 @@ class zmq_endpoint final : public endpoint {
           return checked(*r, buf);
         spin.once();
       } catch (const zmq::error_t& e) {
-        if (e.num() != EINTR) throw std::runtime_error(fmt::format("cannot receive a ZeroMQ message: {}", e.what()));
+        if (e.num() != EINTR) throw std::runtime_error(fmt::format("cannot receive a ZeroMQ message: {}{}", e.what(), fsm_hint(e)));
         check_abort();  // the watchdog's poke: zmq_recv returns EINTR
       }
     }
@@ -177,6 +181,10 @@ class zmq_endpoint final : public endpoint {
     zmq::socket_t& out;
   };
 
+  static const char* fsm_hint(const zmq::error_t& e) noexcept {
+    return e.num() == EFSM ? " (REQ/REP: a request, then its reply, strictly in turn)" : "";
+  }
+
   static std::size_t checked(zmq::recv_buffer_size r, std::span<std::byte> buf) {
     if (r.truncated())
       throw protocol_error(fmt::format("a {}-byte message does not fit the {}-byte buffer", r.untruncated_size, buf.size()));
@@ -187,14 +195,17 @@ class zmq_endpoint final : public endpoint {
     return r.size;
   }
 
-  // The sockets, created on first use in this process. send() and recv() may race here (open-loop client).
+  // The sockets, created on first use in this process (for REQ/REP one socket serves as both). send() and
+  // recv() may race here (open-loop client).
   sockets open() {
-    if (opened_.load(std::memory_order_acquire) && in_.get()) return {*in_.get(), *out_.get()};
+    if (opened_.load(std::memory_order_acquire) && in_.get()) return current();
     std::lock_guard lock(mu_);
     if (!in_.get()) {
       zmq::context_t& ctx = link_->context();
-      zmq::socket_t& in = in_.emplace(ctx, zmq::socket_type::pair);
-      zmq::socket_t& out = out_.emplace(ctx, zmq::socket_type::pair);
+      bool pair = link_->kind == pattern::pair;
+      zmq::socket_t& in = in_.emplace(ctx, pair ? zmq::socket_type::pair
+                                                : server_ ? zmq::socket_type::rep : zmq::socket_type::req);
+      zmq::socket_t& out = pair ? out_.emplace(ctx, zmq::socket_type::pair) : in;
       for (zmq::socket_t* s : {&in, &out}) {
         s->set(zmq::sockopt::linger, linger_ms);
         s->set(zmq::sockopt::sndhwm, link_->hwm);
@@ -205,16 +216,23 @@ class zmq_endpoint final : public endpoint {
       else connect(in, out);
       opened_.store(true, std::memory_order_release);
     }
-    return {*in_.get(), *out_.get()};
+    return current();
+  }
+  sockets current() const noexcept {
+    zmq::socket_t* in = in_.get();
+    zmq::socket_t* out = out_.get();
+    return {*in, out ? *out : *in};
   }
 
   void bind(zmq::socket_t& in, zmq::socket_t& out) {
     rendezvous& r = *link_->meeting;
     try {
       in.bind(link_->to_server);
-      out.bind(link_->to_client);
       copy_text(r.to_server, sizeof r.to_server, in.get(zmq::sockopt::last_endpoint));
-      copy_text(r.to_client, sizeof r.to_client, out.get(zmq::sockopt::last_endpoint));
+      if (&out != &in) {
+        out.bind(link_->to_client);
+        copy_text(r.to_client, sizeof r.to_client, out.get(zmq::sockopt::last_endpoint));
+      }
       r.state.store(rendezvous::published, std::memory_order_release);
     } catch (const std::exception& e) {
       std::string why = fmt::format("cannot bind ZeroMQ socket to {}: {}", link_->to_server, e.what());
@@ -235,7 +253,7 @@ class zmq_endpoint final : public endpoint {
       std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
     out.connect(r.to_server);
-    in.connect(r.to_client);
+    if (&out != &in) in.connect(r.to_client);
   }
 
   std::shared_ptr<zmq_link> link_;
@@ -245,9 +263,10 @@ class zmq_endpoint final : public endpoint {
   std::atomic<bool> opened_{false};
   per_process<zmq::socket_t> in_, out_;
 };
-channel make_channel(scheme how, const channel_options& opt) {
+channel make_channel(scheme how, const channel_options& opt, pattern kind = pattern::pair) {
   auto link = std::make_shared<zmq_link>();
   link->how = how;
+  link->kind = kind;
   std::string base = opt.scratch_dir + "/" + opt.unique_name;
   switch (how) {
     case scheme::inproc:
@@ -285,5 +304,6 @@ int zmq_high_water_mark(std::size_t largest) noexcept {
 channel make_zmq_inproc_channel(const channel_options& opt) { return make_channel(scheme::inproc, opt); }
 channel make_zmq_ipc_channel(const channel_options& opt) { return make_channel(scheme::ipc, opt); }
 channel make_zmq_tcp_channel(const channel_options& opt) { return make_channel(scheme::tcp, opt); }
+channel make_zmq_reqrep_channel(const channel_options& opt) { return make_channel(scheme::ipc, opt, pattern::reqrep); }
 
 }  // namespace bench

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
-from matplotlib.transforms import blended_transform_factory
+from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
 from . import style
 
@@ -252,16 +252,23 @@ def draw_lines(ax, chart_cases, x_field, y_field, *, band_field=None):
     Colour = transport, line style and marker = model. Optional shaded band from the line up to `band_field`.
     Oversubscribed points are hollow, unstable ones get a "?" above them, failed cases an x at the bottom.
     If serializer/wait/placement/rate vary among the cases, they split lines too and appear in the labels.
+    When every case sits at one x (a run of one message size), the points are spread sideways so that close
+    values do not hide each other, and the band becomes a bar from the point up to `band_field`.
     """
     drawn = Drawn()
+    one_column = len({number(c.ident.get(x_field)) for c in chart_cases}) == 1
     extra = [d for d in _EXTRA_DIMS if len({c.ident.get(d) for c in chart_cases}) > 1]
     groups = {}
     for c in chart_cases:
         groups.setdefault(_line_key(c, extra), []).append(c)
     bottom = blended_transform_factory(ax.transData, ax.transAxes)
     band_alpha = max(0.04, 0.13 * min(1.0, 6 / max(1, len(groups))))  # many overlapping bands turn to mud
-    for key in sorted(groups, key=lambda k: (style.order_key(style.TRANSPORT_COLORS, k[0]),
-                                             style.order_key(style.MODEL_STYLES, k[1]), k[2])):
+    ordered = sorted(groups, key=lambda k: (style.order_key(style.TRANSPORT_COLORS, k[0]),
+                                            style.order_key(style.MODEL_STYLES, k[1]), k[2]))
+    for index, key in enumerate(ordered):
+        # One column: each series a little to the side of the last (in inches, so the same on any axis scale).
+        shift = 0.18 * (index - (len(ordered) - 1) / 2) if one_column else 0.0
+        data = ax.transData + ScaledTranslation(shift, 0, ax.figure.dpi_scale_trans) if shift else ax.transData
         color = style.transport_color(key[0])
         linestyle, marker = style.model_style(key[1])
         points = []
@@ -285,21 +292,27 @@ def draw_lines(ax, chart_cases, x_field, y_field, *, band_field=None):
             continue
         drawn.has_data = True
         points.sort(key=lambda p: p[0])
-        ax.plot([p[0] for p in points], [p[1] for p in points], color=color, linestyle=linestyle, zorder=3)
+        ax.plot([p[0] for p in points], [p[1] for p in points], color=color, linestyle=linestyle, zorder=3,
+                transform=data)
         for hollow in (False, True):
             sel = [p for p in points if p[3].oversubscribed == hollow]
             if sel:
                 drawn.hollow |= hollow
                 ax.plot([p[0] for p in sel], [p[1] for p in sel], linestyle="none", marker=marker, color=color,
                         markerfacecolor="white" if hollow else color,
-                        markeredgewidth=style.current()["line"] * 0.8 if hollow else 1, zorder=4)
+                        markeredgewidth=style.current()["line"] * 0.8 if hollow else 1, zorder=4, transform=data)
         for p in points:
             if p[3].unstable:
                 drawn.unstable = True
-                ax.annotate("?", (p[0], p[1]), xytext=(0, 7), textcoords="offset points", ha="center",
+                ax.annotate("?", (p[0], p[1]), xytext=(shift * 72, 7), textcoords="offset points", ha="center",
                             va="bottom", color=color, fontweight="bold", zorder=6)
         band_pts = [p for p in points if p[2] is not None]
-        if len(band_pts) > 1:
+        if one_column and band_pts:
+            drawn.band = True
+            p = band_pts[0]
+            ax.plot([p[0], p[0]], [p[1], p[2]], color=color, alpha=0.45, linewidth=style.current()["line"] * 2.2,
+                    solid_capstyle="butt", zorder=2, transform=data)
+        elif len(band_pts) > 1:
             drawn.band = True
             ax.fill_between([p[0] for p in band_pts], [p[1] for p in band_pts], [p[2] for p in band_pts],
                             color=color, alpha=band_alpha, linewidth=0, zorder=2)
@@ -459,8 +472,9 @@ def finish(fig, title, context, caption=None, notes=(), max_notes=4):
     for text in reversed(foot):
         fig.text(0.012, y, text, ha="left", va="bottom", fontsize=s["small"] * 0.9, color="#333333")
         y += s["small"] * 0.9 * _LINE / (height_in * 72)
-    if provenance:
-        fig.text(0.988, y, provenance, ha="right", va="bottom", fontsize=s["small"] * 0.8, color="#888888")
+    # Wrapped: a long command line would otherwise run off the left edge.
+    for text in reversed(wrap(provenance, s["small"] * 0.8) if provenance else []):
+        fig.text(0.988, y, text, ha="right", va="bottom", fontsize=s["small"] * 0.8, color="#888888")
         y += s["small"] * 0.8 * _LINE / (height_in * 72)
     bottom = y + 0.005
     fig.set_layout_engine("constrained", rect=(0.0, bottom, 1.0, top - bottom), w_pad=0.08, h_pad=0.08)

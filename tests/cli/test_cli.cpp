@@ -276,11 +276,13 @@ TEST(Cli, OversubscribedRunWarnsAndRecordsIt) {
   fs::remove_all(out);
 }
 
-TEST(Cli, CtrlCKeepsFinishedCasesAndLeavesNothingBehind) {
-  fs::path out = temp_dir("sigint");
-  fs::path tmp = temp_dir("sigint-tmp");
+// Ctrl-C during a run of these transports and models: the finished cases are kept, nothing is left behind.
+void expect_ctrl_c_keeps_cases_and_leaves_nothing(const std::string& tag, const std::string& transports,
+                                                  const std::string& models) {
+  fs::path out = temp_dir(tag);
+  fs::path tmp = temp_dir(tag + "-tmp");
   // Many short rounds: the first round's results are on disk after well under a second.
-  outcome r = bench_cmd({"run", "ipc", "--transports", "fifo,unix", "--models", "process", "--sizes", "64", "--duration", "20ms",
+  outcome r = bench_cmd({"run", "ipc", "--transports", transports, "--models", models, "--sizes", "64", "--duration", "20ms",
                          "--warmup", "2ms", "--reps", "1000", "--no-plot", "--out", out.string()},
                         tmp, 0.3, out / "results.json");
   EXPECT_EQ(r.status, 130) << r.err;
@@ -298,6 +300,15 @@ TEST(Cli, CtrlCKeepsFinishedCasesAndLeavesNothingBehind) {
   for (const auto& e : fs::directory_iterator(out)) EXPECT_EQ(e.path().string().find(".tmp-"), std::string::npos);
   fs::remove_all(out);
   fs::remove_all(tmp);
+}
+
+TEST(Cli, CtrlCKeepsFinishedCasesAndLeavesNothingBehind) {
+  expect_ctrl_c_keeps_cases_and_leaves_nothing("sigint", "fifo,unix", "process");
+}
+
+TEST(Cli, CtrlCStopsTheEventLoopsToo) {
+  // The loops wait on ZMQ_FD (REQ/REP), on the ring's epoll set (shm-eventfd) and on a socket path (zmq-ipc files).
+  expect_ctrl_c_keeps_cases_and_leaves_nothing("sigint-loop", "shm-eventfd,zmq-reqrep", "async,async-uring");
 }
 
 TEST(Cli, JsonAndCsvOnStdoutCarryNothingElse) {
@@ -372,6 +383,33 @@ TEST(Cli, ListAndInfo) {
   EXPECT_EQ(i.status, 0) << i.err;
   EXPECT_NE(i.out.find("hardware floor"), std::string::npos);
   EXPECT_NE(i.out.find("memcpy"), std::string::npos);
+}
+
+TEST(Cli, NotApplicableCombinationsAreListedAndSkippedWithTheirReason) {
+  // bench list says what the event loops cannot drive (and only that), and that REQ/REP is ping-pong only.
+  outcome m = bench_cmd({"list", "models"});
+  ASSERT_EQ(m.status, 0) << m.err;
+  std::size_t at = m.out.find("\n  async ");
+  ASSERT_NE(at, std::string::npos) << m.out;
+  std::string async_line = m.out.substr(at + 1, m.out.find('\n', at + 1) - at - 1);
+  EXPECT_NE(async_line.find("not with shm-spin, shm, mmap (has no pollable descriptor"), std::string::npos) << async_line;
+  EXPECT_EQ(async_line.find("eventfd"), std::string::npos) << "shm-eventfd and eventfd are driven by the loops: " << async_line;
+  outcome t = bench_cmd({"list", "transports"});
+  EXPECT_NE(t.out.find("ping-pong only"), std::string::npos) << t.out;
+
+  // A run skips each such case with its reason, on the console and in the results.
+  fs::path out = temp_dir("na");
+  outcome r = bench_cmd({"run", "ipc", "--transports", "zmq-reqrep,shm-spin", "--models", "async", "--sizes", "64",
+                         "--duration", "5ms", "--warmup", "2ms", "--reps", "1", "--no-plot", "--out", out.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("skipped: the one-way stream does not apply to zmq-reqrep: REQ/REP"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("skipped: shm-spin has no pollable descriptor"), std::string::npos) << r.out;
+  fs::remove_all(out);
+
+  // Nothing left to run: bad input, exit 2 before any work.
+  outcome rate = bench_cmd({"run", "ipc", "--transports", "zmq-reqrep", "--models", "thread", "--rate", "1000"});
+  EXPECT_EQ(rate.status, 2);
+  EXPECT_NE(rate.err.find("the open-loop sender (--rate) does not apply to zmq-reqrep"), std::string::npos) << rate.err;
 }
 
 }  // namespace

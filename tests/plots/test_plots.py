@@ -168,5 +168,32 @@ class FormatTest(unittest.TestCase):
         self.assertTrue(warning.startswith("OVERSUBSCRIBED: 8 cores requested on 2"))
 
 
+class OneSizeTest(unittest.TestCase):
+    """A run of one message size puts every latency point in one column: close values must not hide each other."""
+
+    def test_points_are_spread_sideways_and_carry_their_p99_bar(self):
+        import matplotlib
+        matplotlib.use("Agg")
+        sys.path.insert(0, str(ROOT / "plots"))
+        from bench_plots import common, ipc, style
+        style.apply()
+        doc = make_fixture.document(make_fixture.context(cores_requested=2, cores_available=2, c2c=55.0, xcore=8.0),
+                                    make_fixture.cases(["pipe", "unix"], ["thread", "process"], [64], [1], ["latency"]),
+                                    2, {})
+        fig = ipc.latency_vs_size(common.cases(doc), doc["context"])
+        ax = fig.axes[0]
+        fig.canvas.draw()
+        points = [ln for ln in ax.get_lines() if ln.get_marker() not in (None, "None", "", "x") and len(ln.get_xdata()) == 1
+                  and ln.get_linestyle() == "None"]
+        xs = {round(float(ln.get_transform().transform((ln.get_xdata()[0], ln.get_ydata()[0]))[0])) for ln in points}
+        self.assertEqual(len(points), 4)
+        self.assertEqual(len(xs), 4, "four series at one size: four distinct columns on the page")
+        bars = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 2 and ln.get_xdata()[0] == ln.get_xdata()[1]]
+        self.assertEqual(len(bars), 4, "a p50-to-p99 bar per series")
+        for bar in bars:
+            self.assertLess(bar.get_ydata()[0], bar.get_ydata()[1])
+        common.discard(fig)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
