@@ -94,7 +94,8 @@ work_lock_factory counting(lock_census& census) {
 }
 
 int threads_that_entered(const instance_record& r) {
-  return static_cast<int>(std::count_if(std::begin(r.threads), std::end(r.threads), [](const auto& t) { return t.load() != 0; }));
+  auto taken = [](const std::atomic<pid_t>& t) { return t.load() != 0; };
+  return static_cast<int>(std::count_if(std::begin(r.threads), std::end(r.threads), taken));
 }
 
 struct lock_run {
@@ -126,7 +127,8 @@ lock_run run_case(const char* model, const char* lock, int pairs, lock_census& c
   lock_run r;
   r.name = c.name;
   r.row = run_ipc_case(c, env);
-  for (int i = 0; i < std::min(census.instances.load(), max_instances); ++i) r.creators.insert(census.at[i].creator.load());
+  for (int i = 0; i < std::min(census.instances.load(), max_instances); ++i)
+    r.creators.insert(census.at[i].creator.load());
   return r;
 }
 
