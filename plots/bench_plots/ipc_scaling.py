@@ -19,6 +19,8 @@ from . import common, style
 LOCK_ORDER = ("none", "mutex", "gil-old", "gil-new", "gil-priority")
 LOCK_LABEL = {"none": "no lock", "mutex": "one mutex", "gil-old": "old GIL (Python 2)",
               "gil-new": "new GIL (Python 3.2+)", "gil-priority": "GIL with I/O priority"}
+LOCK_SHORT = {"none": "no lock", "mutex": "mutex", "gil-old": "old GIL", "gil-new": "new GIL",
+              "gil-priority": "GIL, I/O first"}  # panel titles when three panels share a row
 # Colour per model in this chart only: each panel is one transport, so the transport colours would all be one.
 MODEL_COLORS = {"thread": "#d62728", "process": "#1f77b4", "async": "#2ca02c", "async-uring": "#9467bd"}
 REFERENCE = "#7a7a7a"
@@ -103,20 +105,20 @@ def _draw_panel(ax, cases, drawn):
     return bool(lines)
 
 
-def _capacity_lines(ax, lock, work_ns, cpus):
+def _capacity_lines(ax, lock, work_ns, cpus, compact):
     """The CPUs' capacity for the work alone, and one CPU's under a lock, written on the lines."""
     if not work_ns:
         return
     refs = []
     if cpus:
-        refs.append((cpus * 1e9 / work_ns, f"{cpus} CPUs doing only the work"))
+        refs.append((cpus * 1e9 / work_ns, f"{cpus} CPUs" if compact else f"{cpus} CPUs, work alone"))
     if lock != "none":
-        refs.append((1e9 / work_ns, "one lock holder at a time"))
+        refs.append((1e9 / work_ns, "1 holder" if compact else "one holder at a time"))
     for y, label in refs:
         ax.axhline(y, color=REFERENCE, linestyle=(0, (2, 2)), linewidth=style.current()["line"] * 0.8, zorder=1)
         ax.annotate(f"{label}: {style.fmt_rate(y)}/s", (0.01, y), xycoords=("axes fraction", "data"), xytext=(0, 3),
                     textcoords="offset points", ha="left", va="bottom", color="#333333",
-                    fontsize=style.current()["small"], zorder=7,
+                    fontsize=style.current()["small"] * (0.85 if compact else 1.0), zorder=7,
                     bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.0})
 
 
@@ -133,7 +135,8 @@ def _cpus_line(ax, cpus):
     ax.axvline(cpus, zorder=1, **CPUS_LINE)
 
 
-def _legend(ax, drawn, cpus):
+def _legend(ax, drawn, cpus, inside=False):
+    """Beside `ax` on the right, or, inside=True, filling `ax` (an empty slot of the grid)."""
     width = style.current()["line"]
     entries = [(Line2D([], [], color=_model_color(m), linestyle=style.model_style(m)[0],
                        marker=style.model_style(m)[1]), f"{m}") for m in drawn["models"]]
@@ -151,8 +154,10 @@ def _legend(ax, drawn, cpus):
     if drawn["failed"]:
         entries.append((Line2D([], [], linestyle="none", marker="x", color="#333333", markeredgewidth=width),
                         "failed (see note below)"))
-    ax.legend([e[0] for e in entries], [e[1] for e in entries], loc="upper left", bbox_to_anchor=(1.02, 1.0),
-              borderaxespad=0.0, frameon=False, handlelength=2.6, title="server model")
+    where = {"loc": "center left", "bbox_to_anchor": (0.0, 0.5)} if inside else \
+        {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0)}
+    ax.legend([e[0] for e in entries], [e[1] for e in entries], borderaxespad=0.0, frameon=False, handlelength=2.6,
+              title="server model", **where)
 
 
 def pairs_scaling(chart, size, note, reps_text, context):
@@ -161,7 +166,8 @@ def pairs_scaling(chart, size, note, reps_text, context):
     panels, nlocks = _panels(chart)
     ncols = min(nlocks, 3) if nlocks > 1 else min(len(panels), 3)
     nrows = -(-len(panels) // ncols)
-    fig, axes = common.figure(ncols=ncols, nrows=nrows, sharey="row" if nlocks > 1 else True)
+    fig, axes = common.figure(ncols=ncols, nrows=nrows, sharey=True)
+    compact = ncols >= 3
     if nrows > 1:
         fig.set_size_inches(fig.get_size_inches()[0], fig.get_size_inches()[1] * (0.4 + 0.6 * nrows))
     drawn = {"models": {}, "failed": [], "notes": [], "hollow": False, "unstable": False, "ideal": False}
@@ -171,28 +177,30 @@ def pairs_scaling(chart, size, note, reps_text, context):
     any_data = False
     for ax, (transport, lock, cases) in zip(axes, panels):
         any_data |= _draw_panel(ax, cases, drawn)
-        ax.set_title(f"{transport}: {LOCK_LABEL.get(lock, lock)}", loc="left", fontweight="bold")
+        label = (LOCK_SHORT if compact else LOCK_LABEL).get(lock, lock)
+        ax.set_title(f"{transport}: {label}", loc="left", fontweight="bold")
         ax.set_xlabel("concurrent pairs")
         ax.tick_params(labelleft=True)
     for ax in axes[len(panels):]:
-        ax.set_visible(False)
+        ax.axis("off")
     if not any_data:
         return common.discard(fig)
     for ax, (transport, lock, cases) in zip(axes, panels):
         ax.set_yscale("log")
-        _capacity_lines(ax, lock, work_ns, cpus)
+        _capacity_lines(ax, lock, work_ns, cpus, compact)
         common.log2_axis(ax.xaxis, sorted(set(pairs) | ({cpus} if with_cpus else set())), lambda v: f"{v:g}")
         if with_cpus:
             _cpus_line(ax, cpus)
-    # Room above the highest line for the labels written on the reference lines.
+    # Room above the highest line for the labels written on the reference lines (the panels share the axis).
     axes[0].autoscale_view()
     low, high = axes[0].get_ylim()
+    axes[0].set_ylim(low, high * 1.6)
     for ax in axes[:len(panels)]:
-        ax.set_ylim(low, high * 1.6)
         common.log_axis(ax.yaxis, style.RATE)
     for row in range(nrows):
         axes[row * ncols].set_ylabel("messages/s, all pairs\n(higher is better)")
-    _legend(axes[ncols - 1], drawn, cpus if with_cpus else None)
+    spare = len(panels) < len(axes)
+    _legend(axes[-1] if spare else axes[ncols - 1], drawn, cpus if with_cpus else None, inside=spare)
 
     work = f"{style.fmt_time(work_ns)} of work per message" if work_ns else "server work per message"
     title = f"Where servers stop scaling: {work}"
