@@ -322,10 +322,11 @@ int run_ipc(const run_request& req) {
   res.context["warmup_ns"] = cases.front().wl.warmup_ns;
   res.context["work_ns"] = req.work_ns;
   res.context["locks"] = chosen_locks(req);
+  // Calibrated before anything is measured, whether or not there is --work (every server's lock is built with
+  // it; forked servers inherit it): the work is a count of instructions, the same under every lock and model,
+  // not a span of wall time that a pre-empted server would "spend" idle.
+  cpu_work::calibrate();
   if (req.work_ns) {
-    // Calibrated before anything is measured (forked servers inherit it): the work is a count of instructions,
-    // the same under every lock and model, not a span of wall time that a pre-empted server would "spend" idle.
-    cpu_work::calibrate();
     const gil_config gil_defaults;
     res.context["server_lock"] = {
         {"scope", "one lock per server process, shared by all its server threads (thread model: every pair's "

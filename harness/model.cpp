@@ -90,8 +90,9 @@ class process_host final : public server_host {
   }
   void start(std::span<server_job> jobs, const workload_params& wl) override {
     pid_t parent = ::getpid();
-    // Calibrated once here, inherited by every child: not 10 ms of calibration in each one, per case.
-    if (wl.work_ns) cpu_work::calibrate();
+    // Calibrated once here (the locks use it, even without --work), inherited by every child: not 10 ms of
+    // calibration in each one, per case.
+    cpu_work::calibrate();
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       pid_t pid = ::fork();
       if (pid < 0) throw_errno("fork a server process");
