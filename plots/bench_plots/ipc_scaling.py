@@ -45,6 +45,33 @@ def _work_ns(chart):
     return work.pop() if len(work) == 1 else None
 
 
+def servers_on_one_cpu(chart):
+    """The one CPU every thread or process server of the multi-pair cases was seen on (row field server_cpus,
+    "1;1" for two pairs), or None. Then no model could scale: with placement cross on 2 CPUs the clients take
+    one, the servers the other. (An event loop is one thread: its servers always share a CPU.)"""
+    seen = set()
+    for c in chart:
+        if (c.ident.get("pairs") or 1) < 2 or str(c.ident.get("model")).startswith("async"):
+            continue
+        for row in c.ok_iterations:
+            seen |= {cpu for pair in str(row.get("server_cpus") or "").split(";") for cpu in pair.split(",") if cpu}
+    return seen.pop() if len(seen) == 1 else None
+
+
+def _one_cpu_note(chart, context, short=False):
+    """A footnote (short) or a sentence when every server shared one CPU."""
+    cpu = servers_on_one_cpu(chart)
+    if cpu is None:
+        return []
+    cross = context.get("placement") == "cross"
+    if short:
+        return [f"every server ran on CPU {cpu}: no model could scale" + (" (placement cross; try --placement same)"
+                                                                          if cross else "")]
+    why = (" (placement cross: the clients took the other CPUs; --placement same gives each pair a CPU of its own)"
+           if cross else "")
+    return [f"Every server of more than one pair ran on CPU {cpu}, so no model could scale here{why}."]
+
+
 def _panels(chart):
     """[(transport, lock, cases)] in display order: transports as elsewhere, locks as on the command line."""
     transports = sorted({str(c.ident.get("transport")) for c in chart},
@@ -208,7 +235,8 @@ def pairs_scaling(chart, size, note, reps_text, context):
     caption = (f"{style.fmt_size(size)} messages one way, each pair a client and a server; messages/s of all pairs, "
                f"timed at the receivers · one lock per server process: the threads of one process share it, "
                f"processes do not · {reps_text}{cpus_text}")
-    notes = [f"failed: {common.case_label(c)}: {c.error}" for c in drawn["failed"]] + drawn["notes"]
+    notes = _one_cpu_note(chart, context, short=True) + [f"failed: {common.case_label(c)}: {c.error}" for c in drawn["failed"]] \
+        + drawn["notes"]
     common.finish(fig, title, context, caption, list(dict.fromkeys(notes)) + ([note] if note else []))
     return fig
 
@@ -267,6 +295,8 @@ def describe(chart, context):
     panels, _ = _panels(chart)
     if not panels:
         return []
+    if servers_on_one_cpu(chart) is not None:
+        return _one_cpu_note(chart, context)
     transport = panels[0][0]
     locks = {lock: _lines(cases)[0] for t, lock, cases in panels if t == transport}
     said = [s for s in (_lock_sentence(transport, lock, lines) for lock, lines in locks.items()) if s][:2]

@@ -286,7 +286,9 @@ def lock_document(cores, failures):
                                "placement": "cross", "msg_bytes": 64, "pairs": pairs, "rate": 0.0,
                                "work_ns": WORK_NS, "lock": lock, "oversubscribed": 2 * pairs > cores,
                                "round": rep + 1, "disturbed": False, "excluded": False, "time_unit": "ns",
-                               "client_cpus": "0", "server_cpus": "1", "load_avg": 0.6, "steal_pct": 0.0}
+                               "client_cpus": ";".join(str(2 * i % cores) for i in range(pairs)),
+                               "server_cpus": ";".join(str((2 * i + 1) % cores) for i in range(pairs)),
+                               "load_avg": 0.6, "steal_pct": 0.0}
                         error = failures.get((name, rep))
                         noise = rng.uniform(0.96, 1.04)
                         if error:

@@ -134,6 +134,22 @@ class ScalingChartTest(unittest.TestCase):
         self.assertEqual(titles, ["unix: no lock", "unix: mutex", "unix: new GIL"])
         self.assertIn("4 CPUs: 400 k/s", [t.get_text() for t in fig.axes[1].texts])
 
+    def test_servers_that_all_shared_one_cpu_are_said(self):
+        # Placement cross on 2 CPUs: every server on CPU 1, whatever the model: no line can scale, and the chart
+        # and the sentences say so instead of reading the lines as a verdict on the lock.
+        doc = json.loads(json.dumps(self.doc))
+        doc["context"]["cores_available"] = 2
+        for r in doc["benchmarks"]:
+            if r["run_type"] == "iteration":
+                r["server_cpus"] = ";".join("1" for _ in range(r["pairs"]))
+        fig = ipc.pairs_throughput_by_transport(common.cases(doc), doc["context"])
+        self.assertIn("every server ran on CPU 1: no model could scale (placement cross; try --placement same)",
+                      [t.get_text() for t in fig.texts])
+        said = ipc.describe("pairs_throughput_by_transport", doc)
+        self.assertTrue(said[0].startswith("Every server of more than one pair ran on CPU 1, so no model could "
+                                           "scale here (placement cross"), said)
+        self.assertFalse(any("going from 1 to" in s for s in said), said)
+
     def test_without_work_the_plain_chart_stays(self):
         doc = load("ipc-small")
         fig = ipc.pairs_throughput_by_transport(common.cases(doc), doc["context"])
