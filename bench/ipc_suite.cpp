@@ -16,6 +16,7 @@
 #include "harness/clock.hpp"
 #include "harness/error.hpp"
 #include "harness/floor.hpp"
+#include "harness/gil.hpp"
 #include "harness/message.hpp"
 #include "harness/registry.hpp"
 #include "harness/stats.hpp"
@@ -80,11 +81,31 @@ std::string waits_text(const std::vector<wait_mode>& waits) {
   return out;
 }
 
+// --lock: the locks the server's work runs under, each a case of its own (so that one run compares them).
+std::vector<std::string> chosen_locks(const run_request& req) {
+  if (req.server_locks.empty()) return {"none"};
+  auto names = work_lock_names();
+  std::string valid;
+  for (std::string_view n : names) valid += (valid.empty() ? "" : ", ") + std::string(n);
+  std::set<std::string> seen;
+  for (const std::string& l : req.server_locks) {
+    if (std::find(names.begin(), names.end(), l) == names.end())
+      throw usage_error(fmt::format("unknown lock '{}' (valid: {})", l, valid));
+    if (!seen.insert(l).second) throw usage_error(fmt::format("--lock lists '{}' twice", l));
+    // Without work the lock would guard nothing: a run named gil-new would measure exactly what none does.
+    if (l != "none" && req.work_ns == 0)
+      throw usage_error(fmt::format("--lock {} needs --work (e.g. --work 10us): the lock guards the server's work per "
+                                    "message, and without work it guards nothing", l));
+  }
+  return req.server_locks;
+}
+
 }  // namespace
 
 void validate_ipc(const run_request& req) {
   chosen_transports(req);
   chosen_models(req);
+  chosen_locks(req);
   for (std::uint64_t s : req.sizes) {
     if (s < min_msg_bytes)
       throw usage_error(fmt::format("message size {} is smaller than the {}-byte header every message carries", s, header_bytes));
@@ -114,9 +135,10 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
   if (!req.filter.empty()) filter.emplace(req.filter);
 
   std::vector<ipc_case> cases;
+  const std::vector<std::string> locks = chosen_locks(req);
   for (const transport_info* t : chosen_transports(req)) {
     for (const model_info* m : chosen_models(req)) {
-      auto add = [&](workload_kind kind, std::uint64_t size, int pairs, wait_mode w) {
+      auto add_one = [&](workload_kind kind, std::uint64_t size, int pairs, wait_mode w, const std::string& lock) {
         ipc_case c;
         c.transport = t;
         c.model = m;
@@ -128,6 +150,7 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
         c.wl.warmup_ns = req.warmup_ns ? req.warmup_ns : d.warmup_ns;
         c.wl.rate = kind == workload_kind::latency ? req.rate : 0;
         c.wl.work_ns = req.work_ns;
+        c.wl.lock = lock;
         c.wl.seed = 0x5eed0000 + cases.size();
         // Loopback UDP's default receive buffer is 208 KiB of kernel memory, a 64-byte datagram taking about
         // 1 KiB of it: 64 KiB of credit keeps the receiver's queue well inside it.
@@ -147,6 +170,10 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
           c.skip_reason = fmt::format("{} carries at most {} per message; {} requested", t->name,
                                       format_bytes(t->max_msg_bytes), format_bytes(size));
         cases.push_back(std::move(c));
+      };
+      // The locks of one configuration run back to back: their ratio is taken under the same conditions.
+      auto add = [&](workload_kind kind, std::uint64_t size, int pairs, wait_mode w) {
+        for (const std::string& lock : locks) add_one(kind, size, pairs, w, lock);
       };
       for (wait_mode w : req.waits) {
         // A transport that waits its own way (the shm rings) is the same case under every --wait: run it once.
@@ -177,6 +204,9 @@ namespace {
 
 void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cases) {
   int unstable = 0;
+  // A lock column only when the run has a lock to tell apart (--lock other than none).
+  bool locks = std::any_of(cases.begin(), cases.end(), [](const ipc_case& c) { return c.wl.lock != "none"; });
+  auto lock_cell = [locks](const std::string& text) { return locks ? fmt::format("{:<13}", text) : std::string(); };
   std::map<std::string, const json*> medians;
   std::map<std::string, std::vector<const json*>> iterations;
   for (const json& r : rows) {
@@ -188,11 +218,12 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
     if (std::none_of(cases.begin(), cases.end(), [&](const ipc_case& c) { return c.wl.kind == kind; })) continue;
     fmt::print("\n{}\n", lat ? "Round-trip latency (client-measured, median of repetitions; spread = (max-min)/median of p50)"
                              : "Throughput (one way, timed at the receiver, median of repetitions)");
-    if (lat) fmt::print("{:<15}{:<12}{:<7}{:>9}{:>6}{:>11}{:>11}{:>11}{:>8}  {}\n", "transport", "model", "wait", "size", "pairs", "p50", "p99", "p99.9", "spread", "notes");
-    else fmt::print("{:<15}{:<12}{:<7}{:>9}{:>6}{:>12}{:>12}{:>8}  {}\n", "transport", "model", "wait", "size", "pairs", "msg/s", "MB/s", "spread", "notes");
+    if (lat) fmt::print("{:<15}{:<12}{}{:<7}{:>9}{:>6}{:>11}{:>11}{:>11}{:>8}  {}\n", "transport", "model", lock_cell("lock"), "wait", "size", "pairs", "p50", "p99", "p99.9", "spread", "notes");
+    else fmt::print("{:<15}{:<12}{}{:<7}{:>9}{:>6}{:>12}{:>12}{:>8}  {}\n", "transport", "model", lock_cell("lock"), "wait", "size", "pairs", "msg/s", "MB/s", "spread", "notes");
     for (const ipc_case& c : cases) {
       if (c.wl.kind != kind) continue;
-      std::string head = fmt::format("{:<15}{:<12}{:<7}{:>9}{:>6}", c.transport->name, c.model->name, c.wait, format_bytes(c.wl.msg_bytes), c.pairs);
+      std::string head = fmt::format("{:<15}{:<12}{}{:<7}{:>9}{:>6}", c.transport->name, c.model->name, lock_cell(c.wl.lock), c.wait,
+                                     format_bytes(c.wl.msg_bytes), c.pairs);
       if (!c.skip_reason.empty()) {
         fmt::print("{}  skipped: {}\n", head, c.skip_reason);
         continue;
@@ -305,6 +336,26 @@ int run_ipc(const run_request& req) {
   res.context["reps"] = reps;
   res.context["duration_ns"] = cases.front().wl.duration_ns;
   res.context["warmup_ns"] = cases.front().wl.warmup_ns;
+  res.context["work_ns"] = req.work_ns;
+  res.context["locks"] = chosen_locks(req);
+  // Calibrated before anything is measured, whether or not there is --work (every server's lock is built with
+  // it; forked servers inherit it): the work is a count of instructions, the same under every lock and model,
+  // not a span of wall time that a pre-empted server would "spend" idle.
+  cpu_work::calibrate();
+  if (req.work_ns) {
+    const gil_config gil_defaults;
+    res.context["server_lock"] = {
+        {"scope", "one lock per server process, shared by all its server threads (thread model: every pair's "
+                  "server thread; process model: each forked server has its own; async models: the one loop thread, "
+                  "uncontended)"},
+        {"work", "per message: enter the lock, run work_ns of calibrated CPU work in ticks, leave; the receive and "
+                 "the send happen outside the lock (as CPython releases the GIL around blocking I/O)"},
+        {"tick_ns", gil_defaults.tick_ns},
+        {"gil_switch_interval_ns", gil_defaults.switch_interval_ns},
+        {"gil_old_check_interval_ticks", gil_defaults.check_interval},
+        {"cpu_work_ns_per_iteration", cpu_work::ns_per_iteration()},
+        {"cpu_work_ns_per_call", cpu_work::ns_per_call()}};
+  }
   res.context["timeout_ns"] = req.timeout_ns ? req.timeout_ns : 10'000'000'000ull;
   res.context["metrics"] = {
       {"real_time", "latency rows: median (p50) round-trip time; throughput rows: ns per message (1e9 / msgs_per_s)"},
@@ -356,8 +407,9 @@ int run_ipc(const run_request& req) {
     for (const ipc_case& c : cases) {
       if (!c.skip_reason.empty()) continue;
       if (interrupted()) break;
-      progress.step(fmt::format("round {}/{}  {} {} {} {}{}", round, reps, c.transport->name, c.model->name,
-                                to_string(c.wl.kind), format_bytes(c.wl.msg_bytes), c.pairs > 1 ? fmt::format(" x{} pairs", c.pairs) : ""));
+      progress.step(fmt::format("round {}/{}  {} {}{} {} {}{}", round, reps, c.transport->name, c.model->name,
+                                c.wl.lock == "none" ? "" : "/" + c.wl.lock, to_string(c.wl.kind), format_bytes(c.wl.msg_bytes),
+                                c.pairs > 1 ? fmt::format(" x{} pairs", c.pairs) : ""));
       ++env.case_serial;
       json row = run_ipc_case(c, env);
       json full;

@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "run a suite and write results/<date-time>-<suite>/");
   std::string json_to, csv_to;
   std::string suite, cores, transports_s, models_s, serializers_s, sizes_s, duration_s, warmup_s, timeout_s, reps_s, filter, out,
-      placement_s = "cross", wait_s = "block", rate_s, work_s, lock = "none", shapes_s, cs_s, switch_s, check_s, locks_s, policies_s;
+      placement_s = "cross", wait_s = "block", rate_s, work_s, lock, shapes_s, cs_s, switch_s, check_s, locks_s, policies_s;
   bool quick = false, no_plot = false, drop = false;
   std::string suite_names = row_names(suites());
   run->add_option("suite", suite, "the suite: " + suite_names + ", or all (each with its defaults, then one report)")->required();
@@ -151,7 +151,8 @@ int main(int argc, char** argv) {
   run->add_option("--rate", rate_s, "open-loop latency: messages per second per pair, paced");
   run->add_flag("--drop-disturbed", drop, "leave rounds with a disturbed canary or steal time out of the aggregates");
   run->add_option("--work", work_s, "server CPU work per message, e.g. 10us");
-  run->add_option("--lock", lock, "lock around the server's work: none");
+  run->add_option("--lock", lock, "lock(s) around the server's --work, one per server process: comma list of none, mutex, "
+                                  "gil-old, gil-new, gil-priority (default none)");
   run->add_option("--shapes", shapes_s, "comma list (serialize suite)");
   run->add_option("--cs", cs_s, "critical section length (contention suite), e.g. 50ns");
   run->add_option("--switch-interval", switch_s, "GIL switch interval(s) (contention suite), e.g. 5ms or 0.1ms,1ms");
@@ -270,8 +271,7 @@ int main(int argc, char** argv) {
       req.work_ns = parse_duration_ns(work_s);
       if (req.work_ns > 1'000'000'000ull) throw usage_error(fmt::format("--work {} is absurd: at most 1s of work per message", work_s));
     }
-    req.lock = lock;
-    if (lock != "none") throw usage_error(fmt::format("unknown lock '{}' (valid: none)", lock));
+    if (run->count("--lock")) req.server_locks = split_list(lock, "--lock");  // names checked by the suite
     if (!cs_s.empty()) req.cs_ns = parse_duration_ns(cs_s);
     if (!switch_s.empty())
       for (const auto& s : split_list(switch_s, "--switch-interval")) req.switch_intervals_ns.push_back(parse_duration_ns(s));

@@ -43,7 +43,7 @@ struct run_request {
   double rate = 0;                      // open-loop messages per second; 0: closed loop
   bool drop_disturbed = false;
   std::uint64_t work_ns = 0;            // server work per message (--work)
-  std::string lock = "none";            // lock policy around the ipc server's work (--lock)
+  std::vector<std::string> server_locks; // locks around the ipc server's work (--lock, work_lock_names()); empty: none
   // serialize suite
   std::vector<std::string> shapes;     // empty: all
   // contention suite

@@ -10,7 +10,9 @@ namespace bench {
 
 void event_loop_host::start(std::span<server_job> jobs, const workload_params& wl) {
   wl_ = wl;  // the sessions refer to this copy
-  for (server_job& j : jobs) pairs_.push_back(std::make_unique<loop_pair>(std::move(j.ch->server), wl_, *j.slot));
+  lock_ = make_server_lock(wl_);
+  for (server_job& j : jobs)
+    pairs_.push_back(std::make_unique<loop_pair>(std::move(j.ch->server), wl_, *j.slot, *lock_));
   cpu_ = jobs.empty() ? -1 : jobs.front().cpu;
   left_ = pairs_.size();
   thread_ = std::thread([this] { thread_main(); });

@@ -1,7 +1,8 @@
 // What the two event-loop models (`async` on Boost.Asio, `async-uring` on io_uring) share: ONE thread serves the
 // server side of every pair of a case, pinned to the first server CPU of the placement. Each pair keeps the
 // same server_session the blocking servers use, so verification, tallies, --work and credits are identical;
-// only how the loop waits for the descriptors differs.
+// only how the loop waits for the descriptors differs. The --work runs under the harness process's lock (--lock),
+// which the loop alone uses: uncontended, but applied, so that its cost is in the figures as in the other models.
 #pragma once
 
 #include <memory>
@@ -15,8 +16,8 @@
 namespace bench {
 
 struct loop_pair {
-  loop_pair(std::unique_ptr<endpoint> e, const workload_params& wl, pair_slot& s)
-      : ep(std::move(e)), slot(&s), session(wl, s) {}
+  loop_pair(std::unique_ptr<endpoint> e, const workload_params& wl, pair_slot& s, work_lock& lock)
+      : ep(std::move(e)), slot(&s), session(wl, s, lock) {}
   std::unique_ptr<endpoint> ep;
   endpoint::native_io io;   // filled by the loop (ep->native()), in the loop's thread
   pair_slot* slot;
@@ -41,6 +42,7 @@ class event_loop_host : public server_host {
   void stop_and_join() noexcept;
   std::size_t pairs_left() const noexcept { return left_; }
 
+  std::unique_ptr<work_lock> lock_;  // before pairs_: their sessions refer to it
   std::vector<std::unique_ptr<loop_pair>> pairs_;
 
  private:

@@ -63,6 +63,7 @@ std::string case_name(const ipc_case& c) {
                               to_string(c.place), size_label(c.wl.msg_bytes), c.pairs);
   if (c.wl.rate > 0) n += fmt::format("/rate:{:g}", c.wl.rate);
   if (c.wl.work_ns > 0) n += "/work:" + duration_label(c.wl.work_ns);
+  if (c.wl.lock != "none") n += "/lock:" + c.wl.lock;
   return n;
 }
 
@@ -79,6 +80,7 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
   row["pairs"] = c.pairs;
   row["rate"] = c.wl.rate;
   row["work_ns"] = c.wl.work_ns;
+  row["lock"] = c.wl.lock;
 
   std::vector<pair_cpus> cpus = place_pairs(c.place, c.pairs, *env.cores);
   // Oversubscribed when the endpoints that want a core of their own outnumber the CPUs.

@@ -1,4 +1,5 @@
-// One ipc case: transport x model x workload x size x pairs x placement x wait, run once (one repetition).
+// One ipc case: transport x model x workload x size x pairs x placement x wait (x work x lock), run once (one
+// repetition).
 #pragma once
 
 #include <optional>

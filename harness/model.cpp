@@ -21,7 +21,7 @@
 namespace bench {
 namespace {
 
-// Servers as threads of the harness process.
+// Servers as threads of the harness process, all doing their --work under one lock (the process's).
 class thread_host final : public server_host {
  public:
   ~thread_host() override {
@@ -31,6 +31,7 @@ class thread_host final : public server_host {
     }
   }
   void start(std::span<server_job> jobs, const workload_params& wl) override {
+    lock_ = make_server_lock(wl);
     for (server_job& j : jobs) {
       endpoints_.push_back(std::move(j.ch->server));
       finished_.push_back(std::make_unique<std::atomic<bool>>(false));
@@ -38,8 +39,9 @@ class thread_host final : public server_host {
       std::atomic<bool>* finished = finished_.back().get();
       pair_slot* slot = j.slot;
       int cpu = j.cpu;
-      threads_.emplace_back([ep, slot, cpu, wl, finished] {
-        serve(*ep, wl, *slot, cpu);
+      work_lock* lock = lock_.get();
+      threads_.emplace_back([ep, slot, cpu, wl, finished, lock] {
+        serve(*ep, wl, *slot, cpu, *lock);
         finished->store(true, std::memory_order_release);
       });
     }
@@ -68,6 +70,7 @@ class thread_host final : public server_host {
   }
 
  private:
+  std::unique_ptr<work_lock> lock_;  // declared first: outlives the threads that use it
   std::vector<std::unique_ptr<endpoint>> endpoints_;
   std::vector<std::unique_ptr<std::atomic<bool>>> finished_;
   std::vector<std::thread> threads_;
@@ -75,7 +78,8 @@ class thread_host final : public server_host {
 
 // Servers as forked child processes. Each child: its own process group (so the terminal's Ctrl-C reaches only
 // the harness, which then stops the children itself), a parent-death signal (a killed harness never leaves a
-// child spinning on a core), and only its own endpoint open.
+// child spinning on a core), and only its own endpoint open. Each child builds its own lock after the fork (as
+// each Python process has its own GIL): processes never share one.
 class process_host final : public server_host {
  public:
   ~process_host() override {
@@ -86,6 +90,9 @@ class process_host final : public server_host {
   }
   void start(std::span<server_job> jobs, const workload_params& wl) override {
     pid_t parent = ::getpid();
+    // Calibrated once here (the locks use it, even without --work), inherited by every child: not 10 ms of
+    // calibration in each one, per case.
+    cpu_work::calibrate();
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       pid_t pid = ::fork();
       if (pid < 0) throw_errno("fork a server process");
@@ -132,10 +139,18 @@ class process_host final : public server_host {
       if (jobs[j].ch->client) jobs[j].ch->client.reset();
       if (j != mine && jobs[j].ch->server) jobs[j].ch->server.reset();
     }
-    serve(*jobs[mine].ch->server, wl, *jobs[mine].slot, jobs[mine].cpu);
+    std::unique_ptr<work_lock> lock;
+    try {
+      lock = make_server_lock(wl);
+    } catch (const std::exception& e) {
+      report_server_failure(*jobs[mine].slot, e.what());
+      ::_exit(1);
+    }
+    serve(*jobs[mine].ch->server, wl, *jobs[mine].slot, jobs[mine].cpu, *lock);
     // Closed properly before _exit: an endpoint that queues in user space (ZeroMQ's I/O thread) hands over
     // what it still holds, e.g. the echo of the last message, instead of dying with it.
     jobs[mine].ch->server.reset();
+    lock.reset();
     // _exit: no atexit handlers, no destructors of the parent's objects, no flushing of copied stdio buffers.
     ::_exit(jobs[mine].slot->state.load() == pair_slot::done ? 0 : 1);
   }

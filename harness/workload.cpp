@@ -203,8 +203,17 @@ bool check_message(std::span<const std::byte> msg, std::size_t expected_bytes, s
 
 // --- server behaviours -------------------------------------------------------------------------------------
 
-server_session::server_session(const workload_params& wl, pair_slot& slot)
-    : wl_(wl), slot_(slot), acks_(header_bytes, wl.seed + 1), ack_every_(window_messages(wl) / 4 + 1) {}
+std::unique_ptr<work_lock> make_server_lock(const workload_params& wl) {
+  return wl.make_lock ? wl.make_lock(wl.lock) : make_work_lock(wl.lock);
+}
+
+void report_server_failure(pair_slot& slot, std::string_view what) noexcept {
+  copy_text(slot.error, sizeof slot.error, "server: " + std::string(what));
+  slot.state.store(pair_slot::failed, std::memory_order_release);
+}
+
+server_session::server_session(const workload_params& wl, pair_slot& slot, work_lock& lock)
+    : wl_(wl), slot_(slot), lock_(lock), acks_(header_bytes, wl.seed + 1), ack_every_(window_messages(wl) / 4 + 1) {}
 
 const char* server_session::closed_message() const noexcept {
   return wl_.kind == workload_kind::latency ? "the client closed the connection before the end of the case"
@@ -227,13 +236,12 @@ void server_session::finish(std::uint64_t cpu_ns, const std::string& cpus) noexc
 
 void server_session::fail(std::string_view what, std::uint64_t cpu_ns, const std::string& cpus) noexcept {
   write_tallies(cpu_ns, cpus);
-  copy_text(slot_.error, sizeof slot_.error, "server: " + std::string(what));
-  slot_.state.store(pair_slot::failed, std::memory_order_release);
+  report_server_failure(slot_, what);
 }
 
-void serve(endpoint& ep, const workload_params& wl, pair_slot& slot, int cpu) noexcept {
+void serve(endpoint& ep, const workload_params& wl, pair_slot& slot, int cpu, work_lock& lock) noexcept {
   cpu_sampler where;
-  server_session session(wl, slot);
+  server_session session(wl, slot, lock);
   std::uint64_t cpu0 = 0;
   try {
     pin_this_thread(cpu);
@@ -273,17 +281,6 @@ void drive(endpoint& ep, const workload_params& wl, const pair_slot& slot, clien
   out.duplicated = tally.duplicated;
   out.corrupt = tally.corrupt;
   out.cpus = where.seen();
-}
-
-void spin_work(std::uint64_t ns) noexcept {
-  // Reads the clock every 64 iterations of a dependent arithmetic chain: precise to well under a microsecond,
-  // and real CPU work (it occupies the core like a handler would), unlike a sleep.
-  std::uint64_t end = now_ns() + ns;
-  std::uint64_t x = 1;
-  do {
-    for (int i = 0; i < 64; ++i) x = x * 6364136223846793005ull + 1442695040888963407ull;
-    asm volatile("" : "+r"(x));
-  } while (now_ns() < end);
 }
 
 double measure_harness_overhead_ns() {

@@ -17,12 +17,15 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "harness/clock.hpp"
 #include "harness/cpu.hpp"
+#include "harness/gil.hpp"
 #include "harness/histogram.hpp"
 #include "harness/message.hpp"
 #include "transports/transport.hpp"
@@ -32,6 +35,9 @@ namespace bench {
 enum class workload_kind { latency, throughput };
 const char* to_string(workload_kind k) noexcept;
 
+// Builds the lock of one server process from its name (--lock). Tests pass an instrumented one.
+using work_lock_factory = std::function<std::unique_ptr<work_lock>(std::string_view name)>;
+
 struct workload_params {
   workload_kind kind = workload_kind::latency;
   std::size_t msg_bytes = 64;
@@ -39,6 +45,11 @@ struct workload_params {
   std::uint64_t duration_ns = 200'000'000;
   double rate = 0;              // open-loop messages per second (latency only); 0 = closed loop
   std::uint64_t work_ns = 0;    // server CPU work per message (calibrated busy loop, not a sleep)
+  // The lock the server's work runs under (work_lock_names(): none, mutex, gil-old, gil-new, gil-priority). One
+  // instance per server PROCESS, shared by all its server threads: the hosts call make_server_lock() once in
+  // the harness (thread model, event loops) or once in each forked server, after the fork (process model).
+  std::string lock = "none";
+  work_lock_factory make_lock;  // empty: make_work_lock(lock)
   std::uint64_t seed = 1;
   // Lossy transports (UDP) drop what overflows the receiver's buffer instead of blocking the sender, so their
   // streams get credit flow control: at most flow_window_bytes (and at least one message) unacknowledged, the
@@ -78,20 +89,27 @@ std::string workload_incompatibility(const transport_info& t, const workload_par
 // is reported as failed, with the counts.
 bool check_message(std::span<const std::byte> msg, std::size_t expected_bytes, sequence_tally& tally) noexcept;
 
-// Busy loop calibrated to take about `ns` of CPU time (--work): models a server doing real work per message.
-void spin_work(std::uint64_t ns) noexcept;
+// The lock of one server process: wl.make_lock(wl.lock), or make_work_lock(wl.lock). Its run(work_ns) is the
+// server's per-message work: calibrated CPU work (cpu_work, the same ticks under every lock, so that policies
+// compare equal work) entered and left under the lock.
+std::unique_ptr<work_lock> make_server_lock(const workload_params& wl);
+
+// Marks a server that could not start (before its session exists) as failed, with the reason.
+void report_server_failure(pair_slot& slot, std::string_view what) noexcept;
 
 // The server's part of one pair, one message at a time: verifying and counting what arrives, echoing (latency)
 // or timing the stream (throughput), --work, and flow-control credits. The blocking servers (serve()) and the
 // event loops of the async models all call it, so every model treats every message exactly alike.
 class server_session {
  public:
-  server_session(const workload_params& wl, pair_slot& slot);
+  // `lock` is the server process's work_lock, shared with the other sessions of the process; it must outlive
+  // the session.
+  server_session(const workload_params& wl, pair_slot& slot, work_lock& lock);
 
   // Handles one whole message (header included) that has just been received. Calls send(bytes) for what goes
   // back to the peer (the echo, or a credit), at the point where a blocking server sends it; `bytes` is the
   // message itself or a buffer of the session's that stays valid until the next call. Returns true after the
-  // case's last message (flag_end).
+  // case's last message (flag_end). Throws aborted_error when the case is stopped during the --work.
   template <class Send>
   bool on_message(std::span<const std::byte> msg, Send&& send);
 
@@ -109,6 +127,7 @@ class server_session {
 
   const workload_params& wl_;
   pair_slot& slot_;
+  work_lock& lock_;
   sequence_tally tally_;
   bool ended_ = false;
   // sink
@@ -122,7 +141,7 @@ bool server_session::on_message(std::span<const std::byte> msg, Send&& send) {
   if (wl_.kind == workload_kind::latency) {
     bool ok = check_message(msg, wl_.msg_bytes, tally_);
     std::uint32_t flags = ok ? read_header(msg).flags : 0;
-    if (wl_.work_ns && !(flags & flag_end)) spin_work(wl_.work_ns);
+    if (wl_.work_ns && !(flags & flag_end)) lock_.run(wl_.work_ns);
     send(msg);  // echo exactly what arrived (a corrupt message comes back corrupt and the client sees it)
     return ended_ = (flags & flag_end) != 0;
   }
@@ -136,7 +155,7 @@ bool server_session::on_message(std::span<const std::byte> msg, Send&& send) {
   if (!ok) return false;
   std::uint32_t flags = read_header(msg).flags;
   if (flags & flag_end) return ended_ = true;
-  if (wl_.work_ns) spin_work(wl_.work_ns);
+  if (wl_.work_ns) lock_.run(wl_.work_ns);
   if (flags & flag_warmup) return false;
   if (!started_) {
     started_ = true;
@@ -148,8 +167,9 @@ bool server_session::on_message(std::span<const std::byte> msg, Send&& send) {
   return false;
 }
 
-// Server side (thread and process models). Never throws: an error ends the loop and is written into the slot (state failed).
-void serve(endpoint& ep, const workload_params& wl, pair_slot& slot, int cpu) noexcept;
+// Server side (thread and process models), its work under `lock` (the process's, see make_server_lock). Never
+// throws: an error ends the loop and is written into the slot (state failed).
+void serve(endpoint& ep, const workload_params& wl, pair_slot& slot, int cpu, work_lock& lock) noexcept;
 
 // Client side. Waits (bounded, abortable) for the server to be ready, then drives the case. Never throws.
 void drive(endpoint& ep, const workload_params& wl, const pair_slot& slot, client_report& out) noexcept;

@@ -212,7 +212,16 @@ def case_label(case):
 
 # ---- lines ---------------------------------------------------------------------------------------------------
 
-_EXTRA_DIMS = ("serializer", "wait", "placement", "rate")
+_EXTRA_DIMS = ("serializer", "wait", "placement", "rate", "lock")
+
+
+def shade(color, i):
+    """The i-th variant of a colour, for lines that differ only in a dimension neither colour nor line style
+    shows (an extra dimension): the colour itself, then lighter, darker, much lighter."""
+    if i == 0:
+        return color
+    mix, toward = ((0.5, 1.0), (0.45, 0.0), (0.75, 1.0))[(i - 1) % 3]
+    return tuple(c + (toward - c) * mix for c in matplotlib.colors.to_rgb(color))
 
 
 class Drawn:
@@ -220,6 +229,7 @@ class Drawn:
 
     def __init__(self):
         self.lines = []        # (transport, model, extra label) of every line drawn, or failed-only group
+        self.colors = {}       # line key -> its colour (the transport's, shaded per extra label)
         self.has_data = False  # at least one point was drawn
         self.failed = []       # failed cases (drawn as x at the bottom of the axis)
         self.notes = []        # footnote lines besides failures
@@ -251,7 +261,8 @@ def draw_lines(ax, chart_cases, x_field, y_field, *, band_field=None):
 
     Colour = transport, line style and marker = model. Optional shaded band from the line up to `band_field`.
     Oversubscribed points are hollow, unstable ones get a "?" above them, failed cases an x at the bottom.
-    If serializer/wait/placement/rate vary among the cases, they split lines too and appear in the labels.
+    If serializer/wait/placement/rate/lock vary among the cases, they split lines too, appear in the labels and
+    shade the transport's colour (the first value the colour itself, the others lighter or darker).
     When every case sits at one x (a run of one message size), the points are spread sideways so that close
     values do not hide each other, and the band becomes a bar from the point up to `band_field`.
     """
@@ -261,15 +272,17 @@ def draw_lines(ax, chart_cases, x_field, y_field, *, band_field=None):
     groups = {}
     for c in chart_cases:
         groups.setdefault(_line_key(c, extra), []).append(c)
+    extra_order = sorted({k[2] for k in groups}, key=lambda label: (label.replace("lock none", ""), label))
     bottom = blended_transform_factory(ax.transData, ax.transAxes)
     band_alpha = max(0.04, 0.13 * min(1.0, 6 / max(1, len(groups))))  # many overlapping bands turn to mud
     ordered = sorted(groups, key=lambda k: (style.order_key(style.TRANSPORT_COLORS, k[0]),
-                                            style.order_key(style.MODEL_STYLES, k[1]), k[2]))
+                                            style.order_key(style.MODEL_STYLES, k[1]), extra_order.index(k[2])))
     for index, key in enumerate(ordered):
         # One column: each series a little to the side of the last (in inches, so the same on any axis scale).
         shift = 0.18 * (index - (len(ordered) - 1) / 2) if one_column else 0.0
         data = ax.transData + ScaledTranslation(shift, 0, ax.figure.dpi_scale_trans) if shift else ax.transData
-        color = style.transport_color(key[0])
+        color = shade(style.transport_color(key[0]), extra_order.index(key[2]))
+        drawn.colors[key] = color
         linestyle, marker = style.model_style(key[1])
         points = []
         for c in groups[key]:
@@ -333,6 +346,7 @@ def legend(ax, drawn_list, *, band_label=None):
     """Legend outside the right edge: one entry per line (or, with many lines, colours and styles separately),
     then what the special marks mean. Two columns (and if need be a smaller font) when one would not fit."""
     keys = list(dict.fromkeys(k for d in drawn_list for k in d.lines))
+    colors = {k: c for d in drawn_list for k, c in d.colors.items()}
     size, width = style.current()["marker"], style.current()["line"]
 
     def line(transport, model, color=None):
@@ -343,7 +357,8 @@ def legend(ax, drawn_list, *, band_label=None):
         return [(Line2D([], [], linestyle="none"), title, True)] + [(h, text, False) for h, text in entries]
 
     if len(keys) <= 10 or any(k[2] for k in keys):
-        lines = section("transport / model", [(line(t, m), f"{t} / {m}" + (f" ({extra})" if extra else ""))
+        lines = section("transport / model", [(line(t, m, colors.get((t, m, extra))),
+                                               f"{t} / {m}" + (f" ({extra})" if extra else ""))
                                               for t, m, extra in keys])
         models = []
     else:

@@ -1,5 +1,5 @@
 """Charts of the ipc suite: latency and throughput against message size and against the number of pairs."""
-from . import common, ipc_cpu, style
+from . import common, ipc_cpu, ipc_scaling, style
 
 SIZE_LABEL = "message size (bytes on the wire, incl. 32-byte header)"
 PAIRS_LABEL = "concurrent pairs (each: 1 client + 1 server)"
@@ -126,6 +126,8 @@ def pairs_throughput_by_transport(all_cases, context):
     """One panel per transport, one line per model: how each way of serving many clients (a thread or a process
     per client, one event loop) scales with the pairs on the same transport. Drawn when models were compared."""
     chart, size, note = _pairs_sweep(all_cases, "throughput")
+    if chart and ipc_scaling.applies(chart):  # with --work or --lock: panels per lock, scaling references
+        return ipc_scaling.pairs_scaling(chart, size, note, _repetitions(chart), context)
     if not chart or len({c.ident.get("model") for c in chart}) < 2:
         return None
     transports = sorted({str(c.ident.get("transport")) for c in chart},
@@ -243,7 +245,8 @@ _SERVER_WORDS = {"thread": "a server thread per pair", "process": "a server proc
 def _who(case):
     """"pipe between threads", "tcp between processes"."""
     transport, model = case.ident.get("transport", "?"), case.ident.get("model")
-    return f"{transport} {_MODEL_WORDS.get(model, f'({model} model)')}" if model else str(transport)
+    who = f"{transport} {_MODEL_WORDS.get(model, f'({model} model)')}" if model else str(transport)
+    return who + (f" (lock {case.ident['lock']})" if case.ident.get("lock", "none") != "none" else "")
 
 
 def _where(context):
@@ -340,10 +343,12 @@ def _describe_throughput_vs_size(all_cases, context):
 
 
 def _sweep_lines(chart, field):
-    """Per line (transport, model): (first case, value at the fewest pairs, last case, value at the most pairs)."""
+    """Per line (transport, model, lock): (first case, value at the fewest pairs, last case, value at the most
+    pairs)."""
     lines = {}
     for c, v in _measured(chart, field):
-        lines.setdefault((c.ident.get("transport"), c.ident.get("model")), []).append((c.ident.get("pairs", 1), c, v))
+        lines.setdefault((c.ident.get("transport"), c.ident.get("model"), c.ident.get("lock")), []).append(
+            (c.ident.get("pairs", 1), c, v))
     out = []
     for points in lines.values():
         points.sort(key=lambda p: p[0])
@@ -378,6 +383,8 @@ def _describe_pairs_throughput(all_cases, context):
 
 def _describe_pairs_throughput_by_transport(all_cases, context):
     chart, size, _ = _pairs_sweep(all_cases, "throughput")
+    if chart and ipc_scaling.applies(chart):
+        return ipc_scaling.describe(chart, context) + _notes(chart, context)
     lines = _sweep_lines(chart, "msgs_per_s")
     said = []
     for transport in sorted({str(line[2].ident.get("transport")) for line in lines},

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -208,6 +209,11 @@ TEST(Cli, BadInputExitsTwoWithOneClearLine) {
       {{"run", "ipc", "--wait", "block,maybe"}, "unknown wait mode 'maybe'"},
       {{"run", "ipc", "--rate", "-5"}, "negative"},
       {{"run", "ipc", "--work", "2s"}, "absurd"},
+      {{"run", "ipc", "--work", "10us", "--lock", "none,gil-newest"}, "unknown lock 'gil-newest' (valid: none, mutex, gil-old, gil-new, gil-priority)"},
+      {{"run", "ipc", "--lock", "gil-new"}, "--lock gil-new needs --work"},
+      {{"run", "ipc", "--lock", "none,mutex", "--work", "0us"}, "--lock mutex needs --work"},
+      {{"run", "ipc", "--work", "1us", "--lock", "mutex,mutex"}, "--lock lists 'mutex' twice"},
+      {{"run", "contention", "--lock", "gil-new"}, "--lock does not apply to the contention suite"},
       {{"run", "ipc", "--filter", "("}, "not a valid regular expression"},
       {{"run", "ipc", "--filter", "no-such-case"}, "no case to run: --filter matches no case"},
       {{"run", "ipc", "--cs", "50ns"}, "--cs does not apply to the ipc suite"},
@@ -252,6 +258,38 @@ TEST(Cli, WaitListRunsEachDisciplineOnce) {
       EXPECT_GT(row["cpu_ns_per_msg"].get<double>(), 0) << row["name"];
     }
   EXPECT_EQ(seen, (std::multiset<std::string>{"pipe/block", "pipe/spin", "shm-spin/spin"}));
+  fs::remove_all(out);
+}
+
+// --lock with --work: every case once per lock, the lock in each row, its name and the context.
+TEST(Cli, LockedWorkRunRecordsTheLock) {
+  fs::path out = temp_dir("lock");
+  outcome r = bench_cmd({"run", "ipc", "--quick", "--transports", "unix", "--models", "thread,process", "--sizes", "64",
+                         "--work", "5us", "--lock", "none,gil-new", "--duration", "10ms", "--warmup", "2ms", "--reps", "1",
+                         "--cores", "4", "--no-plot", "--out", out.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("gil-new"), std::string::npos) << "the console table names the lock:\n" << r.out;
+  json doc = read_results(out / "results.json");
+  EXPECT_EQ(doc["context"]["work_ns"], 5000);
+  EXPECT_EQ(doc["context"]["locks"], json::array({"none", "gil-new"}));
+  EXPECT_TRUE(doc["context"]["server_lock"].contains("scope"));
+  EXPECT_GT(doc["context"]["server_lock"]["cpu_work_ns_per_iteration"].get<double>(), 0);
+  std::map<std::string, int> per_lock;
+  for (const json& row : doc["benchmarks"]) {
+    if (row["run_type"] != "iteration") continue;
+    std::string name = row["name"], lock = row["lock"];
+    EXPECT_FALSE(row["error_occurred"].get<bool>()) << name << ": " << row["error_message"];
+    EXPECT_EQ(row["work_ns"], 5000) << name;
+    EXPECT_NE(name.find("/work:5us"), std::string::npos) << name;
+    EXPECT_EQ(name.find("/lock:") != std::string::npos, lock != "none") << name;
+    if (lock != "none") {
+      EXPECT_EQ(name.substr(name.size() - lock.size() - 6), "/lock:" + lock) << name;
+    }
+    ++per_lock[lock];
+  }
+  // 2 models x 2 workloads x (1 and 2 pairs), once per lock.
+  EXPECT_EQ(per_lock["none"], 8);
+  EXPECT_EQ(per_lock["gil-new"], 8);
   fs::remove_all(out);
 }
 

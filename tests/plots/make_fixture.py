@@ -8,6 +8,9 @@ ipc-small:   4 transports x 2 models, latency and throughput at 6 sizes, a pairs
              one unstable case and one case with a failed repetition.
 ipc-nofloor: a 2-CPU machine asked for 8 cores (context.oversubscribed), null c2c and xcore floors, latency
              rows only (so the throughput charts are skipped).
+ipc-lock:    `--work 10us --lock none,gil-new` on 4 CPUs: unix, thread/process/async, a pairs sweep (1, 2, 4, 8)
+             at 64 B where the GIL'd threads and the one event loop stay flat while processes scale up to the
+             CPUs; one gil-new case failed every repetition (the scaling chart draws it as x).
 
 The rows follow harness/results.cpp: iteration rows in round order, then the aggregate rows (median, mean,
 stddev, cv, min, max) of every run_name with at least one successful repetition.
@@ -21,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPS = 3
 IDENTITY = ("suite", "transport", "model", "serializer", "workload", "wait", "placement", "msg_bytes", "pairs",
-            "rate", "oversubscribed")
+            "rate", "work_ns", "lock", "oversubscribed")
 AGGREGATED = ("rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns", "rtt_mean_ns", "msgs_per_s",
               "bytes_per_s", "cpu_ns_per_msg", "messages", "lost", "corrupt")
 
@@ -233,6 +236,83 @@ def main(root=None):
     nofloor = document(context(cores_requested=8, cores_available=2, c2c=None, xcore=None),
                        cases(["pipe", "unix"], ["thread"], [64, 4096, 262144], [1, 2], ["latency"]), 2, {})
     write("ipc-nofloor", nofloor, root)
+
+    failed = (f"{run_name('unix', 'async', 'throughput', 64, 8)}/work:10us/lock:gil-new"
+              .replace("serializer:raw", "serializer:none"))
+    write("ipc-lock", lock_document(4, {(failed, r): "timed out: no progress within 10 s (watchdog)"
+                                         for r in range(REPS)}), root)
+
+
+# --- ipc-lock: server work under a lock -------------------------------------------------------------------------
+
+WORK_NS = 10000
+LOCK_SERVER_NS = 3000.0   # a server's own cost per message besides the work (receive, verify)
+LOCK_CLIENT_NS = 2000.0   # a streaming client's cost per message
+
+
+def lock_msgs_per_s(model, lock, pairs, cores):
+    """Messages/s of all pairs: each pair's server needs WORK + LOCK_SERVER_NS of CPU per message, its client
+    LOCK_CLIENT_NS, all on `cores` CPUs; a lock shared by threads lets one server work at a time (plus a hand-off
+    per message when contended), and the event loop is one thread for every pair."""
+    per_server = WORK_NS + LOCK_SERVER_NS
+    cpu_bound = cores * 1e9 / (per_server + LOCK_CLIENT_NS)
+    if model == "async":
+        return min(1e9 / (per_server * 1.05), cpu_bound)
+    if model == "thread" and lock != "none":
+        handoff = 0.0 if pairs == 1 else 4000.0  # waking the next waiter on another core
+        return min(1e9 / (WORK_NS + handoff + LOCK_SERVER_NS * 0.3), pairs * 1e9 / per_server)
+    return min(pairs * 1e9 / per_server, cpu_bound) * (0.95 if model == "process" else 1.0)
+
+
+def lock_document(cores, failures):
+    ctx = context(cores_requested=2 * cores, cores_available=cores, c2c=55.0, xcore=8.0)
+    ctx.update(command_line=f"bench run ipc --transports unix --models thread,process,async --sizes 64 "
+                            f"--work 10us --lock none,gil-new --cores {2 * cores}",
+               work_ns=WORK_NS, locks=["none", "gil-new"])
+    rng = random.Random(7)
+    rows, family = [], 0
+    for workload in ("latency", "throughput"):
+        for model in ("thread", "process", "async"):
+            for pairs in (1, 2, 4, 8):
+                for lock in ("none", "gil-new"):
+                    name = run_name("unix", model, workload, 64, pairs).replace("serializer:raw", "serializer:none")
+                    name += "/work:10us" + ("" if lock == "none" else f"/lock:{lock}")
+                    rate = lock_msgs_per_s(model, lock, pairs, cores)
+                    for rep in range(REPS):
+                        row = {"name": name, "family_index": family, "per_family_instance_index": 0,
+                               "run_name": name, "run_type": "iteration", "repetitions": REPS,
+                               "repetition_index": rep, "threads": pairs, "suite": "ipc", "transport": "unix",
+                               "model": model, "serializer": "none", "workload": workload, "wait": "block",
+                               "placement": "cross", "msg_bytes": 64, "pairs": pairs, "rate": 0.0,
+                               "work_ns": WORK_NS, "lock": lock, "oversubscribed": 2 * pairs > cores,
+                               "round": rep + 1, "disturbed": False, "excluded": False, "time_unit": "ns",
+                               "client_cpus": ";".join(str(2 * i % cores) for i in range(pairs)),
+                               "server_cpus": ";".join(str((2 * i + 1) % cores) for i in range(pairs)),
+                               "load_avg": 0.6, "steal_pct": 0.0}
+                        error = failures.get((name, rep))
+                        noise = rng.uniform(0.96, 1.04)
+                        if error:
+                            row.update(messages=0, lost=0, duplicated=0, corrupt=0, error_occurred=True,
+                                       error_message=error, iterations=0, real_time=0.0, cpu_time=0.0)
+                        elif workload == "throughput":
+                            msgs = rate * noise
+                            row.update(msgs_per_s=round(msgs, 1), bytes_per_s=round(64 * msgs, 1),
+                                       real_time=round(1e9 / msgs, 2), cpu_time=15000.0, cpu_ns_per_msg=15000.0)
+                        else:
+                            # A pair's round trip is 40 us + the work until the servers' capacity runs out.
+                            base = 40000.0 + WORK_NS
+                            rtt = base * noise * max(1.0, pairs * 1e9 / base / rate)
+                            row.update(rtt_p50_ns=round(rtt), rtt_p90_ns=round(rtt * 1.2), rtt_p99_ns=round(rtt * 2),
+                                       rtt_p999_ns=round(rtt * 3), rtt_max_ns=round(rtt * 5),
+                                       rtt_mean_ns=round(rtt * 1.05, 1), real_time=float(round(rtt)),
+                                       cpu_time=30000.0, cpu_ns_per_msg=30000.0)
+                        if not error:
+                            row.update(messages=5000, iterations=5000, lost=0, duplicated=0, corrupt=0,
+                                       error_occurred=False, error_message="")
+                        rows.append(row)
+                    family += 1
+    rows.sort(key=lambda r: (r["round"], r["family_index"]))
+    return {"context": ctx, "benchmarks": rows + aggregates(rows)}
 
 
 def temporary_copy():
