@@ -58,10 +58,14 @@ def _values(case):
     return parts
 
 
+def _percent(share):
+    """12%, or 0.3% below one percent (a share that rounds to 0% is still not none)."""
+    return f"{share:.1f}%" if share < 1 else f"{share:.0f}%"
+
+
 def _bar_label(case, parts, raw_total):
     total = sum(parts)
-    share = 100 * (parts[0] + parts[2]) / total
-    text = f"{style.fmt_time(total)}  {share:.0f}% serializing"
+    text = f"{style.fmt_time(total)}  {_percent(100 * (parts[0] + parts[2]) / total)} serializing"
     if raw_total and case.ident.get("serializer") != "raw":
         text += f"  {style.fmt_factor(total / raw_total)} raw"
     return text + (" ?" if case.unstable else "")
@@ -197,10 +201,10 @@ def describe(chart_name, all_cases, context):
             return 100 * (rows[n][0] + rows[n][2]) / sum(rows[n])
 
         text = (f"Over {transport} ({model} model) a {shape} message's round trip took "
-                f"{style.fmt_time(sum(rows[fast]))} with {fast}, {share(fast):.0f}% of it serializing")
+                f"{style.fmt_time(sum(rows[fast]))} with {fast}, {_percent(share(fast))} of it serializing")
         if slow != fast:
             text += (f", and {style.fmt_time(sum(rows[slow]))} with {slow} "
-                     f"({style.fmt_factor(sum(rows[slow]) / sum(rows[fast]))} as long), {share(slow):.0f}% serializing")
+                     f"({style.fmt_factor(sum(rows[slow]) / sum(rows[fast]))} as long), {_percent(share(slow))} serializing")
         said.append(text + ".")
         if slow != fast and rows[slow][1] > 1.5 * rows[fast][1]:
             said.append(f"The transport part itself grew on {transport}, from {style.fmt_time(rows[fast][1])} with "
