@@ -4,7 +4,8 @@ One figure per message shape; one panel per transport (and model); in each, one 
 serializer: serialize (both encodes) | transport (the rest) | deserialize (both decodes), the medians per round
 trip that the ipc rows carry (serialize_ns, transport_ns, deserialize_ns), on a linear time axis: the point is
 how the parts compare, and a log axis would hide it. A thin black mark on each bar is the median round trip
-itself (rtt_p50_ns): the medians of the parts need not add up to it exactly.
+itself (rtt_p50_ns), which the label beside the bar quotes: the medians of the parts need not add up to it
+exactly (each is the median over the repetitions of its own figure).
 """
 import matplotlib
 import matplotlib.pyplot as plt
@@ -63,8 +64,14 @@ def _percent(share):
     return f"{share:.1f}%" if share < 1 else f"{share:.0f}%"
 
 
+def _round_trip(case, parts):
+    """The median round trip as measured whole (what the label and the sentences quote); the sum of the parts'
+    medians only for rows without it. The two differ where the repetitions disagree."""
+    return case.value("rtt_p50_ns") or sum(parts)
+
+
 def _bar_label(case, parts, raw_total):
-    total = sum(parts)
+    total = _round_trip(case, parts)
     text = f"{style.fmt_time(total)}  {_percent(100 * (parts[0] + parts[2]) / total)} serializing"
     if raw_total and case.ident.get("serializer") != "raw":
         text += f"  {style.fmt_factor(total / raw_total)} raw"
@@ -92,7 +99,7 @@ def shape_chart(all_cases, context, shape):
         panel = {str(c.ident.get("serializer")): c for c in chart
                  if str(c.ident.get("transport")) == transport and str(c.ident.get("model")) == model}
         raw = _values(panel["raw"]) if "raw" in panel else None
-        raw_total = sum(raw) if raw else None
+        raw_total = _round_trip(panel["raw"], raw) if raw else None
         right = 0.0
         for row, name in enumerate(names):
             c = panel.get(name)
@@ -186,25 +193,26 @@ def describe(chart_name, all_cases, context):
     said = []
     panels, _ = _panels(chart)
     for transport, model in panels[:2]:
-        rows = {}
+        rows, trips = {}, {}
         for c in chart:
             if (str(c.ident.get("transport")), str(c.ident.get("model"))) == (transport, model):
                 parts = _values(c)
                 if parts:
                     rows[str(c.ident.get("serializer"))] = parts
+                    trips[str(c.ident.get("serializer"))] = _round_trip(c, parts)
         if not rows:
             continue
-        fast = min(rows, key=lambda n: sum(rows[n]))
-        slow = max(rows, key=lambda n: sum(rows[n]))
+        fast = min(trips, key=trips.get)
+        slow = max(trips, key=trips.get)
 
         def share(n):
             return 100 * (rows[n][0] + rows[n][2]) / sum(rows[n])
 
         text = (f"Over {transport} ({model} model) a {shape} message's round trip took "
-                f"{style.fmt_time(sum(rows[fast]))} with {fast}, {_percent(share(fast))} of it serializing")
+                f"{style.fmt_time(trips[fast])} with {fast}, {_percent(share(fast))} of it serializing")
         if slow != fast:
-            text += (f", and {style.fmt_time(sum(rows[slow]))} with {slow} "
-                     f"({style.fmt_factor(sum(rows[slow]) / sum(rows[fast]))} as long), {_percent(share(slow))} serializing")
+            text += (f", and {style.fmt_time(trips[slow])} with {slow} "
+                     f"({style.fmt_factor(trips[slow] / trips[fast])} as long), {_percent(share(slow))} serializing")
         said.append(text + ".")
         if slow != fast and rows[slow][1] > 1.5 * rows[fast][1]:
             said.append(f"The transport part itself grew on {transport}, from {style.fmt_time(rows[fast][1])} with "
