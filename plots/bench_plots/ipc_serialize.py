@@ -216,8 +216,8 @@ def describe(chart_name, all_cases, context):
         said.append(text + ".")
         if slow != fast and rows[slow][1] > 1.5 * rows[fast][1]:
             said.append(f"The transport part itself grew on {transport}, from {style.fmt_time(rows[fast][1])} with "
-                        f"{fast} to {style.fmt_time(rows[slow][1])} with {slow} (a likely cause: the end that waits while "
-                        f"the other serializes falls asleep and must be woken).")
+                        f"{fast} to {style.fmt_time(rows[slow][1])} with {slow}: what waiting for a busy peer costs "
+                        f"depends on how long it is busy, so the transport's share is not a constant of the transport.")
     failed = [c for c in chart if c.failed]
     if failed:
         said.append(f"{len(failed)} case{'s' if len(failed) > 1 else ''} failed: "
