@@ -22,6 +22,7 @@
 #include "harness/stats.hpp"
 #include "harness/sysinfo.hpp"
 #include "harness/units.hpp"
+#include "serializers/registry.hpp"
 
 namespace bench {
 namespace fs = std::filesystem;
@@ -81,6 +82,27 @@ std::string waits_text(const std::vector<wait_mode>& waits) {
   return out;
 }
 
+// --serializers and --shapes (default: small and large, the two ends of the range, for a short lecture run).
+std::vector<const ser::serializer_info*> chosen_serializers(const run_request& req) {
+  std::vector<const ser::serializer_info*> out;
+  for (const std::string& name : req.serializers) {
+    const ser::serializer_info* s = ser::find_serializer(name);
+    if (!s) throw usage_error(fmt::format("unknown serializer '{}' (valid: {})", name, ser::serializer_names()));
+    if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+  }
+  return out;
+}
+std::vector<ser::shape> chosen_shapes(const run_request& req) {
+  if (req.shapes.empty()) return {ser::shape::small, ser::shape::large};
+  std::vector<ser::shape> out;
+  for (const std::string& name : req.shapes) {
+    std::optional<ser::shape> s = ser::parse_shape(name);
+    if (!s) throw usage_error(fmt::format("unknown shape '{}' (valid: {})", name, ser::shape_names()));
+    if (std::find(out.begin(), out.end(), *s) == out.end()) out.push_back(*s);
+  }
+  return out;
+}
+
 // --lock: the locks the server's work runs under, each a case of its own (so that one run compares them).
 std::vector<std::string> chosen_locks(const run_request& req) {
   if (req.server_locks.empty()) return {"none"};
@@ -106,6 +128,18 @@ void validate_ipc(const run_request& req) {
   chosen_transports(req);
   chosen_models(req);
   chosen_locks(req);
+  chosen_serializers(req);
+  chosen_shapes(req);
+  if (!req.shapes.empty() && req.serializers.empty())
+    throw usage_error("--shapes needs --serializers: without a serializer the ipc suite sends raw bytes of --sizes");
+  if (!req.serializers.empty()) {
+    if (!req.sizes.empty())
+      throw usage_error("--sizes and --serializers exclude each other: with a serializer the message shape (--shapes) fixes the size on the wire");
+    if (req.rate > 0)
+      throw usage_error("--rate and --serializers exclude each other: serialization is measured in the closed-loop ping-pong");
+    if (req.work_ns > 0)
+      throw usage_error("--work and --serializers exclude each other: the server's work would be counted as transport time");
+  }
   for (std::uint64_t s : req.sizes) {
     if (s < min_msg_bytes)
       throw usage_error(fmt::format("message size {} is smaller than the {}-byte header every message carries", s, header_bytes));
@@ -134,11 +168,23 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
   std::optional<std::regex> filter;
   if (!req.filter.empty()) filter.emplace(req.filter);
 
+  // --serializers: the size of every (serializer, shape) on the wire, from one encoding of the case's message.
+  struct encoding {
+    const ser::serializer_info* serializer;
+    ser::shape shape;
+    std::uint64_t msg_bytes;
+  };
+  std::vector<encoding> serializers;
+  for (ser::shape shape : req.serializers.empty() ? std::vector<ser::shape>{} : chosen_shapes(req))
+    for (const ser::serializer_info* s : chosen_serializers(req))
+      serializers.push_back({s, shape, header_bytes + encoded_bytes(*s, shape)});
+
   std::vector<ipc_case> cases;
   const std::vector<std::string> locks = chosen_locks(req);
   for (const transport_info* t : chosen_transports(req)) {
     for (const model_info* m : chosen_models(req)) {
-      auto add_one = [&](workload_kind kind, std::uint64_t size, int pairs, wait_mode w, const std::string& lock) {
+      auto add_one = [&](workload_kind kind, std::uint64_t size, int pairs, wait_mode w, const std::string& lock,
+                         const ser::serializer_info* serializer, ser::shape shape) {
         ipc_case c;
         c.transport = t;
         c.model = m;
@@ -152,6 +198,8 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
         c.wl.work_ns = req.work_ns;
         c.wl.lock = lock;
         c.wl.seed = 0x5eed0000 + cases.size();
+        c.wl.serializer = serializer;
+        c.wl.shape = shape;
         // Loopback UDP's default receive buffer is 208 KiB of kernel memory, a 64-byte datagram taking about
         // 1 KiB of it: 64 KiB of credit keeps the receiver's queue well inside it.
         if (t->lossy) c.wl.flow_window_bytes = 64 * 1024;
@@ -172,12 +220,18 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
         cases.push_back(std::move(c));
       };
       // The locks of one configuration run back to back: their ratio is taken under the same conditions.
-      auto add = [&](workload_kind kind, std::uint64_t size, int pairs, wait_mode w) {
-        for (const std::string& lock : locks) add_one(kind, size, pairs, w, lock);
+      auto add = [&](workload_kind kind, std::uint64_t size, int pairs, wait_mode w,
+                     const ser::serializer_info* serializer = nullptr, ser::shape shape = ser::shape::small) {
+        for (const std::string& lock : locks) add_one(kind, size, pairs, w, lock, serializer, shape);
       };
       for (wait_mode w : req.waits) {
         // A transport that waits its own way (the shm rings) is the same case under every --wait: run it once.
         if (!t->fixed_wait.empty() && w != req.waits.front()) continue;
+        if (!serializers.empty()) {
+          // The ping-pong only, one pair: what a round trip costs with each serializer and message shape.
+          for (const encoding& e : serializers) add(workload_kind::latency, e.msg_bytes, 1, w, e.serializer, e.shape);
+          continue;
+        }
         for (workload_kind kind : {workload_kind::latency, workload_kind::throughput}) {
           for (std::uint64_t s : sizes) add(kind, s, 1, w);
           for (int p : pair_counts)
@@ -202,6 +256,43 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
 
 namespace {
 
+// The row's failure when it has no median: the first repetition's error, or "not run".
+std::string failure_of(const std::string& name, const std::map<std::string, std::vector<const json*>>& iterations) {
+  if (auto it = iterations.find(name); it != iterations.end() && !it->second.empty())
+    return it->second.front()->value("error_message", std::string("failed"));
+  return "not run";
+}
+
+// --serializers: per case, the median round trip and its parts; returns how many were unstable.
+int print_serializer_table(const std::vector<ipc_case>& cases, const std::map<std::string, const json*>& medians,
+                           const std::map<std::string, std::vector<const json*>>& iterations) {
+  fmt::print("\nSerialization in the round trip (client-measured ping-pong, both directions encoded and decoded; medians\n"
+             "per round trip: serialize = 2 encodes, deserialize = 2 decodes with every field read, transport = the rest)\n");
+  fmt::print("{:<15}{:<9}{:<12}{:<7}{:>9}{:>11}{:>11}{:>11}{:>11}{:>7}{:>8}  {}\n", "transport", "model", "serializer", "shape",
+             "wire", "rtt p50", "serialize", "deserial.", "transport", "share", "spread", "notes");
+  int unstable = 0;
+  for (const ipc_case& c : cases) {
+    if (!c.wl.serializer) continue;
+    std::string head = fmt::format("{:<15}{:<9}{:<12}{:<7}{:>9}", c.transport->name, c.model->name, c.wl.serializer->name,
+                                   ser::to_string(c.wl.shape), format_bytes(c.wl.msg_bytes - header_bytes));
+    auto it = medians.find(c.name);
+    if (!c.skip_reason.empty() || it == medians.end()) {
+      fmt::print("{}  {}: {}\n", head, c.skip_reason.empty() ? "FAILED" : "skipped",
+                 c.skip_reason.empty() ? failure_of(c.name, iterations) : c.skip_reason);
+      continue;
+    }
+    const json& m = *it->second;
+    auto ns = [&m](const char* f) { return format_ns(m.value(f, 0.0)); };
+    bool shaky = m.value("unstable", false);
+    unstable += shaky ? 1 : 0;
+    fmt::print("{}{:>11}{:>11}{:>11}{:>11}{:>6.0f}%{:>7.0f}%  {}{}\n", head, ns("rtt_p50_ns"), ns("serialize_ns"),
+               ns("deserialize_ns"), ns("transport_ns"), m.value("serialization_pct", 0.0), m.value("spread_pct", 0.0),
+               m.value("failed_repetitions", 0) > 0 ? fmt::format("{} rep(s) failed ", m["failed_repetitions"].get<int>()) : "",
+               shaky ? "unstable" : "");
+  }
+  return unstable;
+}
+
 void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cases) {
   int unstable = 0;
   // A lock column only when the run has a lock to tell apart (--lock other than none).
@@ -213,7 +304,9 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
     if (r["run_type"] == "aggregate" && r["aggregate_name"] == "median") medians[r["run_name"]] = &r;
     if (r["run_type"] == "iteration") iterations[r["run_name"]].push_back(&r);
   }
+  bool serialized = std::any_of(cases.begin(), cases.end(), [](const ipc_case& c) { return c.wl.serializer != nullptr; });
   for (workload_kind kind : {workload_kind::latency, workload_kind::throughput}) {
+    if (serialized) break;  // a --serializers run has its own table (below)
     bool lat = kind == workload_kind::latency;
     if (std::none_of(cases.begin(), cases.end(), [&](const ipc_case& c) { return c.wl.kind == kind; })) continue;
     fmt::print("\n{}\n", lat ? "Round-trip latency (client-measured, median of repetitions; spread = (max-min)/median of p50)"
@@ -230,10 +323,7 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
       }
       auto it = medians.find(c.name);
       if (it == medians.end()) {
-        std::string err = "not run";
-        if (auto its = iterations.find(c.name); its != iterations.end() && !its->second.empty())
-          err = its->second.front()->value("error_message", std::string("failed"));
-        fmt::print("{}  FAILED: {}\n", head, err);
+        fmt::print("{}  FAILED: {}\n", head, failure_of(c.name, iterations));
         continue;
       }
       const json& m = *it->second;
@@ -253,6 +343,7 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
       }
     }
   }
+  if (serialized) unstable += print_serializer_table(cases, medians, iterations);
   if (unstable)
     fmt::print("\n{} case(s) marked unstable: repetitions disagree by more than 20%. More repetitions (--reps 5), "
                "--placement same, or a quieter machine help; --drop-disturbed leaves out rounds the canary flagged.\n",
@@ -366,6 +457,25 @@ int run_ipc(const run_request& req) {
       {"cpu_ns_per_msg", "CPU time (user + system) of both ends, the client thread and the server thread (or process, or "
                          "its share of an event loop), per message the client sent: per round trip for latency rows, per "
                          "message for throughput rows; warm-up included in both"}};
+  if (!req.serializers.empty()) {
+    res.context["metrics"].update(json{
+        {"serialize_ns", "--serializers: median per round trip of the two encodes (build + encode of the client's request and of the server's reply), wall clock"},
+        {"deserialize_ns", "--serializers: median per round trip of the two decodes, each reading every field and checking it against the message's checksum, wall clock"},
+        {"transport_ns", "--serializers: median per round trip of the round trip minus both encodes and both decodes: the transport, bench's framing (header, copy, frame checksum) and the clock reads"},
+        {"serialization_pct", "--serializers: (serialize_ns + deserialize_ns) as a share of serialize_ns + deserialize_ns + transport_ns"},
+        {"wire_bytes", "--serializers: the encoded message (the payload; msg_bytes adds the 32-byte header)"}});
+    json sers = json::object(), shapes = json::object();
+    for (const ipc_case& c : cases)
+      if (c.wl.serializer) {
+        const ser::serializer_info& si = *c.wl.serializer;
+        sers[std::string(si.name)] = si.version.empty() ? std::string(si.description)
+                                                        : fmt::format("{} ({} {})", si.description, si.library, si.version);
+        shapes[std::string(ser::to_string(c.wl.shape))] = ser::describe(c.wl.shape);
+      }
+    res.context["serializer_descriptions"] = sers;
+    res.context["shape_descriptions"] = shapes;
+    res.context["message_seed"] = ser::message_seed;
+  }
   res.context["skipped"] = skipped;
   // What each transport and model of the run is, as `bench list` says it (ZeroMQ's high-water marks and
   // message-size limit, the event loops' mechanisms): the results alone must say what was measured.
@@ -407,9 +517,10 @@ int run_ipc(const run_request& req) {
     for (const ipc_case& c : cases) {
       if (!c.skip_reason.empty()) continue;
       if (interrupted()) break;
-      progress.step(fmt::format("round {}/{}  {} {}{} {} {}{}", round, reps, c.transport->name, c.model->name,
+      progress.step(fmt::format("round {}/{}  {} {}{} {} {}{}{}", round, reps, c.transport->name, c.model->name,
                                 c.wl.lock == "none" ? "" : "/" + c.wl.lock, to_string(c.wl.kind), format_bytes(c.wl.msg_bytes),
-                                c.pairs > 1 ? fmt::format(" x{} pairs", c.pairs) : ""));
+                                c.pairs > 1 ? fmt::format(" x{} pairs", c.pairs) : "",
+                                c.wl.serializer ? fmt::format(" {} {}", c.wl.serializer->name, ser::to_string(c.wl.shape)) : ""));
       ++env.case_serial;
       json row = run_ipc_case(c, env);
       json full;
@@ -441,7 +552,8 @@ int run_ipc(const run_request& req) {
   mark_disturbed(res.rows, res.context["rounds"], req.drop_disturbed);
   res.context["interrupted"] = interrupted();
   add_aggregates(res.rows, {"rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns", "rtt_mean_ns",
-                            "msgs_per_s", "bytes_per_s", "cpu_ns_per_msg", "messages", "lost", "duplicated", "corrupt"});
+                            "msgs_per_s", "bytes_per_s", "cpu_ns_per_msg", "messages", "lost", "duplicated", "corrupt",
+                            "serialize_ns", "deserialize_ns", "transport_ns", "serialization_pct"});
   write_results(res);
   print_table(res.rows, cases);
   fmt::print("\nresults: {}\n         {}\n", (dir / "results.json").string(), (dir / "results.csv").string());

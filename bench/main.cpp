@@ -73,7 +73,7 @@ void print_list(const std::string& what) {
     }
   }
   if (what.empty() || what == "serializers") {
-    fmt::print("serializers (bench run serialize; in bench run ipc every message is raw bytes, serializer 'none'):\n");
+    fmt::print("serializers (bench run serialize; bench run ipc --serializers; otherwise ipc messages are raw bytes, serializer 'none'):\n");
     for (const auto& s : ser::serializers()) fmt::print("  {:<16}{} ({})\n", s.name, s.description, s.library);
   }
 }
@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
   run->add_option("--cores", cores, "CPUs to use (default: all online); more than exist is allowed, warned and recorded");
   run->add_option("--transports", transports_s, "comma list (default: all available; see bench list)");
   run->add_option("--models", models_s, "comma list: thread, process, async, async-uring (default: all available)");
-  run->add_option("--serializers", serializers_s, "comma list (serialize suite)");
+  run->add_option("--serializers", serializers_s, "comma list (serialize suite; ipc: encode and decode every message of the ping-pong)");
   run->add_option("--sizes", sizes_s, "message sizes on the wire incl. the 32-byte header, e.g. 64,4K,64K,1M");
   run->add_option("--duration", duration_s, "measured time per case and repetition, e.g. 0.2s");
   run->add_option("--warmup", warmup_s, "unmeasured time before each case, e.g. 50ms");
@@ -153,7 +153,7 @@ int main(int argc, char** argv) {
   run->add_option("--work", work_s, "server CPU work per message, e.g. 10us");
   run->add_option("--lock", lock, "lock(s) around the server's --work, one per server process: comma list of none, mutex, "
                                   "gil-old, gil-new, gil-priority (default none)");
-  run->add_option("--shapes", shapes_s, "comma list (serialize suite)");
+  run->add_option("--shapes", shapes_s, "comma list: small, medium, large (serialize suite; ipc with --serializers, default small,large)");
   run->add_option("--cs", cs_s, "critical section length (contention suite), e.g. 50ns");
   run->add_option("--switch-interval", switch_s, "GIL switch interval(s) (contention suite), e.g. 5ms or 0.1ms,1ms");
   run->add_option("--check-interval", check_s, "old-GIL check interval in ticks (contention suite)");
@@ -288,7 +288,7 @@ int main(int argc, char** argv) {
     };
     const owned owners[] = {{"--transports", {"ipc"}}, {"--models", {"ipc"}}, {"--sizes", {"ipc"}}, {"--placement", {"ipc"}},
                             {"--wait", {"ipc"}}, {"--rate", {"ipc"}}, {"--work", {"ipc"}}, {"--lock", {"ipc"}},
-                            {"--drop-disturbed", {"ipc"}}, {"--serializers", {"serialize", "ipc"}}, {"--shapes", {"serialize"}},
+                            {"--drop-disturbed", {"ipc"}}, {"--serializers", {"serialize", "ipc"}}, {"--shapes", {"serialize", "ipc"}},
                             {"--cs", {"contention"}}, {"--switch-interval", {"contention"}}, {"--check-interval", {"contention"}},
                             {"--locks", {"contention"}}, {"--policies", {"contention"}}};
     for (const owned& o : owners) {
@@ -296,8 +296,6 @@ int main(int argc, char** argv) {
       if (std::find(o.suites.begin(), o.suites.end(), suite) == o.suites.end())
         throw usage_error(fmt::format("{} does not apply to the {} suite", o.flag, suite));
     }
-    if (!req.serializers.empty() && suite == "ipc")
-      throw usage_error("--serializers with the ipc suite is not implemented yet: run `bench run serialize`");
     if (si) si->validate(req);
     return run_command(si, req, {json_to, csv_to});
   } catch (const usage_error& e) {

@@ -58,8 +58,9 @@ void append_error(std::string& all, const std::string& e) {
 }  // namespace
 
 std::string case_name(const ipc_case& c) {
+  std::string ser = c.wl.serializer ? fmt::format("{}/shape:{}", c.wl.serializer->name, ser::to_string(c.wl.shape)) : "none";
   std::string n = fmt::format("ipc/transport:{}/model:{}/serializer:{}/workload:{}/wait:{}/placement:{}/size:{}/pairs:{}",
-                              c.transport->name, c.model->name, c.serializer, to_string(c.wl.kind), c.wait,
+                              c.transport->name, c.model->name, ser, to_string(c.wl.kind), c.wait,
                               to_string(c.place), size_label(c.wl.msg_bytes), c.pairs);
   if (c.wl.rate > 0) n += fmt::format("/rate:{:g}", c.wl.rate);
   if (c.wl.work_ns > 0) n += "/work:" + duration_label(c.wl.work_ns);
@@ -72,7 +73,11 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
   row["suite"] = "ipc";
   row["transport"] = c.transport->name;
   row["model"] = c.model->name;
-  row["serializer"] = c.serializer;
+  row["serializer"] = c.wl.serializer ? c.wl.serializer->name : "none";
+  if (c.wl.serializer) {
+    row["shape"] = ser::to_string(c.wl.shape);
+    row["wire_bytes"] = c.wl.msg_bytes - header_bytes;
+  }
   row["workload"] = to_string(c.wl.kind);
   row["wait"] = c.wait;
   row["placement"] = to_string(c.place);
@@ -155,7 +160,7 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
   }
 
   // Gather what every pair saw.
-  histogram rtt;
+  histogram rtt, serialize, deserialize, transport;
   std::uint64_t messages = 0, lost = 0, duplicated = 0, corrupt = 0, sent = 0, cpu_ns = 0;
   double msgs_per_s = 0;
   std::string client_cpus, server_cpus;
@@ -168,6 +173,9 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
       append_error(error, s.error);
     }
     rtt.merge(r.rtt);
+    serialize.merge(r.serialize);
+    deserialize.merge(r.deserialize);
+    transport.merge(r.transport);
     lost += r.lost + s.lost;
     duplicated += r.duplicated + s.duplicated;
     corrupt += r.corrupt + s.corrupt;
@@ -203,6 +211,14 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
     row["rtt_p999_ns"] = rtt.percentile(99.9);
     row["rtt_max_ns"] = rtt.max();
     row["rtt_mean_ns"] = rtt.mean();
+    if (c.wl.serializer) {
+      // Medians per round trip of each part (see workload.hpp); their sum is close to, not exactly, rtt_p50_ns.
+      row["serialize_ns"] = serialize.percentile(50);
+      row["deserialize_ns"] = deserialize.percentile(50);
+      row["transport_ns"] = transport.percentile(50);
+      double parts = static_cast<double>(serialize.percentile(50) + deserialize.percentile(50) + transport.percentile(50));
+      row["serialization_pct"] = parts > 0 ? 100.0 * static_cast<double>(serialize.percentile(50) + deserialize.percentile(50)) / parts : 0.0;
+    }
   } else {
     row["real_time"] = msgs_per_s > 0 ? 1e9 / msgs_per_s : 0.0;
     row["msgs_per_s"] = msgs_per_s;

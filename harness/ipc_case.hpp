@@ -1,4 +1,4 @@
-// One ipc case: transport x model x workload x size x pairs x placement x wait (x work x lock), run once (one
+// One ipc case: transport x model x serializer x workload x size x pairs x placement x wait (x work x lock), run once (one
 // repetition).
 #pragma once
 
@@ -20,7 +20,6 @@ struct ipc_case {
   placement place = placement::cross;
   std::string wait;          // "block", "spin", or the transport's fixed discipline
   wait_mode wait_as = wait_mode::block;
-  std::string serializer = "none";
   std::string name;          // encodes every parameter; what --filter, the JSON and the charts read
   std::string skip_reason;   // non-empty: not run, and why (kept for the console and the results' context)
 };

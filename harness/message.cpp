@@ -80,6 +80,16 @@ std::span<const std::byte> message_source::next(std::uint64_t seq, std::uint32_t
   return buf_;
 }
 
+std::span<const std::byte> frame_writer::write(std::span<const std::byte> payload, std::uint64_t seq,
+                                               std::uint32_t flags, std::uint64_t stamp) {
+  buf_.resize(header_bytes + payload.size());
+  if (!payload.empty()) std::memcpy(buf_.data() + header_bytes, payload.data(), payload.size());
+  frame_header h{frame_magic, static_cast<std::uint32_t>(buf_.size()), seq, stamp, flags,
+                 fold(payload_sum(payload), seq, stamp, flags)};
+  std::memcpy(buf_.data(), &h, sizeof h);
+  return buf_;
+}
+
 bool verify_message(std::span<const std::byte> msg) noexcept {
   if (msg.size() < header_bytes) return false;
   frame_header h = read_header(msg);

@@ -3,7 +3,8 @@
 // Layout (32 bytes, then the payload):  magic | length | seq | stamp | flags | check
 //   length  whole message in bytes, header included: this is the `msg_bytes` of every result row
 //   seq     0, 1, 2, ... per sender; the receiver counts lost, duplicated and out-of-order messages from it
-//   stamp   open-loop latency: the time the message was meant to be sent (so a stall is not hidden)
+//   stamp   open-loop latency: the time the message was meant to be sent (so a stall is not hidden); in a
+//           serializer's reply (--serializers), the server's decode and encode times (see workload.cpp)
 //   check   32-bit fold of the sum of the payload's 64-bit words mixed with seq, stamp and flags
 // The payload is a fixed pseudo-random pattern per case whose first word is rewritten with the sequence
 // number, so the sender's cost is O(1) per message while the receiver reads every word (as a real consumer of
@@ -55,6 +56,18 @@ class message_source {
  private:
   std::vector<std::byte> buf_;
   std::uint64_t rest_sum_ = 0;  // sum of every payload word except the first
+};
+
+// Frames payloads that change from message to message (a serializer's encoding of each message): copies the
+// payload behind a header and seals it, the check covering every payload byte as for any other message.
+class frame_writer {
+ public:
+  // The whole message, valid until the next call.
+  std::span<const std::byte> write(std::span<const std::byte> payload, std::uint64_t seq, std::uint32_t flags,
+                                   std::uint64_t stamp);
+
+ private:
+  std::vector<std::byte> buf_;
 };
 
 // Checks magic, length (== msg.size()) and checksum. False means corrupt.

@@ -3,6 +3,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -144,6 +145,58 @@ void drive_open_loop(endpoint& ep, const workload_params& wl, client_report& out
   out.sent = total;
 }
 
+// --serializers: the closed loop with every message encoded before it is sent and decoded after it arrives, in
+// both directions (see workload.hpp). Clock reads: t0 before encoding, t1 after, t2 once the reply is in and its
+// frame checked, t3 after decoding it; the server's two times come back in the reply's stamp.
+void drive_serialized(endpoint& ep, const workload_params& wl, client_report& out, sequence_tally& tally) {
+  message_codec codec(wl);
+  std::vector<std::byte> buf(wl.msg_bytes);
+  const char* decode_error = nullptr;
+  std::uint64_t start = now_ns();
+  std::uint64_t warm_end = start + wl.warmup_ns, end = warm_end + wl.duration_ns;
+  std::uint64_t seq = 0;
+  auto round_trip = [&](std::uint32_t flags) {
+    std::uint64_t t0 = now_ns();
+    std::span<const std::byte> payload = codec.encode();
+    std::uint64_t t1 = now_ns();
+    if (payload.size() + header_bytes != wl.msg_bytes)
+      throw protocol_error(fmt::format("{} encoded the message into {} bytes, {} when the case was planned",
+                                       codec.name(), payload.size(), wl.msg_bytes - header_bytes));
+    ep.send(codec.frame(payload, seq, flags, 0));
+    std::size_t n = ep.recv(buf);
+    if (n == 0) throw peer_gone_error("the server closed the connection");
+    std::span<const std::byte> reply(buf.data(), n);
+    bool framed = check_message(reply, wl.msg_bytes, tally);
+    std::uint64_t t2 = now_ns();
+    const char* why = framed ? codec.decode(reply) : nullptr;
+    std::uint64_t t3 = now_ns();
+    if (why) {
+      ++tally.corrupt;
+      if (!decode_error) decode_error = why;
+    }
+    if (!(flags & (flag_warmup | flag_end)) && framed && !why) {
+      std::uint64_t server_decode = 0, server_encode = 0;
+      unpack_server_times(read_header(reply).stamp, server_decode, server_encode);
+      std::uint64_t ser = (t1 - t0) + server_encode, deser = (t3 - t2) + server_decode, rtt = t3 - t0;
+      out.rtt.record(rtt);
+      out.serialize.record(ser);
+      out.deserialize.record(deser);
+      out.transport.record(rtt > ser + deser ? rtt - ser - deser : 0);
+      ++out.measured;
+    }
+    return t3;
+  };
+  for (std::uint64_t now = start; now < end || out.measured < min_measured; ++seq) {
+    now = round_trip(now < warm_end ? flag_warmup : 0);
+    // A decoder that refuses every reply would never measure a round trip: give up after the warm-up.
+    if (decode_error && now >= warm_end && out.measured == 0) break;
+  }
+  round_trip(flag_end);
+  out.sent = seq + 1;
+  if (decode_error)
+    out.error = fmt::format("client: {} could not read the server's reply: {}", codec.name(), decode_error);
+}
+
 void drive_stream(endpoint& ep, const workload_params& wl, const pair_slot& slot, client_report& out) {
   message_source src(wl.msg_bytes, wl.seed);
   std::uint64_t start = now_ns();
@@ -213,7 +266,35 @@ void report_server_failure(pair_slot& slot, std::string_view what) noexcept {
 }
 
 server_session::server_session(const workload_params& wl, pair_slot& slot, work_lock& lock)
-    : wl_(wl), slot_(slot), lock_(lock), acks_(header_bytes, wl.seed + 1), ack_every_(window_messages(wl) / 4 + 1) {}
+    : wl_(wl), slot_(slot), lock_(lock), acks_(header_bytes, wl.seed + 1), ack_every_(window_messages(wl) / 4 + 1) {
+  if (wl.serializer) {
+    try {
+      codec_ = std::make_unique<message_codec>(wl);
+    } catch (const std::exception& e) {
+      setup_error_ = fmt::format("cannot set up {}: {}", wl.serializer->name, e.what());
+    }
+  }
+}
+
+void server_session::ready() {
+  if (!setup_error_.empty()) throw std::runtime_error(setup_error_);
+  slot_.state.store(pair_slot::ready, std::memory_order_release);
+}
+
+std::span<const std::byte> server_session::answer(std::span<const std::byte> msg, const frame_header& h) {
+  std::uint64_t t0 = now_ns();
+  const char* why = codec_->decode(msg);
+  std::uint64_t t1 = now_ns();
+  // The reply is sent whatever the request held, so that the client goes on and the case ends normally; a
+  // request that could not be read counts as corrupt and its reason fails the case.
+  if (why) {
+    ++tally_.corrupt;
+    if (!decode_error_) decode_error_ = why;
+  }
+  std::span<const std::byte> payload = codec_->encode();
+  std::uint64_t t2 = now_ns();
+  return codec_->frame(payload, h.seq, h.flags, pack_server_times(t1 - t0, t2 - t1));
+}
 
 const char* server_session::closed_message() const noexcept {
   return wl_.kind == workload_kind::latency ? "the client closed the connection before the end of the case"
@@ -226,6 +307,9 @@ void server_session::write_tallies(std::uint64_t cpu_ns, const std::string& cpus
   slot_.duplicated = tally_.duplicated;
   slot_.corrupt = tally_.corrupt;
   copy_text(slot_.cpus, sizeof slot_.cpus, cpus);
+  if (decode_error_ && codec_)
+    copy_text(slot_.error, sizeof slot_.error,
+              fmt::format("server: {} could not read a request: {}", codec_->name(), decode_error_));
 }
 
 void server_session::finish(std::uint64_t cpu_ns, const std::string& cpus) noexcept {
@@ -270,6 +354,7 @@ void drive(endpoint& ep, const workload_params& wl, const pair_slot& slot, clien
     wait_ready(slot);
     where.sample();
     if (wl.kind == workload_kind::throughput) drive_stream(ep, wl, slot, out);
+    else if (wl.serializer) drive_serialized(ep, wl, out, tally);
     else if (wl.rate > 0) drive_open_loop(ep, wl, out, tally, current_cpu());
     else drive_closed_loop(ep, wl, out, tally);
   } catch (const std::exception& e) {
@@ -281,6 +366,33 @@ void drive(endpoint& ep, const workload_params& wl, const pair_slot& slot, clien
   out.duplicated = tally.duplicated;
   out.corrupt = tally.corrupt;
   out.cpus = where.seen();
+}
+
+message_codec::message_codec(const workload_params& wl)
+    : codec_(wl.serializer->make(wl.shape)),
+      msg_(ser::make_message(wl.shape, ser::message_seed)),
+      expected_(ser::checksum_of(msg_)),
+      name_(wl.serializer->name) {}
+
+const char* message_codec::decode(std::span<const std::byte> msg) noexcept {
+  std::uint64_t sum = 0;
+  ser::status s = codec_->deserialize(msg.subspan(header_bytes), sum);
+  if (!s) return s.error;
+  return sum == expected_ ? nullptr : "decoded, but not into the message that was sent (checksum differs)";
+}
+
+std::size_t encoded_bytes(const ser::serializer_info& s, ser::shape shape) {
+  return s.make(shape)->serialize(ser::make_message(shape, ser::message_seed)).size();
+}
+
+std::uint64_t pack_server_times(std::uint64_t decode_ns, std::uint64_t encode_ns) noexcept {
+  constexpr std::uint64_t max32 = 0xFFFF'FFFFull;
+  return std::min(encode_ns, max32) << 32 | std::min(decode_ns, max32);
+}
+
+void unpack_server_times(std::uint64_t stamp, std::uint64_t& decode_ns, std::uint64_t& encode_ns) noexcept {
+  decode_ns = stamp & 0xFFFF'FFFFull;
+  encode_ns = stamp >> 32;
 }
 
 double measure_harness_overhead_ns() {

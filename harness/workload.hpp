@@ -11,6 +11,14 @@
 //   throughput  one-way stream, timed at the receiver: messages received between the first and the last measured
 //               message's arrival, divided by the time between them. The sender's write returning proves nothing.
 //   msg_bytes   bytes per message on the wire, bench's 32-byte header included.
+//   serialization (--serializers, latency only): every message's payload is a serializer's encoding of the case's
+//               message (ser::make_message(shape, ser::message_seed)), the same message in both directions.
+//               The client builds and encodes the request, the server decodes it and reads every field (checked
+//               against the message's checksum), builds and encodes its reply, the client decodes and reads that.
+//               Each of the four steps is timed with the wall clock (the round trip's own clock, so the parts
+//               add up to it); per round trip: serialize = the two encodes, deserialize = the two decodes,
+//               transport = the round trip minus both, which includes bench's framing (header, a copy of the
+//               encoding into the frame, the frame checksum at both ends) and the clock reads.
 // Warm-up messages (flag_warmup) cross the transport like any other but are excluded from every figure: the
 // first messages pay for page faults, cold caches and the scheduler learning where the threads run.
 #pragma once
@@ -28,6 +36,7 @@
 #include "harness/gil.hpp"
 #include "harness/histogram.hpp"
 #include "harness/message.hpp"
+#include "serializers/registry.hpp"
 #include "transports/transport.hpp"
 
 namespace bench {
@@ -55,7 +64,44 @@ struct workload_params {
   // streams get credit flow control: at most flow_window_bytes (and at least one message) unacknowledged, the
   // receiver acknowledging every quarter window. 0: the transport's own back-pressure (pipes, sockets, rings).
   std::size_t flow_window_bytes = 0;
+  // --serializers: the serializer and message shape of every message (latency only); nullptr: raw bytes.
+  // msg_bytes is then the header plus the size of that message's encoding.
+  const ser::serializer_info* serializer = nullptr;
+  ser::shape shape = ser::shape::small;
 };
+
+// One end's serializer for a case (--serializers): a codec made once and reused for every message, as each
+// library's file says it should be used, the case's message, its checksum, and the frame its encodings travel in.
+class message_codec {
+ public:
+  explicit message_codec(const workload_params& wl);  // throws if the codec cannot be made
+  // Builds and encodes the case's message; the bytes are valid until the next call.
+  std::span<const std::byte> encode() { return codec_->serialize(msg_); }
+  // The encoding in a sealed frame; valid until the next call.
+  std::span<const std::byte> frame(std::span<const std::byte> payload, std::uint64_t seq, std::uint32_t flags,
+                                   std::uint64_t stamp) {
+    return frame_.write(payload, seq, flags, stamp);
+  }
+  // Decodes a received frame's payload and reads every field: nullptr when that gave back the case's message
+  // (its checksum), else why not (static text). Never throws, whatever the bytes.
+  const char* decode(std::span<const std::byte> msg) noexcept;
+  std::string_view name() const noexcept { return name_; }
+
+ private:
+  std::unique_ptr<ser::codec> codec_;
+  ser::message msg_;
+  std::uint64_t expected_ = 0;
+  frame_writer frame_;
+  std::string_view name_;
+};
+
+// The encoded size of the case's message (its payload on the wire) for a serializer and shape.
+std::size_t encoded_bytes(const ser::serializer_info& s, ser::shape shape);
+
+// The server's decode and encode times of a serialized reply, carried in the reply's stamp (32 bits each, in ns;
+// longer than 4.29 s is clamped).
+std::uint64_t pack_server_times(std::uint64_t decode_ns, std::uint64_t encode_ns) noexcept;
+void unpack_server_times(std::uint64_t stamp, std::uint64_t& decode_ns, std::uint64_t& encode_ns) noexcept;
 
 // What the server side reports. Lives in shared memory (MAP_SHARED) so a forked server can fill it in.
 struct alignas(64) pair_slot {
@@ -67,12 +113,14 @@ struct alignas(64) pair_slot {
   std::uint64_t t_first_ns = 0, t_last_ns = 0;
   std::uint64_t cpu_ns = 0;     // CPU time of the server loop
   char cpus[48] = {};           // CPUs the server was seen on
-  char error[200] = {};
+  char error[200] = {};         // a failure, or the first message it could not decode
 };
 static_assert(std::atomic<int>::is_always_lock_free, "pair_slot::state is shared between processes");
 
 struct client_report {
   histogram rtt;                // measured round trips (latency)
+  // --serializers, per measured round trip: both encodes, both decodes, and the rest (rtt minus those two).
+  histogram serialize, deserialize, transport;
   std::uint64_t sent = 0;       // every message, warm-up included
   std::uint64_t measured = 0;   // round trips recorded
   std::uint64_t lost = 0, duplicated = 0, corrupt = 0;
@@ -115,7 +163,8 @@ class server_session {
 
   // The peer closed its end between messages, before the last one: what that means for this behaviour.
   const char* closed_message() const noexcept;
-  void ready() noexcept { slot_.state.store(pair_slot::ready, std::memory_order_release); }
+  // Throws if the session could not be set up (its serializer), which the caller reports as the server's failure.
+  void ready();
   // Writes the tallies, the CPU time and CPUs into the slot; then the state (done or failed) that lets the
   // client go on.
   void finish(std::uint64_t cpu_ns, const std::string& cpus) noexcept;
@@ -125,11 +174,18 @@ class server_session {
  private:
   void write_tallies(std::uint64_t cpu_ns, const std::string& cpus) noexcept;
 
+  // --serializers: decodes the request, encodes the reply (the same message) and returns it, framed.
+  std::span<const std::byte> answer(std::span<const std::byte> msg, const frame_header& h);
+
   const workload_params& wl_;
   pair_slot& slot_;
   work_lock& lock_;
   sequence_tally tally_;
   bool ended_ = false;
+  // serializer
+  std::unique_ptr<message_codec> codec_;
+  std::string setup_error_;
+  const char* decode_error_ = nullptr;
   // sink
   bool started_ = false;
   message_source acks_;
@@ -142,7 +198,8 @@ bool server_session::on_message(std::span<const std::byte> msg, Send&& send) {
     bool ok = check_message(msg, wl_.msg_bytes, tally_);
     std::uint32_t flags = ok ? read_header(msg).flags : 0;
     if (wl_.work_ns && !(flags & flag_end)) lock_.run(wl_.work_ns);
-    send(msg);  // echo exactly what arrived (a corrupt message comes back corrupt and the client sees it)
+    // Echo exactly what arrived (a corrupt message comes back corrupt and the client sees it), or answer it.
+    send(ok && codec_ ? answer(msg, read_header(msg)) : msg);
     return ended_ = (flags & flag_end) != 0;
   }
   std::uint64_t t = now_ns();

@@ -220,7 +220,10 @@ def machine_section(run):
 # Metric columns, in order; a group of cases shows those its rows have.
 METRICS = (("rtt_p50_ns", "p50", style.fmt_time), ("rtt_p99_ns", "p99", style.fmt_time),
            ("rtt_p999_ns", "p99.9", style.fmt_time), ("msgs_per_s", "messages/s", style.fmt_rate),
-           ("bytes_per_s", "bytes/s", style.fmt_bytes_rate))
+           ("bytes_per_s", "bytes/s", style.fmt_bytes_rate),
+           # ipc --serializers: the parts of the round trip (medians per round trip)
+           ("serialize_ns", "serialize", style.fmt_time), ("transport_ns", "transport", style.fmt_time),
+           ("deserialize_ns", "deserialize", style.fmt_time))
 GROUP_TITLES = {
     "latency": "Round-trip latency: client-measured, median over the repetitions",
     "throughput": "Throughput: one way, timed at the receiver, median over the repetitions",

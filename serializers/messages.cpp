@@ -132,6 +132,12 @@ std::optional<shape> parse_shape(std::string_view name) noexcept {
   return std::nullopt;
 }
 
+std::string shape_names() {
+  std::string out;
+  for (shape s : all_shapes) out += (out.empty() ? "" : ", ") + std::string(to_string(s));
+  return out;
+}
+
 std::string_view describe(shape s) noexcept {
   switch (s) {
     case shape::small: return "market tick: 4 integers, a double, a 3-8 character symbol (48 bytes raw)";

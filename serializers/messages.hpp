@@ -30,6 +30,7 @@ inline constexpr std::array<shape, 3> all_shapes = {shape::small, shape::medium,
 
 std::string_view to_string(shape s) noexcept;
 std::optional<shape> parse_shape(std::string_view name) noexcept;
+std::string shape_names();                    // "small, medium, large": for error messages
 std::string_view describe(shape s) noexcept;  // one line, for the console and the results' context
 
 // Bounds every message in this suite respects (generated or edge case); raw's fixed layout is sized from them,
@@ -92,6 +93,9 @@ inline constexpr shape shape_v = std::is_same_v<Plain, tick> ? shape::small
 
 // The benchmark's message: a function of (shape, seed) only.
 message make_message(shape s, std::uint64_t seed);
+// The seed of the message both suites measure (`bench run serialize`, `bench run ipc --serializers`), so that
+// their figures are about the same bytes.
+inline constexpr std::uint64_t message_seed = 1;
 // Messages at the edges of every type: integer minima and maxima, a denormal, the largest double and -0.0,
 // strings that JSON must escape (quote, backslash, control characters) and multi-byte UTF-8, empty strings and
 // empty lists, strings at their length limit. `variant` 0, 1, 2 pick different mixes.

@@ -45,8 +45,8 @@ std::uint64_t batch_for(ser::shape s) {
   return 1;
 }
 
-// The message every case measures: seed 1 of its shape, the same in every run.
-constexpr std::uint64_t message_seed = 1;
+// The message every case measures: seed 1 of its shape, the same in every run (and in ipc --serializers).
+using ser::message_seed;
 
 // The time the console, ratio_to_raw and the charts quote. Every phase is single-threaded CPU work that never
 // blocks, so the thread's CPU time is the time the work took; wall-clock time adds whatever the scheduler gave to
@@ -75,12 +75,6 @@ std::string case_name(const ser::serializer_info& s, ser::shape shape, ser::phas
   return fmt::format("serialize/serializer:{}/shape:{}/phase:{}", s.name, ser::to_string(shape), ser::to_string(p));
 }
 
-std::string shape_names() {
-  std::string out;
-  for (ser::shape s : ser::all_shapes) out += (out.empty() ? "" : ", ") + std::string(ser::to_string(s));
-  return out;
-}
-
 // Everything the request asks for, checked; throws usage_error before any work.
 serialize_plan make_plan(const run_request& req) {
   serialize_plan plan;
@@ -96,7 +90,7 @@ serialize_plan make_plan(const run_request& req) {
   seen.clear();
   for (const std::string& name : req.shapes) {
     std::optional<ser::shape> s = ser::parse_shape(name);
-    if (!s) throw usage_error(fmt::format("unknown shape '{}' (valid: {})", name, shape_names()));
+    if (!s) throw usage_error(fmt::format("unknown shape '{}' (valid: {})", name, ser::shape_names()));
     if (seen.insert(name).second) plan.shapes.push_back(*s);
   }
   if (req.shapes.empty()) plan.shapes.assign(ser::all_shapes.begin(), ser::all_shapes.end());

@@ -1,5 +1,5 @@
 """Charts of the ipc suite: latency and throughput against message size and against the number of pairs."""
-from . import common, ipc_cpu, ipc_scaling, style
+from . import common, ipc_cpu, ipc_scaling, ipc_serialize, style
 
 SIZE_LABEL = "message size (bytes on the wire, incl. 32-byte header)"
 PAIRS_LABEL = "concurrent pairs (each: 1 client + 1 server)"
@@ -218,8 +218,11 @@ CHARTS = {
 }
 
 
-def _ipc_cases(doc):
-    return [c for c in common.cases(doc) if c.ident.get("suite", "ipc") == "ipc"]
+def _ipc_cases(doc, serialized=False):
+    """The ipc cases of raw bytes, or (serialized=True) those of --serializers, which have charts of their own."""
+    cases = [c for c in common.cases(doc) if c.ident.get("suite", "ipc") == "ipc"]
+    chosen = ipc_serialize.serialized_cases(cases)
+    return chosen if serialized else [c for c in cases if c not in chosen]
 
 
 def plot(doc, run_dir, formats):
@@ -230,7 +233,7 @@ def plot(doc, run_dir, formats):
         fig = chart(all_cases, doc["context"])
         if fig is not None:
             paths += common.save(fig, run_dir, name, formats)
-    return paths
+    return paths + ipc_serialize.plot(_ipc_cases(doc, serialized=True), doc["context"], run_dir, formats)
 
 
 # ---- the words under each chart in the report (plots/report.py) -----------------------------------------------
@@ -437,6 +440,8 @@ DESCRIPTIONS = {
 
 def describe(chart_name, doc):
     """The sentences the report prints under chart `chart_name` (a key of CHARTS) of this run."""
+    if chart_name in ipc_serialize.CHARTS:
+        return ipc_serialize.describe(chart_name, _ipc_cases(doc, serialized=True), doc["context"])
     describe_chart = DESCRIPTIONS.get(chart_name)
     if describe_chart is None:
         return []

@@ -227,6 +227,12 @@ TEST(Cli, BadInputExitsTwoWithOneClearLine) {
       {{"run", "all", "--csv", "-"}, "`bench run all` writes a directory per suite"},
       {{"run", "ipc", "--json", "-", "--csv", "-"}, "cannot both print on stdout"},
       {{"run", "ipc", "--json", "/proc/forbidden/run.json"}, "no such directory /proc/forbidden"},
+      {{"run", "ipc", "--serializers", "raw,xml"}, "unknown serializer 'xml' (valid: raw, protobuf, capnp"},
+      {{"run", "ipc", "--serializers", "raw", "--shapes", "huge"}, "unknown shape 'huge' (valid: small, medium, large)"},
+      {{"run", "ipc", "--shapes", "small"}, "--shapes needs --serializers"},
+      {{"run", "ipc", "--serializers", "raw", "--sizes", "64"}, "--sizes and --serializers exclude each other"},
+      {{"run", "ipc", "--serializers", "raw", "--rate", "1000"}, "--rate and --serializers exclude each other"},
+      {{"run", "ipc", "--serializers", "raw", "--work", "1us"}, "--work and --serializers exclude each other"},
   };
   for (const auto& c : cases) {
     outcome r = bench_cmd(c.args);
@@ -291,6 +297,50 @@ TEST(Cli, LockedWorkRunRecordsTheLock) {
   EXPECT_EQ(per_lock["none"], 8);
   EXPECT_EQ(per_lock["gil-new"], 8);
   fs::remove_all(out);
+}
+
+TEST(Cli, SerializedRunSaysHowMuchOfTheRoundTripWasSerialization) {
+  fs::path out = temp_dir("ser");
+  fs::path tmp = temp_dir("sertmp");
+  outcome r = bench_cmd({"run", "ipc", "--serializers", "raw,protobuf,capnp,json", "--shapes", "small,medium", "--transports",
+                         "unix", "--models", "thread,process", "--duration", "10ms", "--warmup", "2ms", "--reps", "2", "--no-plot",
+                         "--out", out.string()},
+                        tmp);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Serialization in the round trip"), std::string::npos) << r.out;
+  json doc = read_results(out / "results.json");
+  EXPECT_EQ(doc["context"]["serializer_descriptions"].size(), 4u);
+  EXPECT_TRUE(doc["context"]["metrics"].contains("serialize_ns"));
+  std::map<std::string, int> iterations;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> wire;
+  for (const json& row : doc["benchmarks"]) {
+    std::string name = row["name"];
+    std::string ser = row["serializer"], shape = row["shape"];
+    EXPECT_NE(name.find("/serializer:" + ser + "/shape:" + shape + "/workload:latency/"), std::string::npos) << name;
+    EXPECT_EQ(row["workload"], "latency") << name;  // the ping-pong only
+    EXPECT_EQ(row["msg_bytes"].get<double>(), row["wire_bytes"].get<double>() + 32) << name;
+    for (const char* f : {"serialize_ns", "deserialize_ns", "transport_ns", "serialization_pct", "rtt_p50_ns"})
+      ASSERT_TRUE(row.contains(f)) << name << " lacks " << f;
+    if (row["run_type"] != "iteration") continue;
+    ++iterations[ser];
+    EXPECT_FALSE(row["error_occurred"].get<bool>()) << name << ": " << row["error_message"];
+    EXPECT_EQ(row["corrupt"], 0);  // every decoded message gave back the message's checksum
+    EXPECT_EQ(row["lost"], 0);
+    EXPECT_GT(row["messages"].get<std::uint64_t>(), 0u);
+    // The parts are medians of per-round-trip values that add up to each round trip.
+    std::uint64_t parts = row["serialize_ns"].get<std::uint64_t>() + row["deserialize_ns"].get<std::uint64_t>();
+    EXPECT_LE(parts, row["rtt_max_ns"].get<std::uint64_t>()) << name;
+    EXPECT_GT(row["serialization_pct"].get<double>(), 0) << name;
+    EXPECT_LT(row["serialization_pct"].get<double>(), 100) << name;
+    auto [it, fresh] = wire.emplace(std::make_pair(ser, shape), row["wire_bytes"].get<std::uint64_t>());
+    EXPECT_EQ(it->second, row["wire_bytes"].get<std::uint64_t>()) << "one message, one size: " << name;
+  }
+  // 4 serializers x 2 shapes x 1 transport x 2 models x 2 repetitions.
+  for (const char* s : {"raw", "protobuf", "capnp", "json"}) EXPECT_EQ(iterations[s], 8) << s;
+  EXPECT_EQ(wire[std::make_pair(std::string("raw"), std::string("small"))], 48u);  // raw's fixed layout of the tick
+  EXPECT_TRUE(fs::is_empty(tmp)) << "left files in TMPDIR";
+  fs::remove_all(out);
+  fs::remove_all(tmp);
 }
 
 TEST(Cli, OversubscribedRunWarnsAndRecordsIt) {

@@ -11,6 +11,9 @@ ipc-nofloor: a 2-CPU machine asked for 8 cores (context.oversubscribed), null c2
 ipc-lock:    `--work 10us --lock none,gil-new` on 4 CPUs: unix, thread/process/async, a pairs sweep (1, 2, 4, 8)
              at 64 B where the GIL'd threads and the one event loop stay flat while processes scale up to the
              CPUs; one gil-new case failed every repetition (the scaling chart draws it as x).
+ipc-serialize: `--serializers raw,protobuf,capnp,json` over unix and shm (thread model), small and large
+             messages: serialize_ns, transport_ns and deserialize_ns per round trip; json large over shm failed
+             every repetition (a reply that did not decode).
 
 The rows follow harness/results.cpp: iteration rows in round order, then the aggregate rows (median, mean,
 stddev, cv, min, max) of every run_name with at least one successful repetition.
@@ -24,9 +27,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPS = 3
 IDENTITY = ("suite", "transport", "model", "serializer", "workload", "wait", "placement", "msg_bytes", "pairs",
-            "rate", "work_ns", "lock", "oversubscribed")
+            "rate", "work_ns", "lock", "oversubscribed", "shape", "wire_bytes")
 AGGREGATED = ("rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns", "rtt_mean_ns", "msgs_per_s",
-              "bytes_per_s", "cpu_ns_per_msg", "messages", "lost", "corrupt")
+              "bytes_per_s", "cpu_ns_per_msg", "messages", "lost", "corrupt", "serialize_ns", "deserialize_ns",
+              "transport_ns", "serialization_pct")
 
 # transport -> (round-trip base ns, latency copy bandwidth bytes/ns, throughput per-message ns, bytes/ns)
 TRANSPORTS = {
@@ -216,6 +220,64 @@ def write(name, doc, root=None):
     return path
 
 
+# --serializers: (serializer, shape) -> (wire bytes, both encodes ns, both decodes ns); transport -> ns per round
+# trip of a small message, ns per KiB more. Shaped like a run on the development VM, rounded.
+SERIALIZED = {
+    ("raw", "small"): (48, 70, 75), ("protobuf", "small"): (37, 120, 210), ("capnp", "small"): (64, 210, 200),
+    ("json", "small"): (118, 3400, 3800), ("raw", "large"): (18408, 2500, 2000),
+    ("protobuf", "large"): (16209, 15000, 21600), ("capnp", "large"): (18344, 3100, 3500),
+    ("json", "large"): (19392, 163000, 377000),
+}
+SERIALIZED_TRANSPORTS = {"unix": (45000.0, 120.0), "shm": (760.0, 450.0)}
+SERIALIZED_FAILURE = ("shm", "json", "large")
+
+
+def serialized_document():
+    ctx = context(cores_requested=2, cores_available=2, c2c=60.0, xcore=9.0)
+    ctx["command_line"] = ("bench run ipc --serializers raw,protobuf,capnp,json --shapes small,large "
+                           "--transports unix,shm --models thread")
+    ctx["serializer_descriptions"] = {s: s for s in ("raw", "protobuf", "capnp", "json")}
+    rng = random.Random(5)
+    rows, family = [], 0
+    for rep in range(REPS):
+        family = 0
+        for transport, (base, per_kib) in SERIALIZED_TRANSPORTS.items():
+            for shape in ("small", "large"):
+                for ser in ("raw", "protobuf", "capnp", "json"):
+                    wire, enc, dec = SERIALIZED[(ser, shape)]
+                    size = wire + 32
+                    name = (f"ipc/transport:{transport}/model:thread/serializer:{ser}/shape:{shape}/workload:latency/"
+                            f"wait:block/placement:cross/size:{size}/pairs:1")
+                    row = {"name": name, "family_index": family, "per_family_instance_index": 0, "run_name": name,
+                           "run_type": "iteration", "repetitions": REPS, "repetition_index": rep, "threads": 1,
+                           "time_unit": "ns", "suite": "ipc", "transport": transport, "model": "thread",
+                           "serializer": ser, "shape": shape, "wire_bytes": wire, "workload": "latency",
+                           "wait": "block", "placement": "cross", "msg_bytes": size, "pairs": 1, "rate": 0,
+                           "oversubscribed": False, "round": rep + 1, "disturbed": False, "excluded": False,
+                           "lost": 0, "duplicated": 0, "client_cpus": "0", "server_cpus": "1", "load_avg": 0.6,
+                           "steal_pct": 0.0}
+                    family += 1
+                    if (transport, ser, shape) == SERIALIZED_FAILURE:
+                        row.update({"iterations": 0, "real_time": 0.0, "cpu_time": 0.0, "messages": 0, "corrupt": 3,
+                                    "error_occurred": True, "error_message": "client: json could not read the "
+                                    "server's reply: syntax error while parsing value"})
+                        rows.append(row)
+                        continue
+                    noise = rng.uniform(0.97, 1.04)
+                    ser_ns, deser_ns = round(enc * noise), round(dec * noise)
+                    transport_ns = round((base + per_kib * size / 1024) * noise)
+                    rtt = ser_ns + deser_ns + transport_ns + 40
+                    row.update({"iterations": 4000, "real_time": float(rtt), "cpu_time": round(rtt * 0.4, 1),
+                                "messages": 4000, "corrupt": 0, "error_occurred": False, "error_message": "",
+                                "rtt_p50_ns": rtt, "rtt_p90_ns": round(rtt * 1.1), "rtt_p99_ns": round(rtt * 1.6),
+                                "rtt_p999_ns": round(rtt * 2.5), "rtt_max_ns": round(rtt * 6), "rtt_mean_ns": rtt * 1.03,
+                                "cpu_ns_per_msg": round(rtt * 0.3, 1), "serialize_ns": ser_ns,
+                                "deserialize_ns": deser_ns, "transport_ns": transport_ns,
+                                "serialization_pct": 100 * (ser_ns + deser_ns) / (ser_ns + deser_ns + transport_ns)})
+                    rows.append(row)
+    return {"context": ctx, "benchmarks": rows + aggregates(rows)}
+
+
 def main(root=None):
     sizes = [64, 512, 4096, 32768, 262144, 1048576]
     def every_rep(name, msg):
@@ -236,6 +298,7 @@ def main(root=None):
     nofloor = document(context(cores_requested=8, cores_available=2, c2c=None, xcore=None),
                        cases(["pipe", "unix"], ["thread"], [64, 4096, 262144], [1, 2], ["latency"]), 2, {})
     write("ipc-nofloor", nofloor, root)
+    write("ipc-serialize", serialized_document(), root)
 
     failed = (f"{run_name('unix', 'async', 'throughput', 64, 8)}/work:10us/lock:gil-new"
               .replace("serializer:raw", "serializer:none"))

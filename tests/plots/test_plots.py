@@ -87,6 +87,11 @@ class PlotTest(unittest.TestCase):
         (self.tmp / "results.json").write_text(json.dumps(doc))
         self.assert_charts(self.tmp, self.plot(self.tmp), CONTENTION_CHARTS)
 
+    def test_ipc_serialized_run_draws_the_stacked_charts_only(self):
+        # A --serializers run: one stacked chart per shape; the charts of raw bytes against size have no data.
+        run = self.run_dir("ipc-serialize")
+        self.assert_charts(run, self.plot(run), ("ipc_serialize_small", "ipc_serialize_large"))
+
     def test_no_floor_and_no_throughput_rows_skips_charts(self):
         # Null c2c/xcore floors, an oversubscribed machine, latency rows only: no throughput charts, no empty files.
         run = self.run_dir("ipc-nofloor")
@@ -133,6 +138,66 @@ class PlotTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(proc.stdout, "")
         self.assertEqual(sorted(p.name for p in self.tmp.iterdir()), ["results.json"])
+
+
+class SerializedChartTest(unittest.TestCase):
+    """The stacked chart of ipc --serializers, in-process: what is drawn is what the rows say."""
+
+    @classmethod
+    def setUpClass(cls):
+        import matplotlib
+        matplotlib.use("Agg")
+        sys.path.insert(0, str(ROOT / "plots"))
+        from bench_plots import common, ipc, ipc_serialize, style
+        cls.common, cls.ipc, cls.ipc_serialize, cls.style = common, ipc, ipc_serialize, style
+        style.apply("lecture")
+        cls.doc = json.loads((FIXTURES / "ipc-serialize" / "results.json").read_text())
+        cls.cases = ipc._ipc_cases(cls.doc, serialized=True)
+
+    def median(self, transport, serializer, shape, field):
+        return next(r[field] for r in self.doc["benchmarks"] if r.get("aggregate_name") == "median"
+                    and (r["transport"], r["serializer"], r["shape"]) == (transport, serializer, shape))
+
+    def test_bars_stack_serialize_transport_deserialize_medians(self):
+        import matplotlib.pyplot as plt
+        from matplotlib.patches import Rectangle
+        fig = self.ipc_serialize.shape_chart(self.cases, self.doc["context"], "large")
+        self.addCleanup(plt.close, fig)
+        panels = {ax.get_title(loc="left"): ax for ax in fig.axes if ax.get_title(loc="left")}
+        self.assertEqual(sorted(panels), ["shm, thread model", "unix, thread model"])
+        fields = ("serialize_ns", "transport_ns", "deserialize_ns")
+        for transport, serializers in (("unix", ("raw", "protobuf", "capnp", "json")),
+                                       ("shm", ("raw", "protobuf", "capnp"))):  # json large failed on shm
+            bars = [p for p in panels[f"{transport}, thread model"].patches if isinstance(p, Rectangle)]
+            self.assertEqual(len(bars), 3 * len(serializers), transport)
+            for i, ser in enumerate(serializers):
+                left = 0.0
+                for j, field in enumerate(fields):
+                    bar = bars[3 * i + j]
+                    self.assertAlmostEqual(bar.get_x(), left, places=3, msg=(transport, ser, field))
+                    self.assertAlmostEqual(bar.get_width(), self.median(transport, ser, "large", field), places=3)
+                    left += bar.get_width()
+        texts = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+        self.assertIn("FAILED", texts)
+        footer = " ".join(t.get_text() for t in fig.texts)
+        self.assertIn("failed: shm/thread json: client: json could not read the server's reply", footer)
+        self.assertIn("Large message round trip: unix vs shm, thread model", footer)
+
+    def test_raw_bytes_charts_leave_serialized_cases_out(self):
+        self.assertEqual(self.ipc._ipc_cases(self.doc), [])
+        bare = json.loads((FIXTURES / "ipc-small" / "results.json").read_text())
+        self.assertEqual(self.ipc._ipc_cases(bare, serialized=True), [])
+
+    def test_report_sentences_quote_the_bars(self):
+        said = self.ipc.describe("ipc_serialize_small", self.doc)
+        total = {s: self.median("unix", s, "small", "rtt_p50_ns") for s in ("raw", "protobuf", "capnp", "json")}
+        fast, slow = min(total, key=total.get), max(total, key=total.get)
+        self.assertIn(f"Over unix (thread model) a small message's round trip took {self.style.fmt_time(total[fast])} "
+                      f"with {fast}", said[0])
+        self.assertIn(f"{self.style.fmt_time(total[slow])} with {slow}", said[0])
+        large = " ".join(self.ipc.describe("ipc_serialize_large", self.doc))
+        self.assertIn("1 case failed", large)
+        self.assertEqual(self.ipc.describe("ipc_serialize_medium", self.doc), [])
 
 
 class FormatTest(unittest.TestCase):
