@@ -8,12 +8,14 @@
 #include <filesystem>
 #include <thread>
 
+#include "bench/serve.hpp"
 #include "bench/suite.hpp"
 #include "harness/build_info.hpp"
 #include "harness/cancel.hpp"
 #include "harness/error.hpp"
 #include "harness/floor.hpp"
 #include "harness/model.hpp"
+#include "harness/remote.hpp"
 #include "serializers/registry.hpp"
 #include "harness/registry.hpp"
 #include "harness/sysinfo.hpp"
@@ -114,6 +116,12 @@ int main(int argc, char** argv) {
   compare->add_option("b", compare_b, "the run directory compared with it")->required();
   compare->add_option("--out", compare_out, "where compare.json and the chart go (default: B/compare-vs-<name of A>)");
 
+  serve_options serve_opt;
+  auto* serve = app.add_subcommand("serve", "the server side of two-host runs: bench run ipc --peer HOST:PORT on another machine");
+  serve->add_option("--listen", serve_opt.listen, "ADDR:PORT to listen on (default 127.0.0.1:5300: loopback only; "
+                                                  "e.g. 0.0.0.0:5300 serves other machines)");
+  serve->add_option("--clients", serve_opt.max_clients, "clients served at once (default 1; one more is answered busy)");
+
   auto* run = app.add_subcommand("run", "run a suite and write results/<date-time>-<suite>/");
   std::string json_to, csv_to;
   std::string suite, cores, transports_s, models_s, serializers_s, sizes_s, duration_s, warmup_s, timeout_s, reps_s, filter, out,
@@ -140,6 +148,8 @@ int main(int argc, char** argv) {
   run->add_option("--wait", wait_s, "block (sleep in the kernel) or spin (non-blocking, polled)");
   run->add_option("--rate", rate_s, "open-loop latency: messages per second per pair, paced");
   run->add_flag("--drop-disturbed", drop, "leave rounds with a disturbed canary or steal time out of the aggregates");
+  std::string peer;
+  run->add_option("--peer", peer, "HOST[:PORT] of a bench serve: the server side of every pair runs there (tcp, udp, zmq-tcp)");
   run->add_option("--work", work_s, "server CPU work per message, e.g. 10us");
   run->add_option("--lock", lock, "lock around the server's work: none");
   run->add_option("--shapes", shapes_s, "comma list (serialize suite)");
@@ -169,6 +179,7 @@ int main(int argc, char** argv) {
       print_list(list_what);
       return 0;
     }
+    if (serve->parsed()) return run_serve(serve_opt);
     if (app.got_subcommand("info")) {
       print_info();
       return 0;
@@ -273,7 +284,7 @@ int main(int argc, char** argv) {
     };
     const owned owners[] = {{"--transports", {"ipc"}}, {"--models", {"ipc"}}, {"--sizes", {"ipc"}}, {"--placement", {"ipc"}},
                             {"--wait", {"ipc"}}, {"--rate", {"ipc"}}, {"--work", {"ipc"}}, {"--lock", {"ipc"}},
-                            {"--drop-disturbed", {"ipc"}}, {"--serializers", {"serialize", "ipc"}}, {"--shapes", {"serialize"}},
+                            {"--drop-disturbed", {"ipc"}}, {"--peer", {"ipc"}}, {"--serializers", {"serialize", "ipc"}}, {"--shapes", {"serialize"}},
                             {"--cs", {"contention"}}, {"--switch-interval", {"contention"}}, {"--check-interval", {"contention"}},
                             {"--locks", {"contention"}}, {"--policies", {"contention"}}};
     for (const owned& o : owners) {
@@ -283,6 +294,10 @@ int main(int argc, char** argv) {
     }
     if (!req.serializers.empty() && suite == "ipc")
       throw usage_error("--serializers with the ipc suite is not implemented yet: run `bench run serialize`");
+    if (!peer.empty()) {
+      check_peer_request(peer, req.transports, req.place);
+      req.peer = peer;
+    }
     if (si) si->validate(req);
     return run_command(si, req, {json_to, csv_to});
   } catch (const usage_error& e) {

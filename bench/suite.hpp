@@ -42,6 +42,7 @@ struct run_request {
   bool drop_disturbed = false;
   std::uint64_t work_ns = 0;            // server work per message (--work)
   std::string lock = "none";            // lock policy around the ipc server's work (--lock)
+  std::string peer;                     // --peer HOST:PORT: the server side runs in `bench serve` there
   // serialize suite
   std::vector<std::string> shapes;     // empty: all
   // contention suite
