@@ -303,6 +303,11 @@ int run_serve(const serve_options& opt) {
     if (::poll(&p, 1, 200) <= 0) continue;
     unique_fd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (!conn) continue;
+    // A session that has just refused its client may still be exiting: give it a moment before saying busy.
+    for (int i = 0; i < 25 && active() >= opt.max_clients; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      reap(false);
+    }
     bool busy = active() >= opt.max_clients;
     std::fflush(stdout);
     pid_t pid = ::fork();

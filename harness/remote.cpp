@@ -118,7 +118,7 @@ remote_case decode_case(const json& body) {
       throw control_error(fmt::format("run_case: {} needs {} client port(s) per pair", t, rc.transport->network->client_ports));
     std::vector<std::uint16_t>& out = rc.client_ports.emplace_back();
     for (const json& n : p) {
-      if (!n.is_number_unsigned() || n.get<std::uint64_t>() == 0 || n.get<std::uint64_t>() > 65535)
+      if (!n.is_number_integer() || n.get<std::int64_t>() < 1 || n.get<std::int64_t>() > 65535)
         throw control_error("run_case: a client port must be a number from 1 to 65535");
       out.push_back(n.get<std::uint16_t>());
     }
@@ -300,7 +300,7 @@ class remote_host final : public server_host {
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       std::vector<std::uint16_t> p;
       for (const json& n : ports[i])
-        if (n.is_number_unsigned() && n.get<std::uint64_t>() <= 65535) p.push_back(n.get<std::uint16_t>());
+        if (n.is_number_integer() && n.get<std::int64_t>() >= 1 && n.get<std::int64_t>() <= 65535) p.push_back(n.get<std::uint16_t>());
       if (p.size() != seam.server_ports) throw std::runtime_error("the server sent a malformed list of ports");
       jobs[i].ch->client = ends[i]->connect(s_.server_, p, connect_timeout_ms);
     }

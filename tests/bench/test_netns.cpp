@@ -1,0 +1,2 @@
+#include <gtest/gtest.h>
+TEST(Netns, Placeholder) { GTEST_SKIP() << "later"; }
