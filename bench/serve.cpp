@@ -224,6 +224,7 @@ void run_session(unique_fd sock, bool busy) {
         return;
       }
       if (f->type == control_type::bye) break;
+      if (f->type == control_type::abort) continue;  // it crossed the case_end of the case it meant to stop
       if (f->type != control_type::run_case) {
         ctl.send(control_type::error, error_body("malformed", fmt::format("unexpected {} between cases", to_string(f->type))));
         continue;

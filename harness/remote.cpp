@@ -307,7 +307,7 @@ class remote_host final : public server_host {
   }
 
   void interrupt() noexcept override {
-    if (!reader_.joinable() || abort_sent_.exchange(true)) return;
+    if (!reader_.joinable() || finished_.load(std::memory_order_acquire) || abort_sent_.exchange(true)) return;
     try {
       std::lock_guard lock(send_mu_);
       s_.control_->send(control_type::abort, {{"reason", interrupted() ? "interrupted" : "stopped by the client"}}, 2'000);

@@ -99,7 +99,8 @@ struct zmq_link {
   std::int64_t max_msg;
   std::string accept_from;  // remote server: the one host whose connections are accepted (ZMQ_TCP_ACCEPT_FILTER)
   bool ipv6 = false;        // remote: the addresses are IPv6
-  shared_rendezvous meeting;
+  // Shared, so that a remote server end can read it without keeping the link (and its context) alive.
+  std::shared_ptr<shared_rendezvous> meeting = std::make_shared<shared_rendezvous>();
   std::mutex mu;
   per_process<zmq::context_t> ctx;
 
@@ -218,7 +219,7 @@ class zmq_endpoint final : public endpoint {
   }
 
   void bind(zmq::socket_t& in, zmq::socket_t& out) {
-    rendezvous& r = *link_->meeting;
+    rendezvous& r = **link_->meeting;
     try {
       in.bind(link_->to_server);
       out.bind(link_->to_client);
@@ -234,7 +235,7 @@ class zmq_endpoint final : public endpoint {
   }
 
   void connect(zmq::socket_t& in, zmq::socket_t& out) {
-    rendezvous& r = *link_->meeting;
+    rendezvous& r = **link_->meeting;
     // The server binds when it first receives; until then, wait here (the watchdog's abort ends the wait).
     for (;;) {
       int st = r.state.load(std::memory_order_acquire);
@@ -320,13 +321,15 @@ std::uint16_t port_of(const char* endpoint) {
 class zmq_server_end final : public remote_server_end {
  public:
   zmq_server_end(const net_address& local, const net_address& peer, const channel_options& opt)
-      : link_(remote_link(opt, local.family() == AF_INET6)), wait_(opt.wait) {
+      : link_(remote_link(opt, local.family() == AF_INET6)), meeting_(link_->meeting), wait_(opt.wait) {
     link_->to_server = link_->to_client = "tcp://" + zmq_host(local) + ":*";
     link_->accept_from = peer.host();
   }
-  std::unique_ptr<endpoint> take_endpoint() override { return std::make_unique<zmq_endpoint>(link_, true, wait_); }
+  // The endpoint holds the only reference to the link: a forked server that closes it ends its context, which
+  // delivers what it still queues (the last echo) before the process exits.
+  std::unique_ptr<endpoint> take_endpoint() override { return std::make_unique<zmq_endpoint>(std::move(link_), true, wait_); }
   std::vector<std::uint16_t> ports(std::uint64_t deadline_ns) override {
-    rendezvous& r = *link_->meeting;
+    rendezvous& r = **meeting_;
     for (;;) {
       int st = r.state.load(std::memory_order_acquire);
       if (st == rendezvous::published) return {port_of(r.to_server), port_of(r.to_client)};
@@ -339,6 +342,7 @@ class zmq_server_end final : public remote_server_end {
 
  private:
   std::shared_ptr<zmq_link> link_;
+  std::shared_ptr<shared_rendezvous> meeting_;
   wait_mode wait_;
 };
 
@@ -348,7 +352,7 @@ class zmq_client_end final : public remote_client_end {
   std::vector<std::uint16_t> ports() const override { return {}; }
   std::unique_ptr<endpoint> connect(const net_address& server, std::span<const std::uint16_t> ports, int) override {
     auto link = remote_link(opt_, server.family() == AF_INET6);
-    rendezvous& r = *link->meeting;
+    rendezvous& r = **link->meeting;
     copy_text(r.to_server, sizeof r.to_server, fmt::format("tcp://{}:{}", zmq_host(server), ports[0]));
     copy_text(r.to_client, sizeof r.to_client, fmt::format("tcp://{}:{}", zmq_host(server), ports[1]));
     r.state.store(rendezvous::published, std::memory_order_release);

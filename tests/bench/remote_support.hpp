@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +18,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace bench::test {
 namespace fs = std::filesystem;
@@ -112,6 +116,32 @@ inline int processes_with(const std::string& marker) {
     if (env.find(marker) != std::string::npos) ++n;
   }
   return n;
+}
+
+// The results contract of a run against a peer: every row measured, the peer's figures in it, both hosts named.
+inline void check_results(const fs::path& file, const std::string& workloads_expected) {
+  nlohmann::json doc = nlohmann::json::parse(slurp(file));
+  const auto& ctx = doc["context"];
+  ASSERT_TRUE(ctx.contains("peer")) << ctx.dump();
+  EXPECT_FALSE(ctx["host_name"].get<std::string>().empty());
+  EXPECT_FALSE(ctx["peer"]["host_name"].get<std::string>().empty());
+  EXPECT_TRUE(ctx["peer"]["context"].contains("kernel"));
+  EXPECT_TRUE(ctx["peer"]["floor"].contains("memcpy_gbps"));
+  EXPECT_GE(ctx["peer"]["cores_available"].get<int>(), 1);
+  int rows = 0;
+  for (const auto& r : doc["benchmarks"]) {
+    if (r["run_type"] != "iteration") continue;
+    ++rows;
+    EXPECT_FALSE(r["error_occurred"].get<bool>()) << r["name"] << ": " << r["error_message"];
+    EXPECT_EQ(r["peer"], ctx["peer"]["host_name"]);
+    EXPECT_FALSE(r["server_cpus"].get<std::string>().empty()) << r["name"];
+    EXPECT_GT(r["server_cpu_ns_per_msg"].get<double>(), 0) << r["name"];
+    EXPECT_EQ(r["lost"], 0);
+    EXPECT_EQ(r["corrupt"], 0);
+    if (r["workload"] == "latency") EXPECT_GT(r["rtt_p50_ns"].get<double>(), 0);
+    else EXPECT_GT(r["msgs_per_s"].get<double>(), 0);
+  }
+  EXPECT_GT(rows, 0) << workloads_expected;
 }
 
 }  // namespace bench::test

@@ -52,32 +52,6 @@ std::vector<std::string> quick_run(const std::string& address, const fs::path& o
           "--sizes",    "64,4K", "--duration", "5ms", "--warmup", "1ms", "--reps", "1", "--no-plot", "--out", out.string()};
 }
 
-// The results contract of a run against a peer: every row measured, the peer's figures in it, both hosts named.
-void check_results(const fs::path& file, const std::string& workloads_expected) {
-  nlohmann::json doc = nlohmann::json::parse(test::slurp(file));
-  const auto& ctx = doc["context"];
-  ASSERT_TRUE(ctx.contains("peer")) << ctx.dump();
-  EXPECT_FALSE(ctx["host_name"].get<std::string>().empty());
-  EXPECT_FALSE(ctx["peer"]["host_name"].get<std::string>().empty());
-  EXPECT_TRUE(ctx["peer"]["context"].contains("kernel"));
-  EXPECT_TRUE(ctx["peer"]["floor"].contains("memcpy_gbps"));
-  EXPECT_GE(ctx["peer"]["cores_available"].get<int>(), 1);
-  int rows = 0;
-  for (const auto& r : doc["benchmarks"]) {
-    if (r["run_type"] != "iteration") continue;
-    ++rows;
-    EXPECT_FALSE(r["error_occurred"].get<bool>()) << r["name"] << ": " << r["error_message"];
-    EXPECT_EQ(r["peer"], ctx["peer"]["host_name"]);
-    EXPECT_FALSE(r["server_cpus"].get<std::string>().empty()) << r["name"];
-    EXPECT_GT(r["server_cpu_ns_per_msg"].get<double>(), 0) << r["name"];
-    EXPECT_EQ(r["lost"], 0);
-    EXPECT_EQ(r["corrupt"], 0);
-    if (r["workload"] == "latency") EXPECT_GT(r["rtt_p50_ns"].get<double>(), 0);
-    else EXPECT_GT(r["msgs_per_s"].get<double>(), 0);
-  }
-  EXPECT_GT(rows, 0) << workloads_expected;
-}
-
 TEST(Serve, LoopbackRunMeetsTheResultsContract) {
   serve_fixture s("run");
   ASSERT_FALSE(s.address.empty()) << s.serve->out() << s.serve->err();
@@ -86,7 +60,7 @@ TEST(Serve, LoopbackRunMeetsTheResultsContract) {
   std::optional<int> st = run.wait(240);
   ASSERT_TRUE(st) << "the run did not finish";
   EXPECT_EQ(*st, 0) << run.err();
-  check_results(s.dir / "out" / "results.json", "tcp, udp, zmq-tcp");
+  test::check_results(s.dir / "out" / "results.json", "tcp, udp, zmq-tcp");
   EXPECT_NE(s.serve->out().find("done, "), std::string::npos) << s.serve->out();
 }
 
@@ -179,7 +153,7 @@ TEST(Serve, BadFramesAndVanishingClientsLeaveItServing) {
   fs::create_directories(s.dir / "run");
   child_process run(quick_run(s.address, s.dir / "out", "tcp"), s.dir / "run");
   EXPECT_EQ(run.wait(120), 0) << run.err() << s.serve->out();
-  check_results(s.dir / "out" / "results.json", "tcp");
+  test::check_results(s.dir / "out" / "results.json", "tcp");
   std::string log = s.serve->out();
   EXPECT_NE(log.find("went away in the middle of the case"), std::string::npos) << log;
 }
