@@ -382,6 +382,7 @@ int run_ipc(const run_request& req) {
     write_results(res);
   }
   progress.finish();
+  remote.reset();  // bye: the server is free for its next client while the charts are drawn
 
   mark_disturbed(res.rows, res.context["rounds"], req.drop_disturbed);
   res.context["interrupted"] = interrupted();

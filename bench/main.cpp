@@ -49,6 +49,7 @@ void print_list(const std::string& what) {
                                      t.pollable ? ", pollable" : "", t.fixed_wait.empty() ? ", --wait block|spin" : ", waits by " + std::string(t.fixed_wait),
                                      t.lossy ? ", lossy" : "");
       if (t.max_msg_bytes) caps += ", max " + format_bytes(t.max_msg_bytes);
+      if (t.network) caps += ", crosses machines (--peer)";
       std::string why = t.unavailable_reason();
       fmt::print("  {:<16}{}\n  {:<16}({}){}\n", t.name, t.description, "", caps, why.empty() ? "" : "  UNAVAILABLE: " + why);
     }
