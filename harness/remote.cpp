@@ -253,6 +253,9 @@ void remote_session::describe(json& context) const {
     if (welcome_.contains(k)) peer[k] = welcome_[k];
   peer["note"] = "the server's own machine, as it reported it over the control connection; every round trip is "
                  "measured by this client, and no one-way time is reported across hosts (unsynchronized clocks)";
+  peer["data"] = fmt::format("every data connection runs between this host's address {} and the server's {} "
+                             "(ports the server's kernel picked), not over loopback as transport_descriptions say "
+                             "of a local run", local_.host(), server_.host());
   context["peer"] = std::move(peer);
 }
 
