@@ -46,7 +46,7 @@ serve_in() {  # namespace ("" for this one), address; starts bench serve, sets $
   if [ -n "$ns" ]; then ip netns exec "$ns" taskset -c 1 "$bench" serve --listen "$addr:0" >"$log" 2>&1 &
   else taskset -c 1 "$bench" serve --listen "$addr:0" >"$log" 2>&1 & fi
   pids+=($!)
-  for _ in $(seq 100); do grep -qo 'listening on [0-9.:]*' "$log" && break; sleep 0.05; done
+  for _ in $(seq 100); do grep -sqo 'listening on [0-9.:]*' "$log" && break; sleep 0.05; done
   peer=$(grep -o 'listening on [0-9.:]*' "$log" | cut -d' ' -f3)
 }
 
