@@ -180,6 +180,17 @@ TEST(Serve, SecondClientIsAnsweredBusy) {
   EXPECT_EQ(got, control_type::welcome);
 }
 
+TEST(Serve, ClientsFlagServesSeveralAtOnce) {
+  serve_fixture s("clients", {"--clients", "2"});
+  ASSERT_FALSE(s.address.empty());
+  EXPECT_NE(s.serve->out().find("2 clients at a time"), std::string::npos) << s.serve->out();
+  control_channel first = connect_control(s.address), second = connect_control(s.address);
+  EXPECT_EQ(hello(first).type, control_type::welcome);
+  EXPECT_EQ(hello(second).type, control_type::welcome);
+  control_channel third = connect_control(s.address);
+  EXPECT_EQ(hello(third).body.value("code", ""), "busy");
+}
+
 TEST(Serve, CtrlCEndsTheRunningCaseAndLeavesNothingBehind) {
   serve_fixture s("sigint");
   ASSERT_FALSE(s.address.empty());
