@@ -19,6 +19,7 @@
 #include "harness/gil.hpp"
 #include "harness/message.hpp"
 #include "harness/registry.hpp"
+#include "harness/remote.hpp"
 #include "harness/stats.hpp"
 #include "harness/sysinfo.hpp"
 #include "harness/units.hpp"
@@ -395,6 +396,12 @@ int run_ipc(const run_request& req) {
   validate_ipc(req);
   core_plan cores = plan_cores(req.cores);
   std::vector<ipc_case> cases = plan_ipc(req, cores);
+  // --peer: the handshake with `bench serve` comes before any work; a peer that cannot be used is exit status 2.
+  std::unique_ptr<remote_session> remote;
+  if (!req.peer.empty()) {
+    remote = std::make_unique<remote_session>(req.peer, req.timeout_ns ? req.timeout_ns : 10'000'000'000ull);
+    remote->check_plan(cases, !req.models.empty());
+  }
   int runnable = 0;
   json skipped = json::array();
   for (const ipc_case& c : cases) {
@@ -413,6 +420,7 @@ int run_ipc(const run_request& req) {
   run_results res;
   res.dir = dir;
   res.context = suite_context(req, cores);
+  if (remote) remote->describe(res.context);
   for (const std::string& w : machine_warnings(res.context)) fmt::print(stderr, "warning: {}\n", w);
 
   // The hardware floor, on the first two distinct CPUs of the run.
@@ -497,6 +505,10 @@ int run_ipc(const run_request& req) {
              "cross-core streaming {}; harness cost {:.0f} ns per message\n",
              floor.timer_overhead_ns, floor.c2c_round_trip_ns ? format_ns(*floor.c2c_round_trip_ns) : "n/a",
              floor.memcpy_gbps, floor.memcpy_mem_gbps, floor.xcore_gbps ? fmt::format("{:.1f} GB/s", *floor.xcore_gbps) : "n/a", overhead);
+  if (remote)
+    fmt::print("peer: bench serve at {} on {} ({}): the server side of every pair runs there; round trips are "
+               "measured here, throughput by the receiver there\n",
+               remote->address(), remote->peer_host_name(), machine_line(res.context["peer"]["context"]));
   std::fflush(stdout);
 
   scratch_dir scratch;
@@ -504,6 +516,7 @@ int run_ipc(const run_request& req) {
   env.cores = &cores;
   env.scratch_dir = scratch.path();
   env.timeout_ns = res.context["timeout_ns"].get<std::uint64_t>();
+  if (remote) env.remote_host = [&remote](const ipc_case& c) { return remote->make_host(c); };
 
   std::map<std::string, int> family;
   for (const ipc_case& c : cases)
@@ -523,6 +536,7 @@ int run_ipc(const run_request& req) {
                                 c.wl.serializer ? fmt::format(" {} {}", c.wl.serializer->name, ser::to_string(c.wl.shape)) : ""));
       ++env.case_serial;
       json row = run_ipc_case(c, env);
+      if (remote) remote->annotate(row);
       json full;
       full["name"] = c.name;
       full["family_index"] = family[c.name];
@@ -548,6 +562,7 @@ int run_ipc(const run_request& req) {
     write_results(res);
   }
   progress.finish();
+  remote.reset();  // bye: the server is free for its next client while the charts are drawn
 
   mark_disturbed(res.rows, res.context["rounds"], req.drop_disturbed);
   res.context["interrupted"] = interrupted();

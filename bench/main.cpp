@@ -9,12 +9,14 @@
 #include <filesystem>
 #include <thread>
 
+#include "bench/serve.hpp"
 #include "bench/suite.hpp"
 #include "harness/build_info.hpp"
 #include "harness/cancel.hpp"
 #include "harness/error.hpp"
 #include "harness/floor.hpp"
 #include "harness/model.hpp"
+#include "harness/remote.hpp"
 #include "serializers/registry.hpp"
 #include "harness/registry.hpp"
 #include "harness/sysinfo.hpp"
@@ -49,6 +51,7 @@ void print_list(const std::string& what) {
                                      t.lossy ? ", lossy" : "");
       if (t.max_msg_bytes) caps += ", max " + format_bytes(t.max_msg_bytes);
       if (!t.ping_pong_only.empty()) caps += ", ping-pong only (stream and --rate not applicable: " + std::string(t.ping_pong_only) + ")";
+      if (t.network) caps += ", crosses machines (--peer)";
       std::string why = t.unavailable_reason();
       fmt::print("  {:<16}{}\n  {:<16}({}){}\n", t.name, t.description, "", caps, why.empty() ? "" : "  UNAVAILABLE: " + why);
     }
@@ -124,6 +127,12 @@ int main(int argc, char** argv) {
   compare->add_option("b", compare_b, "the run directory compared with it")->required();
   compare->add_option("--out", compare_out, "where compare.json and the chart go (default: B/compare-vs-<name of A>)");
 
+  serve_options serve_opt;
+  auto* serve = app.add_subcommand("serve", "the server side of two-host runs: bench run ipc --peer HOST:PORT on another machine");
+  serve->add_option("--listen", serve_opt.listen, "ADDR:PORT to listen on (default 127.0.0.1:5300: loopback only; "
+                                                  "e.g. 0.0.0.0:5300 serves other machines)");
+  serve->add_option("--clients", serve_opt.max_clients, "clients served at once (default 1; one more is answered busy)");
+
   auto* run = app.add_subcommand("run", "run a suite and write results/<date-time>-<suite>/");
   std::string json_to, csv_to;
   std::string suite, cores, transports_s, models_s, serializers_s, sizes_s, duration_s, warmup_s, timeout_s, reps_s, filter, out,
@@ -150,6 +159,8 @@ int main(int argc, char** argv) {
   run->add_option("--wait", wait_s, "block (sleep in the kernel), spin (non-blocking, polled), or block,spin (both, side by side)");
   run->add_option("--rate", rate_s, "open-loop latency: messages per second per pair, paced");
   run->add_flag("--drop-disturbed", drop, "leave rounds with a disturbed canary or steal time out of the aggregates");
+  std::string peer;
+  run->add_option("--peer", peer, "HOST[:PORT] of a bench serve: the server side of every pair runs there (tcp, udp, zmq-tcp)");
   run->add_option("--work", work_s, "server CPU work per message, e.g. 10us");
   run->add_option("--lock", lock, "lock(s) around the server's --work, one per server process: comma list of none, mutex, "
                                   "gil-old, gil-new, gil-priority (default none)");
@@ -180,6 +191,7 @@ int main(int argc, char** argv) {
       print_list(list_what);
       return 0;
     }
+    if (serve->parsed()) return run_serve(serve_opt);
     if (app.got_subcommand("info")) {
       print_info();
       return 0;
@@ -288,13 +300,17 @@ int main(int argc, char** argv) {
     };
     const owned owners[] = {{"--transports", {"ipc"}}, {"--models", {"ipc"}}, {"--sizes", {"ipc"}}, {"--placement", {"ipc"}},
                             {"--wait", {"ipc"}}, {"--rate", {"ipc"}}, {"--work", {"ipc"}}, {"--lock", {"ipc"}},
-                            {"--drop-disturbed", {"ipc"}}, {"--serializers", {"serialize", "ipc"}}, {"--shapes", {"serialize", "ipc"}},
+                            {"--drop-disturbed", {"ipc"}}, {"--peer", {"ipc"}}, {"--serializers", {"serialize", "ipc"}}, {"--shapes", {"serialize", "ipc"}},
                             {"--cs", {"contention"}}, {"--switch-interval", {"contention"}}, {"--check-interval", {"contention"}},
                             {"--locks", {"contention"}}, {"--policies", {"contention"}}};
     for (const owned& o : owners) {
       if (run->count(o.flag) == 0) continue;
       if (std::find(o.suites.begin(), o.suites.end(), suite) == o.suites.end())
         throw usage_error(fmt::format("{} does not apply to the {} suite", o.flag, suite));
+    }
+    if (!peer.empty()) {
+      check_peer_request(peer, req.transports, req.place);
+      req.peer = peer;
     }
     if (si) si->validate(req);
     return run_command(si, req, {json_to, csv_to});

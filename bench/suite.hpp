@@ -44,6 +44,7 @@ struct run_request {
   bool drop_disturbed = false;
   std::uint64_t work_ns = 0;            // server work per message (--work)
   std::vector<std::string> server_locks; // locks around the ipc server's work (--lock, work_lock_names()); empty: none
+  std::string peer;                     // --peer HOST:PORT: the server side runs in `bench serve` there
   // serialize suite
   std::vector<std::string> shapes;     // empty: all
   // contention suite

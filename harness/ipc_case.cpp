@@ -108,13 +108,14 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
     channels.reserve(static_cast<std::size_t>(c.pairs));
     for (int i = 0; i < c.pairs; ++i) {
       opt.unique_name = fmt::format("c{}-p{}", env.case_serial, i);
-      channels.push_back(c.transport->make(opt));
+      channels.push_back(env.remote_host ? channel{} : c.transport->make(opt));
     }
     for (int i = 0; i < c.pairs; ++i) {
       auto ui = static_cast<std::size_t>(i);
       jobs.push_back({&channels[ui], &slots[ui], cpus[ui].server});
     }
-    std::unique_ptr<server_host> host = c.model->make();
+    // A remote host (bench serve on the peer) fills in each channel's client end, connected to it.
+    std::unique_ptr<server_host> host = env.remote_host ? env.remote_host(c) : c.model->make();
     host->start(jobs, c.wl);
 
     std::atomic<int> running{c.pairs};

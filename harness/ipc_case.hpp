@@ -2,6 +2,8 @@
 // repetition).
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -31,6 +33,9 @@ struct case_environment {
   std::string scratch_dir;        // private per-run directory for FIFOs and socket files
   std::uint64_t timeout_ns = 0;   // watchdog, beyond warm-up + duration
   int case_serial = 0;            // makes IPC object names unique within the run
+  // Set for `--peer`: hosts the server side of a case on the peer instead of the case's model here; its start()
+  // fills in each channel's client end (harness/remote.hpp).
+  std::function<std::unique_ptr<server_host>(const ipc_case&)> remote_host;
 };
 
 // Runs one repetition and returns its result row (Google Benchmark iteration shape plus our fields).

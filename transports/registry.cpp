@@ -6,6 +6,7 @@
 #include "transports/fifo.hpp"
 #include "transports/mmap_ring.hpp"
 #include "transports/mq.hpp"
+#include "transports/network.hpp"
 #include "transports/pipe.hpp"
 #include "transports/shm.hpp"
 #include "transports/tcp.hpp"
@@ -70,9 +71,9 @@ const std::array table = {
                    .unavailable_reason = available, .make = make_unix_dgram_channel},
     transport_info{.name = "udp", .description = "UDP over loopback 127.0.0.1, connected sockets; losses counted",
                    .stream = false, .event_loop = true, .lossy = true, .sees_peer_close = false, .max_msg_bytes = udp_max_msg_bytes,
-                   .unavailable_reason = available, .make = make_udp_channel},
+                   .unavailable_reason = available, .make = make_udp_channel, .network = &udp_network},
     transport_info{.name = "tcp", .description = "TCP over loopback 127.0.0.1 with TCP_NODELAY",
-                   .event_loop = true, .unavailable_reason = available, .make = make_tcp_channel},
+                   .event_loop = true, .unavailable_reason = available, .make = make_tcp_channel, .network = &tcp_network},
     // ZeroMQ: messages, not a byte stream; the endpoints' descriptors are ZMQ_FD notifications (edge-triggered).
     transport_info{.name = "zmq-inproc",
                    .description = "ZeroMQ PAIR sockets over inproc:// (in memory, one process), one socket per "
@@ -88,7 +89,7 @@ const std::array table = {
                    .description = "ZeroMQ PAIR sockets over tcp://127.0.0.1 (a port the kernel picks), one socket "
                                   "per direction; " ZMQ_LIMITS,
                    .stream = false, .event_loop = true, .sees_peer_close = false,
-                   .unavailable_reason = available, .make = make_zmq_tcp_channel},
+                   .unavailable_reason = available, .make = make_zmq_tcp_channel, .network = &zmq_tcp_network},
     // REQ/REP over the same ipc:// path as zmq-ipc: beside zmq-ipc (PAIR) and unix (the raw socket under both),
     // it shows what the pattern itself costs per round trip. It cannot stream: REQ refuses a second request
     // before the reply to the first.

@@ -89,6 +89,9 @@ struct transport_info {
   // Empty if usable on this machine, otherwise why not (e.g. a kernel feature refused).
   std::function<std::string()> unavailable_reason;
   std::function<channel(const channel_options&)> make;
+  // Non-null for a transport that can cross machines (`bench serve`, `bench run ipc --peer`): how its server
+  // end listens and its client end connects (transports/network.hpp).
+  const struct network_seam* network = nullptr;
 };
 
 // The registry, in the order bench lists and plots them.

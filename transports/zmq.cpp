@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -14,9 +15,11 @@
 #include <zmq.hpp>
 
 #include "harness/cancel.hpp"
+#include "harness/clock.hpp"
 #include "harness/error.hpp"
 #include "harness/message.hpp"
 #include "harness/spin.hpp"
+#include "transports/network.hpp"
 
 namespace bench {
 namespace {
@@ -98,7 +101,10 @@ struct zmq_link {
   std::string to_server, to_client;  // addresses to bind (tcp: with port *)
   int hwm;
   std::int64_t max_msg;
-  shared_rendezvous meeting;
+  std::string accept_from;  // remote server: the one host whose connections are accepted (ZMQ_TCP_ACCEPT_FILTER)
+  bool ipv6 = false;        // remote: the addresses are IPv6
+  // Shared, so that a remote server end can read it without keeping the link (and its context) alive.
+  std::shared_ptr<shared_rendezvous> meeting = std::make_shared<shared_rendezvous>();
   std::mutex mu;
   per_process<zmq::context_t> ctx;
 
@@ -211,6 +217,10 @@ class zmq_endpoint final : public endpoint {
         s->set(zmq::sockopt::sndhwm, link_->hwm);
         s->set(zmq::sockopt::rcvhwm, link_->hwm);
         s->set(zmq::sockopt::maxmsgsize, link_->max_msg);
+        if (link_->ipv6) s->set(zmq::sockopt::ipv6, 1);
+        // Deprecated in libzmq (ZAP is its successor) but still honoured, and all a benchmark needs.
+        if (!link_->accept_from.empty())
+          zmq_setsockopt(s->handle(), ZMQ_TCP_ACCEPT_FILTER, link_->accept_from.data(), link_->accept_from.size());
       }
       if (server_) bind(in, out);
       else connect(in, out);
@@ -225,7 +235,7 @@ class zmq_endpoint final : public endpoint {
   }
 
   void bind(zmq::socket_t& in, zmq::socket_t& out) {
-    rendezvous& r = *link_->meeting;
+    rendezvous& r = **link_->meeting;
     try {
       in.bind(link_->to_server);
       copy_text(r.to_server, sizeof r.to_server, in.get(zmq::sockopt::last_endpoint));
@@ -243,7 +253,7 @@ class zmq_endpoint final : public endpoint {
   }
 
   void connect(zmq::socket_t& in, zmq::socket_t& out) {
-    rendezvous& r = *link_->meeting;
+    rendezvous& r = **link_->meeting;
     // The server binds when it first receives; until then, wait here (the watchdog's abort ends the wait).
     for (;;) {
       int st = r.state.load(std::memory_order_acquire);
@@ -300,6 +310,90 @@ int zmq_high_water_mark(std::size_t largest) noexcept {
   std::size_t m = std::size_t{16} << 20;
   return static_cast<int>(std::clamp<std::size_t>(m / std::max<std::size_t>(largest, 1), 16, 1000));
 }
+
+// --- across machines (transports/network.hpp) ----------------------------------------------------------------
+// The server end binds tcp://<its address>:* on first use, in the thread or process that uses it, and publishes
+// the addresses in the link's shared rendezvous, where ports() reads them; the client end gets a rendezvous that
+// is published from the start, holding the server's addresses.
+namespace {
+
+std::shared_ptr<zmq_link> remote_link(const channel_options& opt, bool ipv6) {
+  auto link = std::make_shared<zmq_link>();
+  link->how = scheme::tcp;
+  link->ipv6 = ipv6;
+  link->hwm = zmq_high_water_mark(opt.max_msg_bytes);
+  link->max_msg = static_cast<std::int64_t>(std::max(opt.max_msg_bytes, header_bytes));
+  return link;
+}
+
+std::string zmq_host(const net_address& a) { return a.family() == AF_INET6 ? fmt::format("[{}]", a.host()) : a.host(); }
+
+std::uint16_t port_of(const char* endpoint) {
+  std::string_view e(endpoint);
+  auto colon = e.rfind(':');
+  unsigned v = 0;
+  if (colon == std::string_view::npos || std::from_chars(e.data() + colon + 1, e.data() + e.size(), v).ec != std::errc() || v > 65535)
+    throw std::runtime_error(fmt::format("ZeroMQ bound to an address without a port: {}", e));
+  return static_cast<std::uint16_t>(v);
+}
+
+class zmq_server_end final : public remote_server_end {
+ public:
+  zmq_server_end(const net_address& local, const net_address& peer, const channel_options& opt)
+      : link_(remote_link(opt, local.family() == AF_INET6)), meeting_(link_->meeting), wait_(opt.wait) {
+    link_->to_server = link_->to_client = "tcp://" + zmq_host(local) + ":*";
+    link_->accept_from = peer.host();
+  }
+  // The endpoint holds the only reference to the link: a forked server that closes it ends its context, which
+  // delivers what it still queues (the last echo) before the process exits.
+  std::unique_ptr<endpoint> take_endpoint() override { return std::make_unique<zmq_endpoint>(std::move(link_), true, wait_); }
+  std::vector<std::uint16_t> ports(std::uint64_t deadline_ns) override {
+    rendezvous& r = **meeting_;
+    for (;;) {
+      int st = r.state.load(std::memory_order_acquire);
+      if (st == rendezvous::published) return {port_of(r.to_server), port_of(r.to_client)};
+      if (st == rendezvous::failed) throw std::runtime_error(std::string("the server could not bind: ") + r.error);
+      if (now_ns() > deadline_ns) throw std::runtime_error("the ZeroMQ server end did not bind within its deadline");
+      check_abort();
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
+
+ private:
+  std::shared_ptr<zmq_link> link_;
+  std::shared_ptr<shared_rendezvous> meeting_;
+  wait_mode wait_;
+};
+
+class zmq_client_end final : public remote_client_end {
+ public:
+  explicit zmq_client_end(const channel_options& opt) : opt_(opt) {}
+  std::vector<std::uint16_t> ports() const override { return {}; }
+  std::unique_ptr<endpoint> connect(const net_address& server, std::span<const std::uint16_t> ports, int) override {
+    auto link = remote_link(opt_, server.family() == AF_INET6);
+    rendezvous& r = **link->meeting;
+    copy_text(r.to_server, sizeof r.to_server, fmt::format("tcp://{}:{}", zmq_host(server), ports[0]));
+    copy_text(r.to_client, sizeof r.to_client, fmt::format("tcp://{}:{}", zmq_host(server), ports[1]));
+    r.state.store(rendezvous::published, std::memory_order_release);
+    return std::make_unique<zmq_endpoint>(std::move(link), false, opt_.wait);
+  }
+
+ private:
+  channel_options opt_;
+};
+
+}  // namespace
+
+const network_seam zmq_tcp_network{
+    .client_ports = 0,
+    .server_ports = 2,
+    .make_client = [](const net_address&, const channel_options& opt) -> std::unique_ptr<remote_client_end> {
+      return std::make_unique<zmq_client_end>(opt);
+    },
+    .make_server = [](const net_address& local, const net_address& peer, std::span<const std::uint16_t>,
+                      const channel_options& opt) -> std::unique_ptr<remote_server_end> {
+      return std::make_unique<zmq_server_end>(local, peer, opt);
+    }};
 
 channel make_zmq_inproc_channel(const channel_options& opt) { return make_channel(scheme::inproc, opt); }
 channel make_zmq_ipc_channel(const channel_options& opt) { return make_channel(scheme::ipc, opt); }

@@ -451,12 +451,22 @@ def figure(ncols=1, sharey=False, nrows=1):
     return fig, [ax for row in axes for ax in row]
 
 
+def hosts_title(title, context):
+    """A two-host run (bench run ipc --peer) says which way the data went: "A to B: <title>", A the client
+    (where round trips are measured), B the machine that ran bench serve."""
+    peer = context.get("peer") or {}
+    if not peer.get("host_name"):
+        return title
+    return f"{context.get('host_name') or 'client'} to {peer['host_name']}: {title}"
+
+
 def finish(fig, title, context, caption=None, notes=(), max_notes=4):
     """Title, caption (what exactly is plotted) and machine subtitle on top; footnotes (failures, caveats) and
     provenance at the bottom; the axes are laid out (constrained layout) in the space between."""
     s = style.current()
     width_in, height_in = fig.get_size_inches()
     machine, warning = style.subtitle(context)
+    title = hosts_title(title, context)
 
     def wrap(text, size):
         return textwrap.wrap(text, width=max(20, int(width_in * 72 / (size * 0.55))))

@@ -173,6 +173,12 @@ def subtitle(context):
         parts.append(f"placement: {context['placement']}")
     if context.get("wait"):
         parts.append(f"wait: {context['wait']}")
+    peer = context.get("peer") or {}
+    if peer.get("host_name"):
+        pc = peer.get("context") or {}
+        server = ", ".join(str(v) for v in (pc.get("cpu_model"), f"{peer['cores_available']} CPUs"
+                                            if peer.get("cores_available") else None, pc.get("kernel")) if v)
+        parts.append(f"server {peer['host_name']}" + (f": {server}" if server else ""))
     warning = None
     if context.get("oversubscribed"):
         warning = (f"OVERSUBSCRIBED: {context.get('cores_requested', '?')} cores requested on "

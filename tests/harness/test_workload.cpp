@@ -63,7 +63,8 @@ TEST_P(EverySerializer, ServerAnswersWithItsOwnEncodingOfTheMessage) {
   for (ser::shape shape : ser::all_shapes) {
     workload_params wl = serialized(*GetParam(), shape);
     pair_slot slot;
-    server_session session(wl, slot);
+    auto lock = make_server_lock(wl);
+    server_session session(wl, slot, *lock);
     session.ready();
     message_codec client(wl);
     auto request = client.frame(client.encode(), 0, 0, 0);
@@ -82,7 +83,8 @@ TEST_P(EverySerializer, ServerAnswersWithItsOwnEncodingOfTheMessage) {
 TEST_P(EverySerializer, ServerCountsAndReportsARequestItCannotRead) {
   workload_params wl = serialized(*GetParam(), ser::shape::medium);
   pair_slot slot;
-  server_session session(wl, slot);
+  auto lock = make_server_lock(wl);
+  server_session session(wl, slot, *lock);
   session.ready();
   std::vector<std::byte> reply;
   auto send = [&](std::span<const std::byte> r) { reply.assign(r.begin(), r.end()); };
