@@ -21,6 +21,9 @@
 #include "harness/model.hpp"
 #include "harness/remote.hpp"
 #include "harness/sysinfo.hpp"
+#include "harness/units.hpp"
+#include "serializers/messages.hpp"
+#include "serializers/registry.hpp"
 
 namespace bench {
 namespace {
@@ -93,6 +96,12 @@ bool serve_case(control_channel& ctl, const json& body, const net_address& local
     ctl.send(control_type::error, error_body("refused", e.what()));
     return true;
   }
+  // One line per case, so that whoever watches the server sees what it is running.
+  std::string what = fmt::format("{} {} {} {}, {} pair(s)", rc.transport->name, rc.model->name, to_string(rc.wl.kind),
+                                 format_bytes(rc.wl.msg_bytes), rc.pairs);
+  if (rc.wl.work_ns) what += fmt::format(", work {} ns under lock {}", rc.wl.work_ns, rc.wl.lock);
+  if (rc.wl.serializer) what += fmt::format(", serializer {} shape {}", rc.wl.serializer->name, ser::to_string(rc.wl.shape));
+  log(fmt::format("client {}: case {}: {}", peer.host(), served + 1, what));
   auto n = static_cast<std::size_t>(rc.pairs);
   slot_array slots(n);
   std::vector<channel> channels(n);

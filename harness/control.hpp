@@ -38,7 +38,7 @@
 
 namespace bench {
 
-inline constexpr int control_protocol = 1;
+inline constexpr int control_protocol = 2;  // 2: run_case carries lock, serializer and shape
 inline constexpr std::uint16_t default_serve_port = 5300;
 inline constexpr std::size_t control_header_bytes = 12;
 // The largest payload either side accepts: a server's machine context is a few KiB.

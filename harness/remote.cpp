@@ -1,5 +1,6 @@
 #include "harness/remote.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -13,6 +14,8 @@
 #include "harness/clock.hpp"
 #include "harness/registry.hpp"
 #include "harness/sysinfo.hpp"
+#include "serializers/messages.hpp"
+#include "serializers/registry.hpp"
 
 namespace bench {
 
@@ -27,6 +30,9 @@ json encode_case(const ipc_case& c, std::uint64_t timeout_ns, const std::vector<
           {"duration_ns", c.wl.duration_ns},
           {"rate", c.wl.rate},
           {"work_ns", c.wl.work_ns},
+          {"lock", c.wl.lock},
+          {"serializer", c.wl.serializer ? std::string(c.wl.serializer->name) : std::string("none")},
+          {"shape", ser::to_string(c.wl.shape)},
           {"seed", c.wl.seed},
           {"flow_window_bytes", c.wl.flow_window_bytes},
           {"pairs", c.pairs},
@@ -64,7 +70,7 @@ std::uint64_t count_field(const json& body, const char* key, std::uint64_t lo, s
 
 remote_case decode_case(const json& body) {
   static const std::set<std::string> known = {"transport", "model", "workload", "msg_bytes", "warmup_ns", "duration_ns",
-                                              "rate", "work_ns", "seed", "flow_window_bytes", "pairs", "placement",
+                                              "rate", "work_ns", "lock", "serializer", "shape", "seed", "flow_window_bytes", "pairs", "placement",
                                               "wait", "timeout_ns", "client_ports"};
   for (auto it = body.begin(); it != body.end(); ++it)
     if (!known.count(it.key())) throw control_error(fmt::format("run_case: unknown field '{}'", it.key().substr(0, 64)));
@@ -91,6 +97,18 @@ remote_case decode_case(const json& body) {
   rc.wl.duration_ns = count_field(body, "duration_ns", 1, max_remote_phase_ns);
   rc.timeout_ns = count_field(body, "timeout_ns", 1, max_remote_phase_ns);
   rc.wl.work_ns = count_field(body, "work_ns", 0, 1'000'000'000ull);
+  rc.wl.lock = text_field(body, "lock");
+  auto locks = work_lock_names();
+  if (std::find(locks.begin(), locks.end(), rc.wl.lock) == locks.end())
+    throw control_error(fmt::format("run_case: unknown lock '{}'", rc.wl.lock));
+  if (std::string name = text_field(body, "serializer"); name != "none") {
+    rc.wl.serializer = ser::find_serializer(name);
+    if (!rc.wl.serializer) throw control_error(fmt::format("run_case: unknown serializer '{}'", name));
+  }
+  std::string shape = text_field(body, "shape");
+  std::optional<ser::shape> sh = ser::parse_shape(shape);
+  if (!sh) throw control_error(fmt::format("run_case: unknown shape '{}'", shape));
+  rc.wl.shape = *sh;
   rc.wl.seed = count_field(body, "seed", 0, UINT64_MAX);
   rc.wl.flow_window_bytes = count_field(body, "flow_window_bytes", 0, 64ull << 20);
   if (rc.transport->lossy && rc.wl.kind == workload_kind::throughput && rc.wl.flow_window_bytes == 0)

@@ -3,6 +3,8 @@
 // second client is answered busy; Ctrl-C stops it and leaves no process behind.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "harness/control.hpp"
@@ -62,6 +64,47 @@ TEST(Serve, LoopbackRunMeetsTheResultsContract) {
   EXPECT_EQ(*st, 0) << run.err();
   test::check_results(s.dir / "out" / "results.json", "tcp, udp, zmq-tcp");
   EXPECT_NE(s.serve->out().find("done, "), std::string::npos) << s.serve->out();
+}
+
+// The server side runs what the client asked for: its --work under each --lock, and with --serializers it
+// decodes and re-encodes every request (a server that echoed raw bytes would leave the parts at zero).
+TEST(Serve, LockAndSerializerReachTheServer) {
+  serve_fixture s("locks");
+  ASSERT_FALSE(s.address.empty()) << s.serve->out() << s.serve->err();
+  fs::create_directories(s.dir / "run");
+  auto run_with = [&](const std::string& out, std::vector<std::string> extra) {
+    std::vector<std::string> argv = {BENCH_BINARY, "run", "ipc", "--peer", s.address, "--transports", "tcp", "--models",
+                                     "thread", "--duration", "5ms", "--warmup", "1ms", "--reps", "1", "--no-plot",
+                                     "--out", (s.dir / out).string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    child_process run(argv, s.dir / "run");
+    std::optional<int> st = run.wait(240);
+    EXPECT_TRUE(st) << "the run did not finish";
+    EXPECT_EQ(st.value_or(-1), 0) << run.err();
+    return json::parse(test::slurp(s.dir / out / "results.json"));
+  };
+  json locked = run_with("locked", {"--sizes", "64", "--work", "2us", "--lock", "none,gil-new"});
+  std::set<std::string> locks;
+  for (const json& row : locked["benchmarks"]) {
+    if (row["run_type"] != "iteration") continue;
+    EXPECT_FALSE(row["error_occurred"].get<bool>()) << row["name"] << ": " << row["error_message"];
+    locks.insert(row["lock"].get<std::string>());
+  }
+  EXPECT_EQ(locks, (std::set<std::string>{"none", "gil-new"}));
+  json serialized = run_with("ser", {"--serializers", "raw,json", "--shapes", "small"});
+  int rows = 0;
+  for (const json& row : serialized["benchmarks"]) {
+    if (row["run_type"] != "iteration") continue;
+    ++rows;
+    EXPECT_FALSE(row["error_occurred"].get<bool>()) << row["name"] << ": " << row["error_message"];
+    EXPECT_EQ(row["corrupt"], 0) << row["name"];
+    EXPECT_GT(row["deserialize_ns"].get<double>(), 0) << row["name"];
+  }
+  EXPECT_EQ(rows, 2);
+  // What the server says it ran: the lock and the serializer arrived there, not only in the client's rows.
+  std::string log = s.serve->out();
+  EXPECT_NE(log.find("work 2000 ns under lock gil-new"), std::string::npos) << log;
+  EXPECT_NE(log.find("serializer json shape small"), std::string::npos) << log;
 }
 
 TEST(Serve, RefusesBadInputBeforeAnyWork) {
@@ -139,7 +182,7 @@ TEST(Serve, BadFramesAndVanishingClientsLeaveItServing) {
     ASSERT_EQ(hello(c).type, control_type::welcome);
     nlohmann::ordered_json req = {{"transport", "tcp"}, {"model", "process"}, {"workload", "latency"},
                                   {"msg_bytes", 64}, {"warmup_ns", 1000000}, {"duration_ns", 5000000},
-                                  {"rate", 0}, {"work_ns", 0}, {"seed", 1}, {"flow_window_bytes", 0},
+                                  {"rate", 0}, {"work_ns", 0}, {"lock", "none"}, {"serializer", "none"}, {"shape", "small"}, {"seed", 1}, {"flow_window_bytes", 0},
                                   {"pairs", 2}, {"placement", "cross"}, {"wait", "block"},
                                   {"timeout_ns", 1000000000}, {"client_ports", {json::array(), json::array()}}};
     c.send(control_type::run_case, req);
