@@ -122,6 +122,15 @@ def pairs_throughput(all_cases, context):
     return fig
 
 
+_MODEL_NOUNS = {"thread": "thread", "process": "process", "async": "event loop", "async-uring": "io_uring loop"}
+
+
+def _models_compared(chart):
+    """'thread vs process vs event loop', naming only the models the run has (in the legend's order)."""
+    models = sorted({str(c.ident.get("model")) for c in chart}, key=lambda m: style.order_key(style.MODEL_STYLES, m))
+    return " vs ".join(_MODEL_NOUNS.get(m, m) for m in models)
+
+
 def pairs_throughput_by_transport(all_cases, context):
     """One panel per transport, one line per model: how each way of serving many clients (a thread or a process
     per client, one event loop) scales with the pairs on the same transport. Drawn when models were compared."""
@@ -159,7 +168,7 @@ def pairs_throughput_by_transport(all_cases, context):
     work = {c.ident.get("work_ns") for c in chart}
     work_note = f" · server work {style.fmt_time(work.pop())} per message" if len(work) == 1 and 0 not in work \
         and None not in work else ""
-    common.finish(fig, "Throughput vs pairs per transport: thread vs process vs event loop", context,
+    common.finish(fig, "Throughput vs pairs per transport: " + _models_compared(chart), context,
                   f"{style.fmt_size(size)} messages{work_note} · messages/s of all pairs added up, timed at the "
                   f"receivers · {_repetitions(chart)}", common.failure_notes(drawn) + ([note] if note else []))
     return fig
