@@ -390,6 +390,24 @@ void expect_ctrl_c_keeps_cases_and_leaves_nothing(const std::string& tag, const 
   fs::remove_all(tmp);
 }
 
+// eventfd carries only its 32-byte header: with the default sizes (all larger) it runs at 32 B rather than
+// appearing only as skipped rows; sizes asked for explicitly stay as asked, and are skipped with the reason.
+TEST(Cli, WakeUpOnlyTransportRunsAtItsOwnSizeByDefault) {
+  fs::path out = temp_dir("eventfd");
+  outcome r = bench_cmd({"run", "ipc", "--quick", "--transports", "eventfd", "--models", "thread", "--duration", "5ms",
+                         "--warmup", "1ms", "--reps", "1", "--cores", "2", "--no-plot", "--out", out.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  json doc = read_results(out / "results.json");
+  std::set<std::uint64_t> sizes;
+  for (const json& row : doc["benchmarks"]) sizes.insert(row["msg_bytes"].get<std::uint64_t>());
+  EXPECT_EQ(sizes, (std::set<std::uint64_t>{32}));
+  outcome asked = bench_cmd({"run", "ipc", "--transports", "eventfd", "--models", "thread", "--sizes", "64", "--duration", "5ms",
+                             "--reps", "1", "--no-plot", "--out", (out / "asked").string()});
+  EXPECT_EQ(asked.status, 2);
+  EXPECT_NE(asked.err.find("eventfd carries at most 32 B per message; 64 B requested"), std::string::npos) << asked.err;
+  fs::remove_all(out);
+}
+
 TEST(Cli, CtrlCKeepsFinishedCasesAndLeavesNothingBehind) {
   expect_ctrl_c_keeps_cases_and_leaves_nothing("sigint", "fifo,unix", "process");
 }
