@@ -241,8 +241,10 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
         }
         for (workload_kind kind : {workload_kind::latency, workload_kind::throughput}) {
           for (std::uint64_t s : t_sizes) add(kind, s, 1, w);
-          for (int p : pair_counts)
-            if (p > 1) add(kind, t_sizes.front() == t_max ? t_max : sweep_size, p, w);
+          // The pairs sweep runs at the run's smallest size, which a transport run at its own size cannot carry.
+          if (t_sizes == sizes)
+            for (int p : pair_counts)
+              if (p > 1) add(kind, sweep_size, p, w);
         }
       }
     }
@@ -320,10 +322,26 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
                              : "Throughput (one way, timed at the receiver, median of repetitions)");
     if (lat) fmt::print("{:<15}{:<12}{}{:<7}{:>9}{:>6}{:>11}{:>11}{:>11}{:>8}  {}\n", "transport", "model", lock_cell("lock"), "wait", "size", "pairs", "p50", "p99", "p99.9", "spread", "notes");
     else fmt::print("{:<15}{:<12}{}{:<7}{:>9}{:>6}{:>12}{:>12}{:>8}  {}\n", "transport", "model", lock_cell("lock"), "wait", "size", "pairs", "msg/s", "MB/s", "spread", "notes");
+    // A transport whose every case of this table is skipped for one reason (zmq-reqrep cannot stream) gets one
+    // line, not one per model, size and pair count.
+    std::map<std::string, std::pair<int, std::set<std::string>>> per_transport;  // cases, distinct skip reasons
+    for (const ipc_case& c : cases)
+      if (c.wl.kind == kind) {
+        auto& [n, reasons] = per_transport[std::string(c.transport->name)];
+        ++n;
+        reasons.insert(c.skip_reason);
+      }
+    std::set<std::string> summarized;
     for (const ipc_case& c : cases) {
       if (c.wl.kind != kind) continue;
       std::string head = fmt::format("{:<15}{:<12}{}{:<7}{:>9}{:>6}", c.transport->name, c.model->name, lock_cell(c.wl.lock), c.wait,
                                      format_bytes(c.wl.msg_bytes), c.pairs);
+      if (const auto& [n, reasons] = per_transport[std::string(c.transport->name)];
+          n > 1 && reasons.size() == 1 && !c.skip_reason.empty()) {
+        if (summarized.insert(std::string(c.transport->name)).second)
+          fmt::print("{:<15}all {} cases skipped: {}\n", c.transport->name, n, c.skip_reason);
+        continue;
+      }
       if (!c.skip_reason.empty()) {
         fmt::print("{}  skipped: {}\n", head, c.skip_reason);
         continue;

@@ -342,9 +342,10 @@ def failure_notes(drawn_list):
     return list(dict.fromkeys(lines))
 
 
-def legend(ax, drawn_list, *, band_label=None):
+def legend(ax, drawn_list, *, band_label=None, panel_per_transport=False):
     """Legend outside the right edge: one entry per line (or, with many lines, colours and styles separately),
-    then what the special marks mean. Two columns (and if need be a smaller font) when one would not fit."""
+    then what the special marks mean. Two columns (and if need be a smaller font) when one would not fit.
+    With a panel per transport (its title names it) the colours need no key: the models and marks only."""
     keys = list(dict.fromkeys(k for d in drawn_list for k in d.lines))
     colors = {k: c for d in drawn_list for k, c in d.colors.items()}
     size, width = style.current()["marker"], style.current()["line"]
@@ -356,7 +357,11 @@ def legend(ax, drawn_list, *, band_label=None):
     def section(title, entries):
         return [(Line2D([], [], linestyle="none"), title, True)] + [(h, text, False) for h, text in entries]
 
-    if len(keys) <= 10 or any(k[2] for k in keys):
+    if panel_per_transport and not any(k[2] for k in keys):
+        lines = []
+        models = section("model (line, marker)", [(line(None, m, color="#333333"), m)
+                                                  for m in dict.fromkeys(k[1] for k in keys)])
+    elif len(keys) <= 10 or any(k[2] for k in keys):
         lines = section("transport / model", [(line(t, m, colors.get((t, m, extra))),
                                                f"{t} / {m}" + (f" ({extra})" if extra else ""))
                                               for t, m, extra in keys])

@@ -122,13 +122,14 @@ def pairs_throughput(all_cases, context):
     return fig
 
 
-_MODEL_NOUNS = {"thread": "thread", "process": "process", "async": "event loop", "async-uring": "io_uring loop"}
+_MODEL_NOUNS = {"thread": "thread", "process": "process", "async": "event loop", "async-uring": "event loop"}
 
 
 def _models_compared(chart):
-    """'thread vs process vs event loop', naming only the models the run has (in the legend's order)."""
+    """'thread vs process vs event loop', naming only the models the run has (in the legend's order; both event
+    loops are one word here, the legend tells them apart)."""
     models = sorted({str(c.ident.get("model")) for c in chart}, key=lambda m: style.order_key(style.MODEL_STYLES, m))
-    return " vs ".join(_MODEL_NOUNS.get(m, m) for m in models)
+    return " vs ".join(dict.fromkeys(_MODEL_NOUNS.get(m, m) for m in models))
 
 
 def pairs_throughput_by_transport(all_cases, context):
@@ -164,7 +165,7 @@ def pairs_throughput_by_transport(all_cases, context):
         common.log_axis(ax.yaxis, style.RATE)
     for row in range(nrows):
         axes[row * ncols].set_ylabel("messages/s, all pairs\n(higher is better)")
-    common.legend(axes[ncols - 1], drawn)
+    common.legend(axes[ncols - 1], drawn, panel_per_transport=True)
     work = {c.ident.get("work_ns") for c in chart}
     work_note = f" · server work {style.fmt_time(work.pop())} per message" if len(work) == 1 and 0 not in work \
         and None not in work else ""
