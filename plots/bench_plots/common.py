@@ -361,13 +361,20 @@ def legend(ax, drawn_list, *, band_label=None, panel_per_transport=False):
         lines = []
         models = section("model (line, marker)", [(line(None, m, color="#333333"), m)
                                                   for m in dict.fromkeys(k[1] for k in keys)])
-    elif len(keys) <= 10 or any(k[2] for k in keys):
+    # An extra label that only ever goes with its transport (shm's "spins, then sleeps") splits no line of
+    # its own: with many lines it can go beside the transport's colour, and the legend stays two short keys.
+    extra_of = {}
+    for t, m, extra in keys:
+        extra_of.setdefault(t, set()).add(extra)
+    splits = len(keys) != len({(t, m) for t, m, _ in keys}) or any(len(e) > 1 for e in extra_of.values())
+    if len(keys) <= 10 or splits:
         lines = section("transport / model", [(line(t, m, colors.get((t, m, extra))),
                                                f"{t} / {m}" + (f" ({extra})" if extra else ""))
                                               for t, m, extra in keys])
         models = []
     else:
-        lines = section("transport (colour)", [(Line2D([], [], color=style.transport_color(t), linewidth=5), t)
+        lines = section("transport (colour)", [(Line2D([], [], color=style.transport_color(t), linewidth=5),
+                                                t + (f" ({next(iter(extra_of[t]))})" if next(iter(extra_of[t])) else ""))
                                                for t in dict.fromkeys(k[0] for k in keys)])
         models = section("model (line, marker)", [(line(None, m, color="#333333"), m)
                                                   for m in dict.fromkeys(k[1] for k in keys)])

@@ -260,5 +260,31 @@ class OneSizeTest(unittest.TestCase):
         common.discard(fig)
 
 
+class LegendTest(unittest.TestCase):
+    def test_many_lines_with_a_wait_bound_to_its_transport_keep_two_short_keys(self):
+        """16 lines where one transport always spins: the wait goes beside that transport's colour, not into 16
+        'transport / model (wait)' entries that no one can read."""
+        import matplotlib
+        matplotlib.use("Agg")
+        sys.path.insert(0, str(ROOT / "plots"))
+        from bench_plots import common, ipc, style
+        style.apply()
+        from unittest import mock
+        with mock.patch.dict(make_fixture.MODEL_EXTRA_NS, {"async": 9000.0, "async-uring": 8000.0}):
+            doc = make_fixture.document(make_fixture.context(cores_requested=8, cores_available=8, c2c=55.0, xcore=8.0),
+                                        make_fixture.cases(["pipe", "fifo", "unix", "tcp"],
+                                                           ["thread", "process", "async", "async-uring"], [64], [1, 2],
+                                                           ["latency"]), 2, {})
+        for row in doc["benchmarks"]:
+            if row["transport"] == "tcp":
+                row["wait"] = "spin"
+        fig = ipc.pairs_latency(common.cases(doc), doc["context"])
+        texts = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+        self.assertIn("transport (colour)", texts)
+        self.assertIn("tcp (spins)", texts)
+        self.assertIn("model (line, marker)", texts)
+        self.assertFalse(any(" / " in t for t in texts), texts)
+        common.discard(fig)
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
