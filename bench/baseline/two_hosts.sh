@@ -4,6 +4,8 @@
 # through bench serve), and beside sockperf (round trip) and iperf3 (throughput) across the same pair.
 # Needs root, iperf3 and sockperf (apt-get install -y iperf3 sockperf). The server side is pinned to CPU 1 and
 # the client side to CPU 0 everywhere (taskset), the placement of a local `--placement cross` run.
+# iperf3 runs with and without -N: bench's tcp sets TCP_NODELAY, so `iperf3 -N` is the like-for-like figure
+# (without it Nagle holds back each write's last partial segment, which costs iperf3 about 20% across veth).
 #
 # usage: sudo bench/baseline/two_hosts.sh [BUILD_DIR=build] [SECONDS=1]
 set -euo pipefail
@@ -72,16 +74,20 @@ taskset -c 0 sockperf pp --tcp -i 127.0.0.1 -p 11112 -m 64 -t "$((secs * 5))" >"
 p50=$(grep -E '<MEDIAN>|percentile 50.000' "$out/sp2" | grep -oE '[0-9]+\.[0-9]+' | tail -1)
 printf '%-34s rtt p50 %7.1f us   (sockperf reports half: %s us)\n' "sockperf ping-pong, loopback" "$($py -c "print(2*$p50)")" "$p50"
 
-# iperf3: one TCP stream of 64 KiB writes, receiver's figure
-ip netns exec $A taskset -c 1 iperf3 -s -1 -B $SA -p 5399 >/dev/null 2>&1 &
-pids+=($!)
-sleep 0.5
-ip netns exec $B taskset -c 0 iperf3 -c $SA -p 5399 -l 64K -t "$((secs * 5))" -J >"$out/ip" 2>/dev/null
-printf '%-34s                        64 KiB stream %6.2f Gbit/s\n' "iperf3, veth" \
-  "$($py -c "import json;print(json.load(open('$out/ip'))['end']['sum_received']['bits_per_second']/1e9)")"
-taskset -c 1 iperf3 -s -1 -B 127.0.0.1 -p 5398 >/dev/null 2>&1 &
-pids+=($!)
-sleep 0.5
-taskset -c 0 iperf3 -c 127.0.0.1 -p 5398 -l 64K -t "$((secs * 5))" -J >"$out/ip2" 2>/dev/null
-printf '%-34s                        64 KiB stream %6.2f Gbit/s\n' "iperf3, loopback" \
-  "$($py -c "import json;print(json.load(open('$out/ip2'))['end']['sum_received']['bits_per_second']/1e9)")"
+# iperf3: one TCP stream of 64 KiB writes, receiver's figure; with -N too (TCP_NODELAY, as bench's tcp sets it)
+iperf_run() {  # label, port, namespace of the server ("" for this one), address, then the client's extra flags
+  local label=$1 port=$2 ns=$3 addr=$4; shift 4
+  local in_ns=()
+  [ -n "$ns" ] && in_ns=(ip netns exec "$ns")
+  "${in_ns[@]}" taskset -c 1 iperf3 -s -1 -B "$addr" -p "$port" >/dev/null 2>&1 &
+  pids+=($!)
+  sleep 0.5
+  [ -n "$ns" ] && in_ns=(ip netns exec $B)
+  "${in_ns[@]}" taskset -c 0 iperf3 -c "$addr" -p "$port" -l 64K -t "$((secs * 5))" "$@" -J >"$out/ip-$port" 2>/dev/null
+  printf '%-34s                        64 KiB stream %6.2f Gbit/s\n' "$label" \
+    "$($py -c "import json;print(json.load(open('$out/ip-$port'))['end']['sum_received']['bits_per_second']/1e9)")"
+}
+iperf_run "iperf3, veth" 5399 $A $SA
+iperf_run "iperf3 -N, veth" 5397 $A $SA -N
+iperf_run "iperf3, loopback" 5398 "" 127.0.0.1
+iperf_run "iperf3 -N, loopback" 5396 "" 127.0.0.1 -N
