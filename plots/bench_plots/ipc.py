@@ -105,6 +105,7 @@ def pairs_throughput(all_cases, context):
     chart, size, note = _pairs_sweep(all_cases, "throughput")
     if not chart:
         return None
+    chart, trimmed = _readable(chart)  # the models side by side: pairs_throughput_by_transport
     fig, (ax,) = common.figure()
     drawn = common.draw_lines(ax, chart, "pairs", "msgs_per_s")
     if not drawn.has_data:
@@ -118,7 +119,7 @@ def pairs_throughput(all_cases, context):
     common.legend(ax, [drawn])
     common.finish(fig, "Aggregate throughput vs number of pairs", context,
                   f"{style.fmt_size(size)} messages · messages/s of all pairs added up, timed at the receivers · "
-                  f"{_repetitions(chart)}", common.failure_notes([drawn]) + ([note] if note else []))
+                  f"{_repetitions(chart)}{trimmed}", common.failure_notes([drawn]) + ([note] if note else []))
     return fig
 
 
@@ -179,6 +180,7 @@ def pairs_latency(all_cases, context):
     chart, size, note = _pairs_sweep(all_cases, "latency")
     if not chart:
         return None
+    chart, trimmed = _readable(chart)
     fig, axes = common.figure(ncols=2, sharey=True)
     drawn = []
     for ax, field, title in ((axes[0], "rtt_p50_ns", "p50 (median)"),
@@ -197,7 +199,7 @@ def pairs_latency(all_cases, context):
     axes[0].set_ylabel("round trip time\n(lower is better)")
     common.legend(axes[1], drawn)
     common.finish(fig, "Round-trip latency vs number of pairs", context,
-                  f"{style.fmt_size(size)} messages · all pairs ping-pong at the same time · {_repetitions(chart)}",
+                  f"{style.fmt_size(size)} messages · all pairs ping-pong at the same time · {_repetitions(chart)}{trimmed}",
                   common.failure_notes(drawn) + ([note] if note else []))
     return fig
 

@@ -267,7 +267,7 @@ class LegendTest(unittest.TestCase):
         import matplotlib
         matplotlib.use("Agg")
         sys.path.insert(0, str(ROOT / "plots"))
-        from bench_plots import common, ipc, style
+        from bench_plots import common, style
         style.apply()
         from unittest import mock
         with mock.patch.dict(make_fixture.MODEL_EXTRA_NS, {"async": 9000.0, "async-uring": 8000.0}):
@@ -278,8 +278,10 @@ class LegendTest(unittest.TestCase):
         for row in doc["benchmarks"]:
             if row["transport"] == "tcp":
                 row["wait"] = "spin"
-        fig = ipc.pairs_latency(common.cases(doc), doc["context"])
-        texts = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+        fig, (ax,) = common.figure()
+        drawn = common.draw_lines(ax, common.select(common.cases(doc), workload="latency"), "pairs", "rtt_p50_ns")
+        self.assertEqual(len(drawn.lines), 16)
+        texts = [t.get_text() for t in common.legend(ax, [drawn]).get_texts()]
         self.assertIn("transport (colour)", texts)
         self.assertIn("tcp (spins)", texts)
         self.assertIn("model (line, marker)", texts)
