@@ -322,28 +322,37 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
                              : "Throughput (one way, timed at the receiver, median of repetitions)");
     if (lat) fmt::print("{:<15}{:<12}{}{:<7}{:>9}{:>6}{:>11}{:>11}{:>11}{:>8}  {}\n", "transport", "model", lock_cell("lock"), "wait", "size", "pairs", "p50", "p99", "p99.9", "spread", "notes");
     else fmt::print("{:<15}{:<12}{}{:<7}{:>9}{:>6}{:>12}{:>12}{:>8}  {}\n", "transport", "model", lock_cell("lock"), "wait", "size", "pairs", "msg/s", "MB/s", "spread", "notes");
-    // A transport whose every case of this table is skipped for one reason (zmq-reqrep cannot stream) gets one
-    // line, not one per model, size and pair count.
-    std::map<std::string, std::pair<int, std::set<std::string>>> per_transport;  // cases, distinct skip reasons
+    // Skipped cases of one transport and one reason (shm-spin under both event loops, udp at 1 MiB under every
+    // model and pair count) get one line with their count and models, not a line each.
+    std::map<std::pair<std::string, std::string>, std::pair<int, std::vector<std::string>>> skipped;
     for (const ipc_case& c : cases)
-      if (c.wl.kind == kind) {
-        auto& [n, reasons] = per_transport[std::string(c.transport->name)];
+      if (c.wl.kind == kind && !c.skip_reason.empty()) {
+        auto& [n, models] = skipped[{std::string(c.transport->name), c.skip_reason}];
         ++n;
-        reasons.insert(c.skip_reason);
+        if (std::find(models.begin(), models.end(), c.model->name) == models.end()) models.emplace_back(c.model->name);
       }
-    std::set<std::string> summarized;
+    // Those lines come after the transport's measured rows.
+    std::vector<std::pair<std::string, std::string>> pending;
+    auto flush = [&] {
+      for (const auto& key : pending) {
+        const auto& [n, models] = skipped[key];
+        std::string which;
+        for (const std::string& m : models) which += (which.empty() ? "" : ", ") + m;
+        fmt::print("{:<15}{} cases ({}) skipped: {}\n", key.first, n, which, key.second);
+      }
+      pending.clear();
+    };
+    std::string_view last_transport;
     for (const ipc_case& c : cases) {
       if (c.wl.kind != kind) continue;
+      if (c.transport->name != last_transport) flush();
+      last_transport = c.transport->name;
       std::string head = fmt::format("{:<15}{:<12}{}{:<7}{:>9}{:>6}", c.transport->name, c.model->name, lock_cell(c.wl.lock), c.wait,
                                      format_bytes(c.wl.msg_bytes), c.pairs);
-      if (const auto& [n, reasons] = per_transport[std::string(c.transport->name)];
-          n > 1 && reasons.size() == 1 && !c.skip_reason.empty()) {
-        if (summarized.insert(std::string(c.transport->name)).second)
-          fmt::print("{:<15}all {} cases skipped: {}\n", c.transport->name, n, c.skip_reason);
-        continue;
-      }
       if (!c.skip_reason.empty()) {
-        fmt::print("{}  skipped: {}\n", head, c.skip_reason);
+        std::pair<std::string, std::string> key{std::string(c.transport->name), c.skip_reason};
+        if (skipped[key].first == 1) fmt::print("{}  skipped: {}\n", head, c.skip_reason);
+        else if (std::find(pending.begin(), pending.end(), key) == pending.end()) pending.push_back(key);
         continue;
       }
       auto it = medians.find(c.name);
@@ -367,6 +376,7 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
         fmt::print("{}{:>12}{:>12.1f}{:>7.0f}%  {}\n", head, format_rate(m["msgs_per_s"].get<double>()), m["bytes_per_s"].get<double>() / 1e6, spread, notes);
       }
     }
+    flush();
   }
   if (serialized) unstable += print_serializer_table(cases, medians, iterations);
   if (unstable)

@@ -408,6 +408,18 @@ TEST(Cli, WakeUpOnlyTransportRunsAtItsOwnSizeByDefault) {
   fs::remove_all(out);
 }
 
+// The cases of a table that one transport skips for one reason take one line with their count and models.
+TEST(Cli, SkippedCasesOfOneReasonShareALine) {
+  fs::path out = temp_dir("skips");
+  outcome r = bench_cmd({"run", "ipc", "--quick", "--transports", "zmq-reqrep", "--models", "thread,process", "--duration",
+                         "5ms", "--warmup", "1ms", "--reps", "1", "--cores", "2", "--no-plot", "--out", out.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("zmq-reqrep     4 cases (thread, process) skipped: the one-way stream does not apply"),
+            std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("  skipped:"), std::string::npos) << "no skipped case on a line of its own:\n" << r.out;
+  fs::remove_all(out);
+}
+
 TEST(Cli, CtrlCKeepsFinishedCasesAndLeavesNothingBehind) {
   expect_ctrl_c_keeps_cases_and_leaves_nothing("sigint", "fifo,unix", "process");
 }
