@@ -357,27 +357,26 @@ def legend(ax, drawn_list, *, band_label=None, panel_per_transport=False):
     def section(title, entries):
         return [(Line2D([], [], linestyle="none"), title, True)] + [(h, text, False) for h, text in entries]
 
-    if panel_per_transport and not any(k[2] for k in keys):
-        lines = []
-        models = section("model (line, marker)", [(line(None, m, color="#333333"), m)
-                                                  for m in dict.fromkeys(k[1] for k in keys)])
     # An extra label that only ever goes with its transport (shm's "spins, then sleeps") splits no line of
     # its own: with many lines it can go beside the transport's colour, and the legend stays two short keys.
     extra_of = {}
     for t, m, extra in keys:
         extra_of.setdefault(t, set()).add(extra)
     splits = len(keys) != len({(t, m) for t, m, _ in keys}) or any(len(e) > 1 for e in extra_of.values())
-    if len(keys) <= 10 or splits:
+    by_model = True  # the models as a key of their own (line style, marker), not in every entry
+    if panel_per_transport and not any(k[2] for k in keys):
+        lines = []
+    elif len(keys) <= 10 or splits:
+        by_model = False
         lines = section("transport / model", [(line(t, m, colors.get((t, m, extra))),
                                                f"{t} / {m}" + (f" ({extra})" if extra else ""))
                                               for t, m, extra in keys])
-        models = []
     else:
         lines = section("transport (colour)", [(Line2D([], [], color=style.transport_color(t), linewidth=5),
-                                                t + (f" ({next(iter(extra_of[t]))})" if next(iter(extra_of[t])) else ""))
-                                               for t in dict.fromkeys(k[0] for k in keys)])
-        models = section("model (line, marker)", [(line(None, m, color="#333333"), m)
-                                                  for m in dict.fromkeys(k[1] for k in keys)])
+                                                f"{t} ({extra})" if extra else t)
+                                               for t, (extra,) in extra_of.items()])
+    models = section("model (line, marker)", [(line(None, m, color="#333333"), m)
+                                              for m in dict.fromkeys(k[1] for k in keys)]) if by_model else []
     marks = []
     if band_label and any(d.band for d in drawn_list):
         marks.append((Patch(color="#555555", alpha=0.25, linewidth=0), band_label))

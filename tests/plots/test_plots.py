@@ -287,6 +287,20 @@ class LegendTest(unittest.TestCase):
         self.assertIn("model (line, marker)", texts)
         self.assertFalse(any(" / " in t for t in texts), texts)
         common.discard(fig)
+    def test_panels_named_by_transport_key_the_models_only(self):
+        """Each panel's title names its transport: the legend keys the models and the marks, no transports."""
+        import matplotlib
+        matplotlib.use("Agg")
+        sys.path.insert(0, str(ROOT / "plots"))
+        from bench_plots import common, ipc, style
+        style.apply()
+        doc = json.loads((FIXTURES / "ipc-small" / "results.json").read_text())
+        fig = ipc.pairs_throughput_by_transport(common.cases(doc), doc["context"])
+        texts = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+        self.assertIn("model (line, marker)", texts)
+        self.assertIn("process", texts)
+        self.assertFalse(any(" / " in t or t in ("pipe", "unix", "transport (colour)") for t in texts), texts)
+        common.discard(fig)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
