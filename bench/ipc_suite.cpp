@@ -108,12 +108,10 @@ std::vector<ser::shape> chosen_shapes(const run_request& req) {
 std::vector<std::string> chosen_locks(const run_request& req) {
   if (req.server_locks.empty()) return {"none"};
   auto names = work_lock_names();
-  std::string valid;
-  for (std::string_view n : names) valid += (valid.empty() ? "" : ", ") + std::string(n);
   std::set<std::string> seen;
   for (const std::string& l : req.server_locks) {
     if (std::find(names.begin(), names.end(), l) == names.end())
-      throw usage_error(fmt::format("unknown lock '{}' (valid: {})", l, valid));
+      throw usage_error(fmt::format("unknown lock '{}' (valid: {})", l, join_list(names)));
     if (!seen.insert(l).second) throw usage_error(fmt::format("--lock lists '{}' twice", l));
     // Without work the lock would guard nothing: a run named gil-new would measure exactly what none does.
     if (l != "none" && req.work_ns == 0)
@@ -228,9 +226,8 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
       // The default sizes all exceed what a wake-up-only transport carries (eventfd: its 32-byte header): it runs
       // at its largest size instead, named so in every row, rather than appearing only as skipped rows. Sizes the
       // user asked for are kept as asked (too large ones are skipped with the reason).
-      const std::uint64_t t_max = t->max_msg_bytes;
-      std::vector<std::uint64_t> t_sizes = sizes;
-      if (req.sizes.empty() && t_max && t_max < sweep_size) t_sizes = {t_max};
+      const bool own_size = req.sizes.empty() && t->max_msg_bytes && t->max_msg_bytes < sweep_size;
+      const std::vector<std::uint64_t> t_sizes = own_size ? std::vector<std::uint64_t>{t->max_msg_bytes} : sizes;
       for (wait_mode w : req.waits) {
         // A transport that waits its own way (the shm rings) is the same case under every --wait: run it once.
         if (!t->fixed_wait.empty() && w != req.waits.front()) continue;
@@ -242,7 +239,7 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
         for (workload_kind kind : {workload_kind::latency, workload_kind::throughput}) {
           for (std::uint64_t s : t_sizes) add(kind, s, 1, w);
           // The pairs sweep runs at the run's smallest size, which a transport run at its own size cannot carry.
-          if (t_sizes == sizes)
+          if (!own_size)
             for (int p : pair_counts)
               if (p > 1) add(kind, sweep_size, p, w);
         }
@@ -336,9 +333,7 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
     auto flush = [&] {
       for (const auto& key : pending) {
         const auto& [n, models] = skipped[key];
-        std::string which;
-        for (const std::string& m : models) which += (which.empty() ? "" : ", ") + m;
-        fmt::print("{:<15}{} cases ({}) skipped: {}\n", key.first, n, which, key.second);
+        fmt::print("{:<15}{} cases ({}) skipped: {}\n", key.first, n, join_list(models), key.second);
       }
       pending.clear();
     };

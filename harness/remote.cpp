@@ -14,6 +14,7 @@
 #include "harness/clock.hpp"
 #include "harness/registry.hpp"
 #include "harness/sysinfo.hpp"
+#include "harness/units.hpp"
 #include "serializers/messages.hpp"
 #include "serializers/registry.hpp"
 
@@ -185,17 +186,15 @@ void decode_slot(const json& j, pair_slot& s) {
 
 void check_peer_request(const std::string& peer, std::vector<std::string>& names, placement place) {
   parse_net_address(peer, default_serve_port);
-  std::string network;
+  std::vector<std::string> network;
   for (const transport_info& t : transports())
-    if (t.network) network += (network.empty() ? "" : ", ") + std::string(t.name);
-  if (names.empty()) {
-    for (const transport_info& t : transports())
-      if (t.network) names.emplace_back(t.name);
-  }
+    if (t.network) network.emplace_back(t.name);
+  if (names.empty()) names = network;
   for (const std::string& n : names) {
     const transport_info* t = find_transport(n);
-    if (!t) throw usage_error(fmt::format("unknown transport '{}' (valid with --peer: {})", n, network));
-    if (!t->network) throw usage_error(fmt::format("--peer: transport '{}' cannot cross machines (network transports: {})", n, network));
+    if (!t) throw usage_error(fmt::format("unknown transport '{}' (valid with --peer: {})", n, join_list(network)));
+    if (!t->network)
+      throw usage_error(fmt::format("--peer: transport '{}' cannot cross machines (network transports: {})", n, join_list(network)));
   }
   if (place == placement::same) throw usage_error("--peer: --placement same cannot apply: the two ends of a pair are on two machines");
 }

@@ -21,6 +21,16 @@ std::uint64_t parse_count(std::string_view text, std::string_view what);
 double parse_positive(std::string_view text, std::string_view what);
 // Comma-separated list: "a,b,c" -> {"a","b","c"}; empty items are refused.
 std::vector<std::string> split_list(std::string_view text, std::string_view what);
+// The other way, for messages: {"a", "b"} -> "a, b".
+template <class Range>
+std::string join_list(const Range& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ", ";
+    out += item;
+  }
+  return out;
+}
 
 std::string format_bytes(std::uint64_t bytes);   // "64 B", "4 KiB", "1 MiB", "1.5 MiB"
 std::string format_ns(double ns);                // "850 ns", "12.3 us", "4.10 ms", "1.20 s"
