@@ -35,6 +35,13 @@ std::uint32_t fold(std::uint64_t sum, std::uint64_t seq, std::uint64_t stamp, st
   x ^= stamp * 0xC2B2AE3D27D4EB4Full + (std::uint64_t{flags} << 32 | flags) * 0x165667B19E3779F9ull;
   return static_cast<std::uint32_t>(x ^ (x >> 32));
 }
+// The header of a frame whose payload (already in place after it) sums to `sum` (payload_sum).
+void write_header(std::span<std::byte> frame, std::uint64_t seq, std::uint32_t flags, std::uint64_t stamp,
+                  std::uint64_t sum) noexcept {
+  frame_header h{frame_magic, static_cast<std::uint32_t>(frame.size()), seq, stamp, flags, fold(sum, seq, stamp, flags)};
+  std::memcpy(frame.data(), &h, sizeof h);
+}
+
 }  // namespace
 
 frame_header read_header(std::span<const std::byte> msg) noexcept {
@@ -75,8 +82,7 @@ std::span<const std::byte> message_source::next(std::uint64_t seq, std::uint32_t
   } else {
     sum = payload_sum(std::span(buf_).subspan(header_bytes));
   }
-  frame_header h{frame_magic, static_cast<std::uint32_t>(buf_.size()), seq, stamp, flags, fold(sum, seq, stamp, flags)};
-  std::memcpy(buf_.data(), &h, sizeof h);
+  write_header(buf_, seq, flags, stamp, sum);
   return buf_;
 }
 
@@ -84,9 +90,7 @@ std::span<const std::byte> frame_writer::write(std::span<const std::byte> payloa
                                                std::uint32_t flags, std::uint64_t stamp) {
   buf_.resize(header_bytes + payload.size());
   if (!payload.empty()) std::memcpy(buf_.data() + header_bytes, payload.data(), payload.size());
-  frame_header h{frame_magic, static_cast<std::uint32_t>(buf_.size()), seq, stamp, flags,
-                 fold(payload_sum(payload), seq, stamp, flags)};
-  std::memcpy(buf_.data(), &h, sizeof h);
+  write_header(buf_, seq, flags, stamp, payload_sum(payload));
   return buf_;
 }
 
