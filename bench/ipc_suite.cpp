@@ -363,6 +363,10 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
         ++unstable;
       }
       if (m.value("oversubscribed", false)) notes += "oversubscribed ";
+      // --rate: latency counts from the intended send time, so a pacer that left late adds its lateness.
+      if (lat && m.contains("send_late_p50_ns") &&
+          m["send_late_p50_ns"].get<double>() > 0.1 * m["rtt_p50_ns"].get<double>())
+        notes += fmt::format("sent {} late (p50) ", format_ns(m["send_late_p50_ns"].get<double>()));
       double spread = m.value("spread_pct", 0.0);
       if (lat) {
         fmt::print("{}{:>11}{:>11}{:>11}{:>7.0f}%  {}\n", head, format_ns(m["rtt_p50_ns"].get<double>()), format_ns(m["rtt_p99_ns"].get<double>()),
@@ -493,7 +497,11 @@ int run_ipc(const run_request& req) {
       {"msg_bytes", "bytes per message on the wire, including bench's 32-byte header"},
       {"cpu_ns_per_msg", "CPU time (user + system) of both ends, the client thread and the server thread (or process, or "
                          "its share of an event loop), per message the client sent: per round trip for latency rows, per "
-                         "message for throughput rows; warm-up included in both"}};
+                         "message for throughput rows; warm-up included in both"},
+      {"send_late_p50_ns", "--rate: median of how late the pacer started a measured send after its intended time (its own "
+                           "wake-up, a CPU it waited for, or an earlier send that blocked); rtt counts from the intended "
+                           "time, so this is part of it"},
+      {"send_late_p99_ns", "--rate: the same, 99th percentile"}};
   if (!req.serializers.empty()) {
     res.context["metrics"].update(json{
         {"serialize_ns", "--serializers: median per round trip of the two encodes (build + encode of the client's request and of the server's reply), wall clock"},
@@ -597,7 +605,8 @@ int run_ipc(const run_request& req) {
   res.context["interrupted"] = interrupted();
   add_aggregates(res.rows, {"rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns", "rtt_mean_ns",
                             "msgs_per_s", "bytes_per_s", "cpu_ns_per_msg", "messages", "lost", "duplicated", "corrupt",
-                            "serialize_ns", "deserialize_ns", "transport_ns", "serialization_pct"});
+                            "serialize_ns", "deserialize_ns", "transport_ns", "serialization_pct", "send_late_p50_ns",
+                            "send_late_p99_ns"});
   write_results(res);
   print_table(res.rows, cases);
   fmt::print("\nresults: {}\n         {}\n", (dir / "results.json").string(), (dir / "results.csv").string());

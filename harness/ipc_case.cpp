@@ -161,7 +161,7 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
   }
 
   // Gather what every pair saw.
-  histogram rtt, serialize, deserialize, transport;
+  histogram rtt, serialize, deserialize, transport, send_late;
   std::uint64_t messages = 0, lost = 0, duplicated = 0, corrupt = 0, sent = 0, cpu_ns = 0;
   double msgs_per_s = 0;
   std::string client_cpus, server_cpus;
@@ -177,6 +177,7 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
     serialize.merge(r.serialize);
     deserialize.merge(r.deserialize);
     transport.merge(r.transport);
+    send_late.merge(r.send_late);
     lost += r.lost + s.lost;
     duplicated += r.duplicated + s.duplicated;
     corrupt += r.corrupt + s.corrupt;
@@ -212,6 +213,10 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
     row["rtt_p999_ns"] = rtt.percentile(99.9);
     row["rtt_max_ns"] = rtt.max();
     row["rtt_mean_ns"] = rtt.mean();
+    if (c.wl.rate > 0) {
+      row["send_late_p50_ns"] = send_late.percentile(50);
+      row["send_late_p99_ns"] = send_late.percentile(99);
+    }
     if (c.wl.serializer) {
       // Medians per round trip of each part (see workload.hpp); their sum is close to, not exactly, rtt_p50_ns.
       row["serialize_ns"] = serialize.percentile(50);

@@ -121,6 +121,9 @@ struct client_report {
   histogram rtt;                // measured round trips (latency)
   // --serializers, per measured round trip: both encodes, both decodes, and the rest (rtt minus those two).
   histogram serialize, deserialize, transport;
+  // --rate: how late the pacer started each measured send after its intended time (its own wake-up, a CPU it
+  // waited for, or an earlier send that blocked). Part of rtt, which counts from the intended time.
+  histogram send_late;
   std::uint64_t sent = 0;       // every message, warm-up included
   std::uint64_t measured = 0;   // round trips recorded
   std::uint64_t lost = 0, duplicated = 0, corrupt = 0;

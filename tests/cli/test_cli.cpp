@@ -176,6 +176,11 @@ TEST(Cli, OpenLoopRateSendsAtThePacedCount) {
     EXPECT_EQ(row["rate"], 2000.0);
     EXPECT_FALSE(row["error_occurred"].get<bool>()) << row["error_message"];
     EXPECT_EQ(row["messages"], 100) << name;  // 50 ms at 2000/s
+    // The pacer's lateness is part of each round trip (both count from the intended time, over the same
+    // messages), so no percentile of it can exceed the round trip's.
+    ASSERT_TRUE(row.contains("send_late_p50_ns") && row.contains("send_late_p99_ns")) << name;
+    EXPECT_LE(row["send_late_p50_ns"].get<double>(), row["rtt_p50_ns"].get<double>()) << name;
+    EXPECT_LE(row["send_late_p99_ns"].get<double>(), row["rtt_p99_ns"].get<double>()) << name;
   }
   EXPECT_EQ(iterations, 2);
   fs::remove_all(out);
