@@ -81,23 +81,35 @@ def _decades(axis):
     axis.set_minor_formatter(NullFormatter())
 
 
-def _place_labels(ax, placed):
-    """Labels right of their points, pushed down (in points) where they would overlap one already placed."""
+def _place_labels(ax, placed, avoid=()):
+    """Labels right of their points, moved down or up (in points) where they would overlap a label already placed
+    or one of the texts in `avoid` (the diagonals' and the floor's)."""
     fig = ax.figure
     fontsize = style.current()["small"]
     height = fontsize * 1.25
-    boxes = []
+    renderer = fig.canvas.get_renderer()
+    scale = 72 / fig.dpi
+    boxes = []  # (x0, y0, x1, y1) in points
+    for a in avoid:
+        if a.get_text():
+            e = a.get_window_extent(renderer)
+            boxes.append((e.x0 * scale, e.y0 * scale, e.x1 * scale, e.y1 * scale))
     trans = ax.transData
+
+    def free(box):
+        return not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes)
+
     for x, y, text, color in sorted(placed, key=lambda p: -p[1]):
-        px, py = trans.transform((x, y)) * 72 / fig.dpi
-        width = len(text) * fontsize * 0.55
-        dy = 0.0
-        for _ in range(12):
-            top = py + height / 2 - dy
-            if not any(abs((px + 6) - bx) < max(width, bw) and abs(top - by) < height for bx, by, bw in boxes):
-                break
-            dy += height * 0.9
-        boxes.append((px + 6, py + height / 2 - dy, width))
+        px, py = trans.transform((x, y)) * scale
+        width = max(len(line) for line in text.split("\n")) * fontsize * 0.55
+        lines = text.count("\n") + 1
+        shifts = [0.0] + [sign * k * height * 0.9 for k in range(1, 13) for sign in (1, -1)]
+
+        def box(dy):
+            return (px + 6, py - dy - lines * height / 2, px + 6 + width, py - dy + lines * height / 2)
+
+        dy = next((d for d in shifts if free(box(d))), shifts[-2])
+        boxes.append(box(dy))
         ax.annotate(text, (x, y), xytext=(6, -dy), textcoords="offset points", ha="left", va="center",
                     fontsize=fontsize, color=color, zorder=6,
                     arrowprops={"arrowstyle": "-", "color": color, "linewidth": 0.6} if dy else None)
@@ -124,7 +136,7 @@ def cpu_vs_latency(all_cases, context):
         waits.setdefault(c.ident["transport"], set()).add(_wait(c))
     both_waits = {t for t, w in waits.items() if len(w) > 1}
     for ax, model in zip(axes, models):
-        labels = []
+        labels, texts = [], []
         for c, rtt, cpu in points[model]:
             if rtt is None:
                 failed.append(c)
@@ -149,24 +161,26 @@ def cpu_vs_latency(all_cases, context):
             # Paced, the horizontal line below says what "always busy" is; the upper diagonal is then left unnamed.
             text = ("" if interval else "CPU = 2 x latency\n(both ends always busy)") if factor == 2 \
                 else ("diagonals: CPU = latency,\nCPU = 2 x latency" if interval else "CPU = latency")
-            ax.annotate(text, (x_text, factor * x_text), xytext=offset, textcoords="offset points", ha=align[0],
-                        va=align[1], fontsize=style.current()["small"], color="#666666", zorder=1)
+            texts.append(ax.annotate(text, (x_text, factor * x_text), xytext=offset, textcoords="offset points",
+                                     ha=align[0], va=align[1], fontsize=style.current()["small"], color="#666666",
+                                     zorder=1))
         if interval and lo < 2 * interval < hi:
             common.reference_line(ax, 2 * interval, f"both ends always busy\n(2 x {style.fmt_time(interval)})")
         # Its label goes where no point can be: far above the diagonals, at low latency.
         if c2c and lo < 2 * c2c < hi:
             ax.axvline(2 * c2c, color="#666666", linestyle=(0, (2, 2)), linewidth=style.current()["line"] * 0.8,
                        zorder=1)
-            ax.annotate(f"cache-line round trip\n(hardware floor):\n{style.fmt_time(2 * c2c)}", (2 * c2c, 0.75),
-                        xycoords=("data", "axes fraction"), xytext=(3, 0), textcoords="offset points", ha="left",
-                        va="center", fontsize=style.current()["small"], color="#444444", zorder=1)
+            texts.append(ax.annotate(f"cache-line round trip\n(hardware floor):\n{style.fmt_time(2 * c2c)}",
+                                     (2 * c2c, 0.75), xycoords=("data", "axes fraction"), xytext=(3, 0),
+                                     textcoords="offset points", ha="left", va="center",
+                                     fontsize=style.current()["small"], color="#444444", zorder=1))
         _decades(ax.xaxis)
         _decades(ax.yaxis)
         ax.set_title({"thread": "threads", "process": "processes"}[model] if len(models) > 1 else model, loc="left",
                      fontweight="bold")
         ax.set_xlabel("mean round trip time")
         ax.tick_params(labelleft=True)
-        _place_labels(ax, labels)
+        _place_labels(ax, labels, texts)
     axes[0].set_ylabel("CPU time per round trip, both ends")
     # The markers are explained in the caption: a legend beside the panels would squeeze them out of square.
     shown = {_wait(c) for c, _, _ in measured}

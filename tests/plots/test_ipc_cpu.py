@@ -56,7 +56,8 @@ class CpuChartTest(unittest.TestCase):
         import matplotlib
         matplotlib.use("Agg")
         sys.path.insert(0, str(ROOT / "plots"))
-        from bench_plots import common, ipc, ipc_cpu
+        from bench_plots import common, ipc, ipc_cpu, style
+        style.apply("lecture")  # what plot.py draws with: the size the labels must fit
         cls.common, cls.ipc, cls.ipc_cpu = common, ipc, ipc_cpu
 
     def setUp(self):
@@ -100,6 +101,33 @@ class CpuChartTest(unittest.TestCase):
         self.assertIn("2.00 CPUs busy", said[0])
         self.assertEqual(len(said), 1, said)  # the fastest is also the dearest: no second sentence
         self.assertIsNotNone(self.ipc_cpu.cpu_vs_latency(self.common.cases(doc), doc["context"]))
+
+    def test_point_labels_keep_off_the_diagonals_and_floor_labels(self):
+        # A default run on the 2-vCPU VM: the shm family at 0.4 us, right where "CPU = latency" is written.
+        points = [("shm-spin", "spin", 64, 386.0, 790.0), ("shm", "adaptive", 64, 390.0, 800.0),
+                  ("mmap", "adaptive", 64, 396.0, 820.0), ("shm-eventfd", "block", 64, 56000.0, 38000.0),
+                  ("eventfd", "block", 32, 55000.0, 39000.0), ("pipe", "block", 64, 55000.0, 36000.0)]
+        doc = document(points)
+        doc["context"]["floor"]["c2c_one_way_ns"] = 59.0
+        fig = self.ipc_cpu.cpu_vs_latency(self.common.cases(doc), doc["context"])
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        from matplotlib.text import Text
+
+        def extent(t):  # the text alone: an annotation's own extent includes its arrow
+            return Text.get_window_extent(t, renderer)
+        names = {p[0] for p in points} | {"eventfd, 32 B"}
+        for ax in fig.axes:
+            texts = [t for t in ax.texts if t.get_text()]
+            labels = [t for t in texts if t.get_text() in names]
+            fixed = [t for t in texts if t.get_text() not in names]
+            self.assertEqual(len(labels), len(points), [t.get_text() for t in texts])
+            self.assertGreaterEqual(len(fixed), 3, [t.get_text() for t in texts])
+            for label in labels:
+                box = extent(label)
+                for other in fixed + [t for t in labels if t is not label]:
+                    self.assertFalse(box.overlaps(extent(other)),
+                                     f"{label.get_text()!r} overlaps {other.get_text()!r}")
 
     def test_no_chart_without_a_polling_point(self):
         blocking = [p for p in POINTS if p[1] == "block"]

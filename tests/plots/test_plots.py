@@ -7,6 +7,8 @@
 Needs an interpreter that can import matplotlib and numpy (Debian: /usr/bin/python3).
 """
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -225,6 +227,17 @@ class FormatTest(unittest.TestCase):
         self.assertEqual(len({s.transport_color(t) for t in s.TRANSPORT_COLORS}), len(s.TRANSPORT_COLORS))
         self.assertEqual(s.model_style("process"), ("--", "s"))
 
+    def test_every_registered_transport_has_its_own_colour(self):
+        # A transport without an entry gets a hashed fallback colour, which may land in another family's hue
+        # (zmq-reqrep did: a purple beside shm-spin's). ctest names the binary; run alone, the test says so.
+        binary = os.environ.get("BENCH_BINARY")
+        if not binary:
+            self.skipTest("BENCH_BINARY not set (ctest sets it): cannot ask bench list transports")
+        out = subprocess.run([binary, "list", "transports"], capture_output=True, text=True, timeout=60, check=True)
+        names = re.findall(r"^  (\S+) ", out.stdout, re.M)
+        self.assertGreaterEqual(len(names), 10, out.stdout)
+        self.assertEqual([n for n in names if n not in self.style.TRANSPORT_COLORS], [])
+
     def test_subtitle_warns_when_oversubscribed(self):
         machine, warning = self.style.subtitle({"cpu_model": "Xeon", "cores_available": 2, "kernel": "Linux 6.1",
                                                 "placement": "cross", "wait": "block", "oversubscribed": True,
@@ -257,6 +270,28 @@ class OneSizeTest(unittest.TestCase):
         self.assertEqual(len(bars), 4, "a p50-to-p99 bar per series")
         for bar in bars:
             self.assertLess(bar.get_ydata()[0], bar.get_ydata()[1])
+        common.discard(fig)
+
+
+class SizeAxisTest(unittest.TestCase):
+    def test_a_size_label_close_to_the_one_before_goes_a_line_lower(self):
+        """eventfd's 32 B beside 64 B printed "32 64 B" on a 32 B..1 MiB axis; sizes far apart stay on one line."""
+        import matplotlib
+        matplotlib.use("Agg")
+        sys.path.insert(0, str(ROOT / "plots"))
+        from bench_plots import common, style
+        style.apply()
+        fig, axes = common.figure()
+        ax = axes[0]
+        sizes = [32, 64, 4096, 65536, 2 ** 20]
+        ax.plot(sizes, [1, 2, 3, 4, 5])
+        common.log2_axis(ax.xaxis, sizes, style.fmt_size)
+        fig.canvas.draw()
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        self.assertEqual(labels, ["32 B", "\n64 B", "4 KiB", "64 KiB", "1 MiB"])
+        common.log2_axis(ax.yaxis, sizes, style.fmt_size)  # the y axis: no line breaks
+        fig.canvas.draw()
+        self.assertEqual([t.get_text() for t in ax.get_yticklabels()], ["32 B", "64 B", "4 KiB", "64 KiB", "1 MiB"])
         common.discard(fig)
 
 
