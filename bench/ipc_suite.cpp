@@ -317,8 +317,8 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
     if (std::none_of(cases.begin(), cases.end(), [&](const ipc_case& c) { return c.wl.kind == kind; })) continue;
     fmt::print("\n{}\n", lat ? "Round-trip latency (client-measured, median of repetitions; spread = (max-min)/median of p50)"
                              : "Throughput (one way, timed at the receiver, median of repetitions)");
-    if (lat) fmt::print("{:<15}{:<12}{}{:<7}{:>9}{:>6}{:>11}{:>11}{:>11}{:>8}  {}\n", "transport", "model", lock_cell("lock"), "wait", "size", "pairs", "p50", "p99", "p99.9", "spread", "notes");
-    else fmt::print("{:<15}{:<12}{}{:<7}{:>9}{:>6}{:>12}{:>12}{:>8}  {}\n", "transport", "model", lock_cell("lock"), "wait", "size", "pairs", "msg/s", "MB/s", "spread", "notes");
+    if (lat) fmt::print("{:<15}{:<12}{}{:<9}{:>9}{:>6}{:>11}{:>11}{:>11}{:>8}  {}\n", "transport", "model", lock_cell("lock"), "wait", "size", "pairs", "p50", "p99", "p99.9", "spread", "notes");
+    else fmt::print("{:<15}{:<12}{}{:<9}{:>9}{:>6}{:>12}{:>12}{:>8}  {}\n", "transport", "model", lock_cell("lock"), "wait", "size", "pairs", "msg/s", "MB/s", "spread", "notes");
     // Skipped cases of one transport and one reason (shm-spin under both event loops, udp at 1 MiB under every
     // model and pair count) get one line with their count and models, not a line each.
     std::map<std::pair<std::string, std::string>, std::pair<int, std::vector<std::string>>> skipped;
@@ -342,7 +342,7 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
       if (c.wl.kind != kind) continue;
       if (c.transport->name != last_transport) flush();
       last_transport = c.transport->name;
-      std::string head = fmt::format("{:<15}{:<12}{}{:<7}{:>9}{:>6}", c.transport->name, c.model->name, lock_cell(c.wl.lock), c.wait,
+      std::string head = fmt::format("{:<15}{:<12}{}{:<9}{:>9}{:>6}", c.transport->name, c.model->name, lock_cell(c.wl.lock), c.wait,
                                      format_bytes(c.wl.msg_bytes), c.pairs);
       if (!c.skip_reason.empty()) {
         std::pair<std::string, std::string> key{std::string(c.transport->name), c.skip_reason};
@@ -538,9 +538,11 @@ int run_ipc(const run_request& req) {
   fmt::print("each case: {} warm-up, then {} measured{}\n", format_ns(static_cast<double>(cases.front().wl.warmup_ns)),
              format_ns(static_cast<double>(cases.front().wl.duration_ns)),
              req.duration_ns || req.quick ? "" : " (fitted to a run of about 2 minutes; --duration sets it)");
-  fmt::print("hardware floor: timer {:.0f} ns, cache-line round trip {}, memcpy {:.1f} GB/s in cache / {:.1f} GB/s from memory, "
+  // The two-line figure beside the one-line one: what a channel with a line per direction pays at least.
+  fmt::print("hardware floor: timer {:.0f} ns, cache-line round trip {}{}, memcpy {:.1f} GB/s in cache / {:.1f} GB/s from memory, "
              "cross-core streaming {}; harness cost {:.0f} ns per message\n",
              floor.timer_overhead_ns, floor.c2c_round_trip_ns ? format_ns(*floor.c2c_round_trip_ns) : "n/a",
+             floor.c2c_two_line_one_way_ns ? fmt::format(" (a line each way: {})", format_ns(2 * *floor.c2c_two_line_one_way_ns)) : "",
              floor.memcpy_gbps, floor.memcpy_mem_gbps, floor.xcore_gbps ? fmt::format("{:.1f} GB/s", *floor.xcore_gbps) : "n/a", overhead);
   if (remote)
     fmt::print("peer: bench serve at {} on {} ({}): the server side of every pair runs there; round trips are "
