@@ -453,10 +453,13 @@ def log2_axis(axis, values, fmt, max_ticks=9):
 
 
 def reference_line(ax, y, label):
-    """A grey horizontal line with its label written on it (left end), e.g. a hardware floor."""
-    ax.axhline(y, color="#666666", linestyle=(0, (2, 2)), linewidth=style.current()["line"] * 0.8, zorder=1)
-    ax.annotate(label, (0.01, y), xycoords=("axes fraction", "data"), xytext=(0, 3), textcoords="offset points",
-                ha="left", va="bottom", color="#444444", fontsize=style.current()["small"], zorder=1)
+    """A grey horizontal line with its label written on it (left end), e.g. a hardware floor. Returns both (the
+    line and its label), for labels placed later to keep off them."""
+    line = ax.axhline(y, color="#666666", linestyle=(0, (2, 2)), linewidth=style.current()["line"] * 0.8, zorder=1)
+    text = ax.annotate(label, (0.01, y), xycoords=("axes fraction", "data"), xytext=(0, 3),
+                       textcoords="offset points", ha="left", va="bottom", color="#444444",
+                       fontsize=style.current()["small"], zorder=1)
+    return line, text
 
 
 # ---- figure --------------------------------------------------------------------------------------------------

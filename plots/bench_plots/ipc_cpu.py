@@ -83,15 +83,15 @@ def _decades(axis):
 
 def _place_labels(ax, placed, avoid=()):
     """Labels right of their points, moved down or up (in points) where they would overlap a label already placed
-    or one of the texts in `avoid` (the diagonals' and the floor's)."""
+    or one of the artists in `avoid` (the diagonals' and the floor's texts, the pacing interval's line)."""
     fig = ax.figure
     fontsize = style.current()["small"]
     height = fontsize * 1.25
     renderer = fig.canvas.get_renderer()
     scale = 72 / fig.dpi
     boxes = []  # (x0, y0, x1, y1) in points
-    for a in avoid:
-        if a.get_text():
+    for a in avoid:  # texts, and lines (a horizontal one: a box of no height across the axes)
+        if not hasattr(a, "get_text") or a.get_text():
             e = a.get_window_extent(renderer)
             boxes.append((e.x0 * scale, e.y0 * scale, e.x1 * scale, e.y1 * scale))
     trans = ax.transData
@@ -165,7 +165,7 @@ def cpu_vs_latency(all_cases, context):
                                      ha=align[0], va=align[1], fontsize=style.current()["small"], color="#666666",
                                      zorder=1))
         if interval and lo < 2 * interval < hi:
-            common.reference_line(ax, 2 * interval, f"both ends always busy\n(2 x {style.fmt_time(interval)})")
+            texts.extend(common.reference_line(ax, 2 * interval, f"both ends always busy\n(2 x {style.fmt_time(interval)})"))
         # Its label goes where no point can be: far above the diagonals, at low latency.
         if c2c and lo < 2 * c2c < hi:
             ax.axvline(2 * c2c, color="#666666", linestyle=(0, (2, 2)), linewidth=style.current()["line"] * 0.8,

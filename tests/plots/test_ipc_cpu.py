@@ -129,6 +129,23 @@ class CpuChartTest(unittest.TestCase):
                     self.assertFalse(box.overlaps(extent(other)),
                                      f"{label.get_text()!r} overlaps {other.get_text()!r}")
 
+    def test_a_point_on_the_always_busy_line_keeps_its_label_off_it(self):
+        # Paced at 2000/s: a spinning pair burns 2 x 500 us per round trip, so its point sits on that line.
+        points = [("shm-spin", "spin", 64, 13000.0, 1.0e6), ("shm", "adaptive", 64, 60000.0, 65000.0),
+                  ("pipe", "block", 64, 62000.0, 26000.0)]
+        doc = document(points, models=("thread",))
+        for r in doc["benchmarks"]:
+            r["rate"] = 2000.0
+        fig = self.ipc_cpu.cpu_vs_latency(self.common.cases(doc), doc["context"])
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        from matplotlib.text import Text
+        ax = fig.axes[0]
+        busy = [ln for ln in ax.get_lines() if list(ln.get_ydata()) == [1.0e6, 1.0e6]]
+        self.assertEqual(len(busy), 1, "one 'both ends always busy' line at 2 x 500 us")
+        label = next(t for t in ax.texts if t.get_text() == "shm-spin")
+        self.assertFalse(Text.get_window_extent(label, renderer).overlaps(busy[0].get_window_extent(renderer)))
+
     def test_no_chart_without_a_polling_point(self):
         blocking = [p for p in POINTS if p[1] == "block"]
         self.assertIsNone(self.ipc_cpu.cpu_vs_latency(self.common.cases(document(blocking)), {}))
