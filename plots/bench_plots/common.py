@@ -305,6 +305,8 @@ def draw_lines(ax, chart_cases, x_field, y_field, *, band_field=None):
             continue
         drawn.has_data = True
         points.sort(key=lambda p: p[0])
+        if shift:  # matplotlib leaves lines drawn through a shifted transform out of the autoscaled range
+            ax.update_datalim([(p[0], p[1]) for p in points] + [(p[0], p[2]) for p in points if p[2]])
         ax.plot([p[0] for p in points], [p[1] for p in points], color=color, linestyle=linestyle, zorder=3,
                 transform=data)
         for hollow in (False, True):

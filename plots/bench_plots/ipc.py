@@ -15,6 +15,17 @@ def _repetitions(chart_cases):
         else "each point: median of the repetitions"
 
 
+def _pattern(chart_cases):
+    """How the client sent: back-to-back ping-pong, or paced at a rate (open loop, --rate)."""
+    rates = {common.number(c.ident.get("rate")) or 0 for c in chart_cases}
+    if rates == {0}:
+        return "ping-pong"
+    paced = sorted(r for r in rates if r)
+    said = (f"paced at {style.fmt_rate(paced[0])} round trips/s" if len(paced) == 1 else "paced (rates in the legend)")
+    return said + (" (open loop; latency from each intended send time)" if 0 not in rates
+                   else " where the legend says so, else ping-pong")
+
+
 MAX_LINES = 12
 MAX_BANDS = 6
 MODEL_PREFERENCE = ("process", "thread", "async", "async-uring")
@@ -54,7 +65,7 @@ def latency_vs_size(all_cases, context):
     ax.set_ylabel("round trip time\n(lower is better)")
     common.legend(ax, [drawn], band_label="shaded: p50 up to p99\n(1 in 100 is slower)")
     common.finish(fig, "Round-trip latency vs message size (p50" + (", band to p99)" if bands else ")"), context,
-                  f"one client/server pair, ping-pong · {_repetitions(chart)}{trimmed}"
+                  f"one client/server pair, {_pattern(chart)} · {_repetitions(chart)}{trimmed}"
                   + ("" if bands else f" · p99 bands left out with more than {MAX_BANDS} lines: p99 is in results.csv"
                                       " and the report"), common.failure_notes([drawn]))
     return fig
@@ -199,7 +210,7 @@ def pairs_latency(all_cases, context):
     axes[0].set_ylabel("round trip time\n(lower is better)")
     common.legend(axes[1], drawn)
     common.finish(fig, "Round-trip latency vs number of pairs", context,
-                  f"{style.fmt_size(size)} messages · all pairs ping-pong at the same time · {_repetitions(chart)}{trimmed}",
+                  f"{style.fmt_size(size)} messages · all pairs at the same time, {_pattern(chart)} · {_repetitions(chart)}{trimmed}",
                   common.failure_notes(drawn) + ([note] if note else []))
     return fig
 

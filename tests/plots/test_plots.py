@@ -266,11 +266,38 @@ class OneSizeTest(unittest.TestCase):
         xs = {round(float(ln.get_transform().transform((ln.get_xdata()[0], ln.get_ydata()[0]))[0])) for ln in points}
         self.assertEqual(len(points), 4)
         self.assertEqual(len(xs), 4, "four series at one size: four distinct columns on the page")
+        lo, hi = ax.get_ylim()
+        for ln in points:  # inside the axes: a shifted point must count in the autoscaled range
+            self.assertTrue(lo < ln.get_ydata()[0] < hi, (ln.get_ydata()[0], lo, hi))
         bars = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 2 and ln.get_xdata()[0] == ln.get_xdata()[1]]
         self.assertEqual(len(bars), 4, "a p50-to-p99 bar per series")
         for bar in bars:
             self.assertLess(bar.get_ydata()[0], bar.get_ydata()[1])
         common.discard(fig)
+
+
+class PacedCaptionTest(unittest.TestCase):
+    def test_a_paced_run_is_not_called_ping_pong(self):
+        import matplotlib
+        matplotlib.use("Agg")
+        sys.path.insert(0, str(ROOT / "plots"))
+        from bench_plots import common, ipc, style
+        style.apply()
+        doc = make_fixture.document(make_fixture.context(cores_requested=2, cores_available=2, c2c=55.0, xcore=8.0),
+                                    make_fixture.cases(["pipe", "unix"], ["thread"], [64, 4096], [1], ["latency"]),
+                                    2, {})
+
+        def caption():
+            fig = ipc.latency_vs_size(common.cases(doc), doc["context"])
+            text = " ".join(t.get_text() for t in fig.texts)
+            common.discard(fig)
+            return text
+
+        self.assertIn("one client/server pair, ping-pong", caption())
+        for r in doc["benchmarks"]:
+            r["rate"] = 2000.0
+        self.assertIn("paced at 2 k round trips/s (open loop; latency from each intended send time)", caption())
+        self.assertNotIn("ping-pong", caption())
 
 
 class SizeAxisTest(unittest.TestCase):
