@@ -21,6 +21,16 @@ PLOT = ROOT / "plots" / "plot.py"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_fixture  # noqa: E402
 
+
+def lecture_charts():
+    """The chart modules, drawing headless in the lecture style (what plot.py draws with)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    sys.path.insert(0, str(ROOT / "plots"))
+    from bench_plots import common, ipc, style
+    style.apply()
+    return common, ipc, style
+
 # Synthetic fixtures (failures, oversubscription, missing floors) are generated into a temporary folder,
 # with fixtures/ipc-real (a real run's results.json, kept small) beside them.
 FIXTURES = make_fixture.temporary_copy()
@@ -250,11 +260,7 @@ class OneSizeTest(unittest.TestCase):
     """A run of one message size puts every latency point in one column: close values must not hide each other."""
 
     def test_points_are_spread_sideways_and_carry_their_p99_bar(self):
-        import matplotlib
-        matplotlib.use("Agg")
-        sys.path.insert(0, str(ROOT / "plots"))
-        from bench_plots import common, ipc, style
-        style.apply()
+        common, ipc, style = lecture_charts()
         doc = make_fixture.document(make_fixture.context(cores_requested=2, cores_available=2, c2c=55.0, xcore=8.0),
                                     make_fixture.cases(["pipe", "unix"], ["thread", "process"], [64], [1], ["latency"]),
                                     2, {})
@@ -278,11 +284,7 @@ class OneSizeTest(unittest.TestCase):
 
 class PacedCaptionTest(unittest.TestCase):
     def test_a_paced_run_is_not_called_ping_pong(self):
-        import matplotlib
-        matplotlib.use("Agg")
-        sys.path.insert(0, str(ROOT / "plots"))
-        from bench_plots import common, ipc, style
-        style.apply()
+        common, ipc, style = lecture_charts()
         doc = make_fixture.document(make_fixture.context(cores_requested=2, cores_available=2, c2c=55.0, xcore=8.0),
                                     make_fixture.cases(["pipe", "unix"], ["thread"], [64, 4096], [1], ["latency"]),
                                     2, {})
@@ -303,11 +305,7 @@ class PacedCaptionTest(unittest.TestCase):
 class SizeAxisTest(unittest.TestCase):
     def test_a_size_label_close_to_the_one_before_goes_a_line_lower(self):
         """eventfd's 32 B beside 64 B printed "32 64 B" on a 32 B..1 MiB axis; sizes far apart stay on one line."""
-        import matplotlib
-        matplotlib.use("Agg")
-        sys.path.insert(0, str(ROOT / "plots"))
-        from bench_plots import common, style
-        style.apply()
+        common, _, style = lecture_charts()
         fig, axes = common.figure()
         ax = axes[0]
         sizes = [32, 64, 4096, 65536, 2 ** 20]
@@ -326,11 +324,7 @@ class LegendTest(unittest.TestCase):
     def test_many_lines_with_a_wait_bound_to_its_transport_keep_two_short_keys(self):
         """16 lines where one transport always spins: the wait goes beside that transport's colour, not into 16
         'transport / model (wait)' entries that no one can read."""
-        import matplotlib
-        matplotlib.use("Agg")
-        sys.path.insert(0, str(ROOT / "plots"))
-        from bench_plots import common, style
-        style.apply()
+        common, _, style = lecture_charts()
         from unittest import mock
         with mock.patch.dict(make_fixture.MODEL_EXTRA_NS, {"async": 9000.0, "async-uring": 8000.0}):
             doc = make_fixture.document(make_fixture.context(cores_requested=8, cores_available=8, c2c=55.0, xcore=8.0),
@@ -351,11 +345,7 @@ class LegendTest(unittest.TestCase):
         common.discard(fig)
     def test_panels_named_by_transport_key_the_models_only(self):
         """Each panel's title names its transport: the legend keys the models and the marks, no transports."""
-        import matplotlib
-        matplotlib.use("Agg")
-        sys.path.insert(0, str(ROOT / "plots"))
-        from bench_plots import common, ipc, style
-        style.apply()
+        common, ipc, style = lecture_charts()
         doc = json.loads((FIXTURES / "ipc-small" / "results.json").read_text())
         fig = ipc.pairs_throughput_by_transport(common.cases(doc), doc["context"])
         texts = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
