@@ -262,7 +262,8 @@ def draw_lines(ax, chart_cases, x_field, y_field, *, band_field=None):
     Colour = transport, line style and marker = model. Optional shaded band from the line up to `band_field`.
     Oversubscribed points are hollow, unstable ones get a "?" above them, failed cases an x at the bottom.
     If serializer/wait/placement/rate/lock vary among the cases, they split lines too, appear in the labels and
-    shade the transport's colour (the first value the colour itself, the others lighter or darker).
+    shade the transport's colour among its own lines (its first value the colour itself, the others lighter or
+    darker).
     When every case sits at one x (a run of one message size), the points are spread sideways so that close
     values do not hide each other, and the band becomes a bar from the point up to `band_field`.
     """
@@ -281,7 +282,10 @@ def draw_lines(ax, chart_cases, x_field, y_field, *, band_field=None):
         # One column: each series a little to the side of the last (in inches, so the same on any axis scale).
         shift = 0.18 * (index - (len(ordered) - 1) / 2) if one_column else 0.0
         data = ax.transData + ScaledTranslation(shift, 0, ax.figure.dpi_scale_trans) if shift else ax.transData
-        color = shade(style.transport_color(key[0]), extra_order.index(key[2]))
+        # Shaded only among the lines of one transport: one whose extra label never varies (shm-spin always
+        # "spins") keeps the colour its legend key shows.
+        own = [e for e in extra_order if any(k[0] == key[0] and k[2] == e for k in groups)]
+        color = shade(style.transport_color(key[0]), own.index(key[2]))
         drawn.colors[key] = color
         linestyle, marker = style.model_style(key[1])
         points = []

@@ -342,7 +342,12 @@ class LegendTest(unittest.TestCase):
         self.assertIn("tcp (spins)", texts)
         self.assertIn("model (line, marker)", texts)
         self.assertFalse(any(" / " in t for t in texts), texts)
+        # The key shows each transport's own colour: so must its lines, tcp's (always "spins") too.
+        from matplotlib.colors import to_hex
+        for (transport, _, _), color in drawn.colors.items():
+            self.assertEqual(to_hex(color), style.transport_color(transport), transport)
         common.discard(fig)
+
     def test_panels_named_by_transport_key_the_models_only(self):
         """Each panel's title names its transport: the legend keys the models and the marks, no transports."""
         common, ipc, style = lecture_charts()
