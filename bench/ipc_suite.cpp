@@ -506,7 +506,7 @@ int run_ipc(const run_request& req) {
     res.context["metrics"].update(json{
         {"serialize_ns", "--serializers: median per round trip of the two encodes (build + encode of the client's request and of the server's reply), wall clock"},
         {"deserialize_ns", "--serializers: median per round trip of the two decodes, each reading every field and checking it against the message's checksum, wall clock"},
-        {"transport_ns", "--serializers: median per round trip of the round trip minus both encodes and both decodes: the transport, bench's framing (header, copy, frame checksum) and the clock reads"},
+        {"transport_ns", "--serializers: median per round trip of the round trip minus both encodes and both decodes: the transport, bench's framing (header, copy, frame checksum) and the clock reads; it includes waking a reader that fell asleep while its peer serialized, so it grows with a slow serializer on a transport that sleeps"},
         {"serialization_pct", "--serializers: (serialize_ns + deserialize_ns) as a share of serialize_ns + deserialize_ns + transport_ns"},
         {"wire_bytes", "--serializers: the encoded message (the payload; msg_bytes adds the 32-byte header)"}});
     json sers = json::object(), shapes = json::object();

@@ -19,7 +19,10 @@ from .serialize import SHAPE_CAPTIONS, SHAPES
 # serialize suite's charts; the transport in grey, between them.
 PARTS = (
     ("serialize_ns", "serialize: build + encode (request and reply)", "#2171b5"),
-    ("transport_ns", "transport: the rest (with bench's framing)", "#b0b0b0"),
+    # The rest includes waking a reader that fell asleep while its peer serialized (an adaptive or blocking
+    # transport): that is why the grey part grows with a slow serializer.
+    ("transport_ns", "transport: the rest (bench's framing, and waking\na reader that slept while its peer serialized)",
+     "#b0b0b0"),
     ("deserialize_ns", "deserialize: decode + read every field (both)", "#e6550d"),
 )
 MAX_PANELS = 6
