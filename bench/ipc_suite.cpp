@@ -453,7 +453,15 @@ int run_ipc(const run_request& req) {
   run_results res;
   res.dir = dir;
   res.context = suite_context(req, cores);
-  if (remote) remote->describe(res.context);
+  if (remote) {
+    remote->describe(res.context);
+    std::vector<int> shared = remote->cpus_shared_with(cores.cpus);
+    res.context["peer"]["shared_cpus"] = shared;
+    if (!shared.empty())
+      fmt::print(stderr, "warning: bench serve at {} runs on this machine, on CPUs this run uses too ({}): a pair's two "
+                 "ends may share a CPU, whatever --placement says; start them on separate CPUs (e.g. taskset -c 1 bench "
+                 "serve, taskset -c 0 bench run ...)\n", remote->address(), fmt::join(shared, ", "));
+  }
   for (const std::string& w : machine_warnings(res.context)) fmt::print(stderr, "warning: {}\n", w);
 
   // The hardware floor, on the first two distinct CPUs of the run.

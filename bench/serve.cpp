@@ -75,6 +75,7 @@ json welcome_body() {
   w["context"] = std::move(ctx);
   w["cores_available"] = cpus.size();
   w["cpus"] = cpus;
+  w["boot_id"] = boot_id();  // lets a client on this same machine see that it shares our CPUs
   w["floor"] = to_json(measure_floor(cpus[0], cpus.size() > 1 ? cpus[1] : cpus[0]));
   w["harness_overhead_ns"] = measure_harness_overhead_ns();
   json models_json = json::object();

@@ -276,6 +276,18 @@ void remote_session::describe(json& context) const {
   context["peer"] = std::move(peer);
 }
 
+std::vector<int> remote_session::cpus_shared_with(const std::vector<int>& ours) const {
+  std::string id = boot_id();
+  if (id.empty() || welcome_.value("boot_id", std::string()) != id || !welcome_.contains("cpus")) return {};
+  std::set<int> theirs;
+  for (const json& c : welcome_["cpus"])
+    if (c.is_number_integer()) theirs.insert(c.get<int>());
+  std::set<int> shared;
+  for (int c : ours)
+    if (theirs.count(c)) shared.insert(c);
+  return {shared.begin(), shared.end()};
+}
+
 void remote_session::annotate(json& row) const {
   row["peer"] = peer_host_;
   row["server_cpu_ns_per_msg"] = last_server_msgs_ ? last_server_cpu_ns_ / static_cast<double>(last_server_msgs_) : 0.0;

@@ -69,6 +69,9 @@ class remote_session {
   // Adds context.peer: the server's machine, its floor and cores, the address, the protocol.
   void describe(json& context) const;
   const std::string& peer_host_name() const noexcept { return peer_host_; }
+  // The CPUs among `ours` that the server may run on too: empty unless the server is on this very machine
+  // (the same boot_id), where a pair's two ends can then share a CPU whatever the placement says.
+  std::vector<int> cpus_shared_with(const std::vector<int>& ours) const;
   const std::string& address() const noexcept { return address_text_; }
   // A server_host for one case whose servers run on the peer; its start() fills in each channel's client end.
   std::unique_ptr<server_host> make_host(const ipc_case& c);

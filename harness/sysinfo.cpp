@@ -86,6 +86,8 @@ std::string idle_policy() {
 
 }  // namespace
 
+std::string boot_id() { return read_first_line("/proc/sys/kernel/random/boot_id"); }
+
 json machine_context() {
   json c;
   std::time_t t = std::time(nullptr);

@@ -10,6 +10,10 @@ namespace bench {
 // git_revision, libraries, governor, idle_policy, steal_pct_since_boot.
 json machine_context();
 
+// This boot of this kernel (/proc/sys/kernel/random/boot_id): two processes that read the same one run on one
+// machine, network namespaces or not. "" where it cannot be read.
+std::string boot_id();
+
 // The one-line description charts use as a subtitle.
 std::string machine_line(const json& context);
 

@@ -64,6 +64,10 @@ TEST(Serve, LoopbackRunMeetsTheResultsContract) {
   EXPECT_EQ(*st, 0) << run.err();
   test::check_results(s.dir / "out" / "results.json", "tcp, udp, zmq-tcp");
   EXPECT_NE(s.serve->out().find("done, "), std::string::npos) << s.serve->out();
+  // Both unpinned on this one machine: the client must say that the two ends can share a CPU.
+  EXPECT_NE(run.err().find("runs on this machine, on CPUs this run uses too"), std::string::npos) << run.err();
+  json doc = json::parse(test::slurp(s.dir / "out" / "results.json"));
+  EXPECT_FALSE(doc["context"]["peer"]["shared_cpus"].empty());
 }
 
 // The server side runs what the client asked for: its --work under each --lock, and with --serializers it
