@@ -38,6 +38,9 @@ void copy_text(char* dst, std::size_t cap, const std::string& s) noexcept {
 // reported (send_late_*), never hidden.
 constexpr std::uint64_t pacer_spin_ns = 100'000;
 
+// Messages larger than this are read where they lie when the transport allows it (serve()).
+constexpr std::size_t in_place_min_bytes = 4096;
+
 void wait_until(std::uint64_t t, std::uint64_t spin_ns) {
   if (t > spin_ns) {
     std::uint64_t wake = t - spin_ns;
@@ -351,10 +354,21 @@ void serve(endpoint& ep, const workload_params& wl, pair_slot& slot, int cpu, wo
     cpu0 = thread_cpu_ns();
     session.ready();
     auto send = [&ep](std::span<const std::byte> reply) { ep.send(reply); };
+    // Where the transport allows it (the shared rings), a message larger than a page is checked, and echoed,
+    // where it lies, as the floor's streaming consumer reads it; elsewhere it is copied into buf first. (Small
+    // ones are copied: holding their room until they are checked made 64-byte streams 30% slower.)
+    const bool in_place = ep.receives_in_place() && wl.msg_bytes > in_place_min_bytes;
     for (;;) {
-      std::size_t n = ep.recv(buf);
-      if (n == 0) throw peer_gone_error(session.closed_message());
-      if (session.on_message(std::span<const std::byte>(buf.data(), n), send)) break;
+      std::span<const std::byte> msg;
+      if (in_place) {
+        msg = ep.recv_in_place();
+      } else {
+        msg = std::span<const std::byte>(buf.data(), ep.recv(buf));
+      }
+      if (msg.empty()) throw peer_gone_error(session.closed_message());
+      bool last = session.on_message(msg, send);
+      if (in_place) ep.release_in_place();
+      if (last) break;
     }
     where.sample();
     session.finish(thread_cpu_ns() - cpu0, where.seen());

@@ -16,7 +16,9 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "harness/cancel.hpp"
 #include "harness/clock.hpp"
@@ -193,6 +195,40 @@ class ring_consumer {
   // length that runs past the bytes published, or one larger than buf throws protocol_error. So a corrupt
   // header is reported and never followed off the end of the ring or of buf.
   [[nodiscard]] std::size_t try_pop(std::span<std::byte> buf) {
+    std::size_t len = next_length();
+    if (len == 0) return 0;
+    if (len > buf.size()) {
+      throw protocol_error("message of " + size_text(len) + " does not fit the " + size_text(buf.size()) +
+                           " receive buffer");
+    }
+    copy_from_ring(data_, capacity_, tail_, buf.first(len));
+    release(len);
+    return len;
+  }
+
+  // The next message where it lies in the ring, checked as try_pop checks it; empty if there is none yet. A
+  // record that wraps past the end of the ring is copied into `scratch` and the span points there. The record
+  // stays the consumer's (the producer cannot reuse its room) until release(span.size()).
+  [[nodiscard]] std::span<const std::byte> try_peek(std::vector<std::byte>& scratch) {
+    std::size_t len = next_length();
+    if (len == 0) return {};
+    std::size_t off = tail_ & (capacity_ - 1);
+    if (off + len <= capacity_) return {data_ + off, len};
+    scratch.resize(len);
+    copy_from_ring(data_, capacity_, tail_, scratch);
+    return scratch;
+  }
+
+  // Gives the record of the message of `len` bytes at the consumer index back to the producer.
+  void release(std::size_t len) {
+    tail_ += static_cast<std::uint32_t>(ring_record_bytes(len));
+    // release: our reads of the record are complete before the producer may reuse its bytes.
+    ctl_.tail.store(tail_, std::memory_order_release);
+  }
+
+ private:
+  // The length of the next message, its header checked (see try_pop); 0 if there is none yet.
+  std::size_t next_length() {
     std::uint64_t word = ready_word(data_, capacity_, tail_).load(std::memory_order_acquire);
     if (word == 0) return 0;
     // The header never wraps (a record starts on a line, and a line holds it whole): one fixed-size copy.
@@ -215,19 +251,9 @@ class ring_consumer {
                              size_text(head_seen_ - tail_) + " published");
       }
     }
-    if (len > buf.size()) {
-      throw protocol_error("message of " + size_text(len) + " does not fit the " + size_text(buf.size()) +
-                           " receive buffer");
-    }
-    std::memcpy(buf.data(), &word, sizeof word);
-    copy_from_ring(data_, capacity_, tail_ + 8, buf.subspan(8, len - 8));
-    tail_ += need;
-    // release: our reads of the record are complete before the producer may reuse its bytes.
-    ctl_.tail.store(tail_, std::memory_order_release);
     return len;
   }
 
- private:
   // Loads the producer index (acquire: pairs with its release store, so every record it covers is visible)
   // and checks that it is at most the capacity ahead and on a record boundary.
   std::uint32_t load_head() {
@@ -381,30 +407,24 @@ class ring_endpoint final : public endpoint {
   }
 
   std::size_t recv(std::span<std::byte> buf) override {
-    claim();
-    if (recv_efd_) {
-      peer_status s = take_token();
-      if (s != peer_status::alive) return peer_ended(s);
-      std::size_t n = in_.try_pop(buf);
-      if (n == 0) throw protocol_error("shared ring: an eventfd token arrived for a message the ring does not hold");
-      notify_producer();
-      return n;
-    }
-    for (;;) {
-      if (std::size_t n = in_.try_pop(buf)) {
-        notify_producer();
-        return n;
-      }
-      auto ready = [&] { return in_.ready(); };
-      auto look = [&] {
-        in_.check_index();
-        return watch_.check();
-      };
-      peer_status s = wait_ == ring_wait::spin
-                          ? spin_wait(ready, look)
-                          : adaptive_wait(in_ctl_.head, in_ctl_.consumer_sleeping, ready, look, adaptive_spin_ns);
-      if (s != peer_status::alive) return peer_ended(s);
-    }
+    std::size_t n = receive([&] { return in_.try_pop(buf); });
+    if (n) notify_producer();
+    return n;
+  }
+
+  // The shared rings hold each message in memory both ends map: the receiver can read it where it lies, as the
+  // floor's cross-core streaming consumer does, instead of copying it out first.
+  bool receives_in_place() const noexcept override { return true; }
+  std::span<const std::byte> recv_in_place() override {
+    if (held_) throw std::logic_error("shared ring: recv_in_place before release_in_place");
+    std::span<const std::byte> msg = receive([&] { return in_.try_peek(scratch_); });
+    held_ = msg.size();
+    return msg;
+  }
+  void release_in_place() override {
+    if (!held_) return;
+    in_.release(std::exchange(held_, 0));
+    notify_producer();  // its room is free now, not before
   }
 
   int pollable_fd() const noexcept override { return recv_efd_ ? recv_efd_.get() : -1; }
@@ -449,6 +469,41 @@ class ring_endpoint final : public endpoint {
   }
 
  private:
+  static std::size_t taken(std::size_t n) noexcept { return n; }
+  static std::size_t taken(std::span<const std::byte> m) noexcept { return m.size(); }
+
+  // Waits for the next message and takes it with take() (a copy or a view: try_pop or try_peek); returns what
+  // take() returned, or an empty one when the peer closed between messages (throws when it died).
+  template <class Take>
+  auto receive(Take take) -> decltype(take()) {
+    claim();
+    if (recv_efd_) {
+      peer_status s = take_token();
+      if (s != peer_status::alive) {
+        peer_ended(s);  // throws unless the peer closed between messages
+        return {};
+      }
+      auto got = take();
+      if (taken(got) == 0) throw protocol_error("shared ring: an eventfd token arrived for a message the ring does not hold");
+      return got;
+    }
+    for (;;) {
+      if (auto got = take(); taken(got)) return got;
+      auto ready = [&] { return in_.ready(); };
+      auto look = [&] {
+        in_.check_index();
+        return watch_.check();
+      };
+      peer_status s = wait_ == ring_wait::spin
+                          ? spin_wait(ready, look)
+                          : adaptive_wait(in_ctl_.head, in_ctl_.consumer_sleeping, ready, look, adaptive_spin_ns);
+      if (s != peer_status::alive) {
+        peer_ended(s);
+        return {};
+      }
+    }
+  }
+
   // The checks every send makes before it touches the ring; returns the bytes the record takes.
   std::size_t check_sendable(std::span<const std::byte> msg) {
     claim();
@@ -570,6 +625,8 @@ class ring_endpoint final : public endpoint {
   unique_fd peer_line_;
   peer_watch watch_;
   std::atomic<bool> claimed_{false};  // atomic: send() and recv() may run in two threads
+  std::size_t held_ = 0;               // bytes of the message recv_in_place() handed out, until released
+  std::vector<std::byte> scratch_;     // a message that wraps past the ring's end, for recv_in_place()
   std::unique_ptr<ring_loop_fds> loop_;  // made by native(), for an event loop
 };
 

@@ -29,6 +29,10 @@
 // is taken only once the producer index covers it too, so its length is always checked against what the
 // producer published. Sleepers sleep on the producer index, which is stored last.
 //
+// Reading in place: recv_in_place() hands out the next message where it lies (a record that wraps past the end
+// is copied out instead) and keeps its room from the producer until release_in_place(); bench's servers use it
+// for messages larger than a page, so that they read each byte once, from the ring, as the floor's consumer does.
+//
 // Indices: `head` (bytes published by the producer) and `tail` (bytes released by the consumer) are free-running
 // 32-bit counters; head - tail (mod 2^32) is the number of bytes in the ring. The capacity is a power of two
 // no larger than 2^30, so `index & (capacity - 1)` is the offset even across the 2^32 wrap. They are 32-bit

@@ -29,6 +29,14 @@ class endpoint {
   // A descriptor that polls readable when recv() would not block, for event loops; -1 if there is none.
   virtual int pollable_fd() const noexcept { return -1; }
 
+  // Zero-copy receive, where the message already lies in memory both ends map (the shared rings): true if
+  // recv_in_place() is available. It waits like recv() and returns the next whole message where it lies, an
+  // empty span when the peer closed between messages; the bytes stay valid, and the sender cannot reuse their
+  // room, until release_in_place(), which must come before the next receive. Same errors as recv().
+  virtual bool receives_in_place() const noexcept { return false; }
+  virtual std::span<const std::byte> recv_in_place() { return {}; }
+  virtual void release_in_place() {}
+
   // What an event loop (the async models) needs to drive this endpoint itself, without blocking:
   //   byte_stream  read_fd/write_fd (equal for a socket): the loop frames messages by their header and copes
   //                with partial reads and writes

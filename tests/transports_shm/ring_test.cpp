@@ -72,26 +72,32 @@ struct test_ring {
 
 class RingWaits : public ::testing::TestWithParam<ring_wait> {};
 
-// Many messages of many sizes (odd ones, and up to half the ring) through a 4 KiB ring, both directions at
-// once: the client sends from one thread and receives in another, the server echoes. Every record wraps
-// around the ring end at some point; every message must come back whole, verified and in order.
-TEST_P(RingWaits, WrapAroundWithVariableSizesKeepsEveryMessageIntact) {
-  constexpr std::size_t capacity = 4096;
+// Many messages of many sizes (odd ones, and up to half the ring) through a ring of 4 KiB x scale, both
+// directions at once: the client sends from one thread and receives in another, the server echoes (copying each
+// message out, or, in_place, sending it back from where it lies in the ring, as bench's servers do; scale 8 makes
+// most messages large enough to be held in place). Every record wraps around the ring end at some point; every
+// message must come back whole, verified and in order.
+void echo_messages_of_many_sizes(ring_wait wait, bool in_place, std::size_t scale) {
+  const std::size_t capacity = 4096 * scale;
   constexpr std::uint64_t messages = 20000;
-  test_ring ring(capacity, GetParam());
+  test_ring ring(capacity, wait);
   test::hang_guard guard(60s);
 
-  const std::vector<std::size_t> sizes = {32, 33, 40, 63, 64, 65, 100, 127, 128, 200, 511, 777, 1000, 1500, 2047, 2048};
+  std::vector<std::size_t> sizes = {32, 33, 40, 63, 64, 65, 100, 127, 128, 200, 511, 777, 1000, 1500, 2047, 2048};
+  for (std::size_t& size : sizes) size *= scale;
   std::vector<message_source> sources;
   for (std::size_t i = 0; i < sizes.size(); ++i) sources.emplace_back(sizes[i], 100 + i);
 
   std::thread server([&] {
     std::vector<std::byte> buf(capacity);
+    endpoint& ep = *ring.ch.server;
     for (;;) {
-      std::size_t n = ring.ch.server->recv(buf);
-      ASSERT_GT(n, 0u);
-      ring.ch.server->send(std::span(buf).first(n));
-      if (read_header(buf).flags & flag_end) return;
+      std::span<const std::byte> msg = in_place ? ep.recv_in_place() : std::span<const std::byte>(buf.data(), ep.recv(buf));
+      ASSERT_GT(msg.size(), 0u);
+      ep.send(msg);
+      bool end = read_header(msg).flags & flag_end;
+      if (in_place) ep.release_in_place();
+      if (end) return;
     }
   });
   std::thread sender([&] {
@@ -115,6 +121,35 @@ TEST_P(RingWaits, WrapAroundWithVariableSizesKeepsEveryMessageIntact) {
   server.join();
   EXPECT_EQ(tally.received, messages + 1);
   EXPECT_EQ(tally.lost + tally.duplicated, 0u);
+}
+
+TEST_P(RingWaits, WrapAroundWithVariableSizesKeepsEveryMessageIntact) { echo_messages_of_many_sizes(GetParam(), false, 1); }
+
+TEST_P(RingWaits, InPlaceEchoOfWrappingRecordsKeepsEveryMessageIntact) {
+  echo_messages_of_many_sizes(GetParam(), true, 1);
+  echo_messages_of_many_sizes(GetParam(), true, 8);  // larger messages, as bench reads in place
+}
+
+// A message read in place is still the receiver's: the sender cannot reuse its room until it is released.
+TEST(RingInPlace, HeldMessageKeepsItsRoomUntilReleased) {
+  test_ring ring(16384, ring_wait::spin);  // three records of 5000-byte messages, and the free line
+  ASSERT_TRUE(ring.ch.server->receives_in_place());
+  message_source src(5000, 5);
+  for (std::uint64_t seq = 0; seq < 3; ++seq) ASSERT_TRUE(ring.ch.client->try_send(src.next(seq, 0)));
+  EXPECT_FALSE(ring.ch.client->try_send(src.next(3, 0))) << "the ring should be full";
+  std::span<const std::byte> held = ring.ch.server->recv_in_place();
+  ASSERT_EQ(held.size(), 5000u);
+  EXPECT_TRUE(verify_message(held));
+  EXPECT_EQ(read_header(held).seq, 0u);
+  EXPECT_FALSE(ring.ch.client->try_send(src.next(3, 0))) << "the sender took the room of a message still held";
+  EXPECT_EQ(read_header(held).seq, 0u) << "the held message changed under the receiver";
+  ring.ch.server->release_in_place();
+  EXPECT_TRUE(ring.ch.client->try_send(src.next(3, 0)));
+  std::vector<std::byte> buf(5000);
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+    ASSERT_EQ(ring.ch.server->recv(buf), 5000u);
+    EXPECT_EQ(read_header(buf).seq, seq);
+  }
 }
 
 // The producer keeps one line free (the next record's ready word): a ring of C bytes takes messages up to C - 64.
