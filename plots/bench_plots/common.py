@@ -348,10 +348,11 @@ def failure_notes(drawn_list):
     return list(dict.fromkeys(lines))
 
 
-def legend(ax, drawn_list, *, band_label=None, panel_per_transport=False):
+def legend(ax, drawn_list, *, band_label=None, panel_per_transport=False, inside=False):
     """Legend outside the right edge: one entry per line (or, with many lines, colours and styles separately),
     then what the special marks mean. Two columns (and if need be a smaller font) when one would not fit.
-    With a panel per transport (its title names it) the colours need no key: the models and marks only."""
+    With a panel per transport (its title names it) the colours need no key: the models and marks only.
+    inside=True: the legend fills `ax` instead (an empty slot of a grid of panels, its axis turned off)."""
     keys = list(dict.fromkeys(k for d in drawn_list for k in d.lines))
     colors = {k: c for d in drawn_list for k, c in d.colors.items()}
     size, width = style.current()["marker"], style.current()["line"]
@@ -410,9 +411,10 @@ def legend(ax, drawn_list, *, band_label=None, panel_per_transport=False):
         columns = [c + [blank] * (n - len(c)) for c in columns]
     scale = min(1.0, budget / max(rows(c) for c in columns))
     entries = [e for c in columns for e in c]
-    leg = ax.legend([e[0] for e in entries], [e[1] for e in entries], ncol=len(columns), loc="upper left",
-                    bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False, handlelength=2.6,
-                    fontsize=fontsize * scale, columnspacing=1.2)
+    where = {"loc": "center left", "bbox_to_anchor": (0.0, 0.5)} if inside else \
+        {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0)}
+    leg = ax.legend([e[0] for e in entries], [e[1] for e in entries], ncol=len(columns), borderaxespad=0.0,
+                    frameon=False, handlelength=2.6, fontsize=fontsize * scale, columnspacing=1.2, **where)
     for text, entry in zip(leg.get_texts(), entries):
         if entry[2]:
             text.set_fontweight("bold")

@@ -154,30 +154,38 @@ def pairs_throughput_by_transport(all_cases, context):
         return None
     transports = sorted({str(c.ident.get("transport")) for c in chart},
                         key=lambda t: style.order_key(style.TRANSPORT_COLORS, t))
-    ncols = min(3, len(transports))
-    nrows = -(-len(transports) // ncols)
+    # Up to 6 transports: 3 columns, the key beside them. More (15 in a default run): 3 rows, as many columns as
+    # that takes with one slot to spare for the key, in a figure widened instead of heightened, so that it stays
+    # a landscape slide (5 rows of 3 made a page three slides tall, unreadable when projected).
+    many = len(transports) > 6
+    ncols = -(-(len(transports) + 1) // 3) if many else min(3, len(transports))
+    nrows = -(-(len(transports) + many) // ncols)
     fig, axes = common.figure(ncols=ncols, nrows=nrows, sharey=True)
-    if nrows > 1:
-        fig.set_size_inches(fig.get_size_inches()[0], fig.get_size_inches()[1] * (0.4 + 0.6 * nrows))
+    width, height = fig.get_size_inches()
+    if many:
+        fig.set_size_inches(width * ncols / 4, height * 1.45)  # 18 x 10 in for 15 transports
+    elif nrows > 1:
+        fig.set_size_inches(width, height * (0.4 + 0.6 * nrows))
     drawn = []
-    for ax, transport in zip(axes, transports):
+    for i, (ax, transport) in enumerate(zip(axes, transports)):
         panel = [c for c in chart if c.ident.get("transport") == transport]
         drawn.append(common.draw_lines(ax, panel, "pairs", "msgs_per_s"))
         common.log2_axis(ax.xaxis, [c.ident.get("pairs") for c in panel], lambda v: f"{v:g}")
         _shade_oversubscribed(ax, panel)
         ax.set_title(transport, loc="left", fontweight="bold")
-        ax.set_xlabel("concurrent pairs")
+        if i + ncols >= len(transports):  # the lowest panel of its column names the axis for all of it
+            ax.set_xlabel("concurrent pairs")
         ax.tick_params(labelleft=True)
     for ax in axes[len(transports):]:
-        ax.set_visible(False)
+        ax.axis("off")  # an empty slot (the key goes into the last one when there are many panels)
     if not any(d.has_data for d in drawn):
         return common.discard(fig)
     axes[0].set_yscale("log")
     for ax in axes[:len(transports)]:
         common.log_axis(ax.yaxis, style.RATE)
     for row in range(nrows):
-        axes[row * ncols].set_ylabel("messages/s, all pairs\n(higher is better)")
-    common.legend(axes[ncols - 1], drawn, panel_per_transport=True)
+        axes[row * ncols].set_ylabel("messages/s, all pairs" if many else "messages/s, all pairs\n(higher is better)")
+    common.legend(axes[-1] if many else axes[ncols - 1], drawn, panel_per_transport=True, inside=many)
     work = {c.ident.get("work_ns") for c in chart}
     work_note = f" · server work {style.fmt_time(work.pop())} per message" if len(work) == 1 and 0 not in work \
         and None not in work else ""

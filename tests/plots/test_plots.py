@@ -359,5 +359,31 @@ class LegendTest(unittest.TestCase):
         self.assertFalse(any(" / " in t or t in ("pipe", "unix", "transport (colour)") for t in texts), texts)
         common.discard(fig)
 
+    def test_fifteen_transports_stay_a_landscape_slide(self):
+        """A default run's 15 transports: 3 rows, widened, the key in a spare slot (5 rows of 3 were a page
+        three slides tall)."""
+        common, ipc, style = lecture_charts()
+        names = ["pipe", "fifo", "unix", "unix-dgram", "unix-seqpacket", "tcp", "udp", "shm-spin", "shm",
+                 "shm-eventfd", "mmap", "mq", "zmq-inproc", "zmq-ipc", "zmq-tcp"]
+        from unittest import mock
+        with mock.patch.dict(make_fixture.TRANSPORTS, {n: make_fixture.TRANSPORTS["pipe"] for n in names
+                                                       if n not in make_fixture.TRANSPORTS}):
+            doc = make_fixture.document(make_fixture.context(cores_requested=8, cores_available=8, c2c=55.0,
+                                                             xcore=8.0),
+                                        make_fixture.cases(names, ["thread", "process"], [64], [1, 2, 4],
+                                                           ["throughput"]), 2, {})
+        fig = ipc.pairs_throughput_by_transport(common.cases(doc), doc["context"])
+        width, height = fig.get_size_inches()
+        self.assertGreater(width / height, 1.5, (width, height))
+        titled = [ax for ax in fig.axes if ax.get_title(loc="left")]
+        self.assertEqual(len(titled), 15)
+        fig.canvas.draw()
+        rows = {round(ax.get_position().y0, 3) for ax in titled}
+        self.assertEqual(len(rows), 3, rows)
+        keyed = [ax for ax in fig.axes if ax.get_legend()]
+        self.assertEqual(len(keyed), 1)
+        self.assertFalse(keyed[0].axison, "the key sits in a spare slot of the grid, not beside a panel")
+        common.discard(fig)
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
