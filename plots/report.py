@@ -183,6 +183,11 @@ def floor_rows(c):
         rows.append(("cache-line round trip", style.fmt_time(c2c),
                      f"one cache line handed from one core to another and back{between}: the fastest two cores "
                      f"can exchange anything"))
+    two = common.number(f.get("c2c_two_line_one_way_ns"))
+    if two:
+        rows.append(("a line each way", style.fmt_time(2 * two),
+                     "the same round trip with one line for each direction, as a channel of two rings (one per "
+                     "direction) moves them: what such a channel pays at least"))
     for key, label, meaning in (
             ("memcpy_gbps", "memcpy in cache", "copying a 64 KiB buffer that sits in the cache"),
             ("memcpy_mem_gbps", "memcpy from memory", "copying 64 MiB, which has to come from main memory"),

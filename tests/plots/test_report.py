@@ -212,6 +212,13 @@ class ReportTest(unittest.TestCase):
         else:
             self.assertIn('The method is described in the README, section "How the measurements are taken"', text)
 
+    def test_floor_gives_the_round_trip_with_a_line_each_way(self):
+        import report
+        rows, _ = report.floor_rows({"floor": {"c2c_round_trip_ns": 118.0, "c2c_two_line_one_way_ns": 128.0,
+                                               "cpus": [0, 1]}})
+        self.assertIn(("cache-line round trip", "118 ns"), [r[:2] for r in rows])
+        self.assertIn(("a line each way", "256 ns"), [r[:2] for r in rows])
+
     def test_suite_without_charts_gets_tables(self):
         run_dir = self.tmp / "teleport"
         run_dir.mkdir()
