@@ -421,6 +421,23 @@ class ring_endpoint final : public endpoint {
     held_ = msg.size();
     return msg;
   }
+  bool spin_receiver() const noexcept override { return wait_ == ring_wait::spin; }
+  std::optional<std::size_t> poll_recv(std::span<std::byte> buf) override {
+    claim();
+    if (wait_ != ring_wait::spin) return std::nullopt;
+    if (std::size_t n = in_.try_pop(buf)) return n;  // a spinning ring wakes no one: no notify
+    if (++polls_ % spin_polls_per_check == 0) {
+      check_abort();
+      in_.check_index();
+      peer_status s = watch_.check();
+      if (s != peer_status::alive) {
+        if (std::size_t n = in_.try_pop(buf)) return n;  // what it published before it went comes first
+        return peer_ended(s);
+      }
+    }
+    return std::nullopt;
+  }
+
   void release_in_place() override {
     if (!held_) return;
     in_.release(std::exchange(held_, 0));
@@ -626,6 +643,7 @@ class ring_endpoint final : public endpoint {
   peer_watch watch_;
   std::atomic<bool> claimed_{false};  // atomic: send() and recv() may run in two threads
   std::size_t held_ = 0;               // bytes of the message recv_in_place() handed out, until released
+  std::uint64_t polls_ = 0;            // poll_recv() calls, for its liveness checks
   std::vector<std::byte> scratch_;     // a message that wraps past the ring's end, for recv_in_place()
   std::unique_ptr<ring_loop_fds> loop_;  // made by native(), for an event loop
 };

@@ -37,6 +37,14 @@ class endpoint {
   virtual std::span<const std::byte> recv_in_place() { return {}; }
   virtual void release_in_place() {}
 
+  // A receiver that busy-polls anyway (shm-spin): true if poll_recv() is available. poll_recv() takes the next
+  // message into buf if one is there and returns its size (0: the peer closed between messages), or nullopt
+  // at once if none is; it looks at the peer's liveness every so many calls and throws as recv() does. The
+  // open loop (--rate) then polls it between sends in one thread, instead of leaving the receive to a second,
+  // spinning thread on the same core as the pacer.
+  virtual bool spin_receiver() const noexcept { return false; }
+  virtual std::optional<std::size_t> poll_recv(std::span<std::byte>) { return std::nullopt; }
+
   // What an event loop (the async models) needs to drive this endpoint itself, without blocking:
   //   byte_stream  read_fd/write_fd (equal for a socket): the loop frames messages by their header and copes
   //                with partial reads and writes

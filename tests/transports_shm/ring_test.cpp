@@ -152,6 +152,32 @@ TEST(RingInPlace, HeldMessageKeepsItsRoomUntilReleased) {
   }
 }
 
+// shm-spin's receive can be polled without waiting (the one-thread open loop does): what is there, or nothing
+// at once, and the peer's end seen within a bounded number of polls.
+TEST(RingSpinPoll, PollRecvTakesWhatIsThereAndNeverWaits) {
+  test_ring ring(4096, ring_wait::spin);
+  ASSERT_TRUE(ring.ch.client->spin_receiver());
+  std::vector<std::byte> buf(64);
+  EXPECT_FALSE(ring.ch.client->poll_recv(buf).has_value());
+  message_source src(64, 9);
+  ring.ch.server->send(src.next(0, 0));
+  std::optional<std::size_t> n = ring.ch.client->poll_recv(buf);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(*n, 64u);
+  EXPECT_TRUE(verify_message(buf));
+  EXPECT_FALSE(ring.ch.client->poll_recv(buf).has_value());
+  ring.ch.server->send(src.next(1, 0));
+  ring.ch.server.reset();  // closes after one more message: that one first, then the end
+  std::vector<std::optional<std::size_t>> got;
+  for (int i = 0; i < 100000 && got.size() < 2; ++i)
+    if (auto r = ring.ch.client->poll_recv(buf)) got.push_back(r);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(*got[0], 64u);
+  EXPECT_EQ(*got[1], 0u) << "a peer that closed reads as closed";
+  test_ring adaptive(4096, ring_wait::adaptive);
+  EXPECT_FALSE(adaptive.ch.client->spin_receiver()) << "a ring that sleeps is not polled by the open loop";
+}
+
 // The producer keeps one line free (the next record's ready word): a ring of C bytes takes messages up to C - 64.
 TEST_P(RingWaits, LargestMessageTheRingTakesRoundTrips) {
   constexpr std::size_t capacity = 4096;
