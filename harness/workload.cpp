@@ -109,13 +109,39 @@ void drive_closed_loop(endpoint& ep, const workload_params& wl, client_report& o
   out.sent = seq + 1;
 }
 
+// The intended send times of an open loop (--rate): message seq is due at start + seq x interval; those due
+// before warm_end are warm-up, and the one due at or after end is the last (flagged end).
+struct open_loop_schedule {
+  std::uint64_t interval, start, warm_end, end;
+  explicit open_loop_schedule(const workload_params& wl)
+      : interval(static_cast<std::uint64_t>(1e9 / wl.rate)),
+        start(now_ns() + 1'000'000),
+        warm_end(start + wl.warmup_ns),
+        end(warm_end + wl.duration_ns) {}
+  std::uint64_t due(std::uint64_t seq) const noexcept { return start + seq * interval; }
+};
+
+// One echo of an open loop, received at t: checked, and its latency from the intended send time in its stamp
+// recorded. Returns true for the echo of the last message.
+bool take_open_loop_echo(std::size_t n, std::span<const std::byte> buf, std::uint64_t t, const workload_params& wl,
+                         client_report& out, sequence_tally& tally) {
+  if (n == 0) throw peer_gone_error("the server closed the connection");
+  std::span<const std::byte> msg = buf.first(n);
+  if (!check_message(msg, wl.msg_bytes, tally)) return false;
+  frame_header h = read_header(msg);
+  if (h.flags & flag_end) return true;
+  if (!(h.flags & flag_warmup)) {
+    out.rtt.record(t - h.stamp);
+    ++out.measured;
+  }
+  return false;
+}
+
 // Open loop: a pacer thread sends at the intended times, this thread receives. Latency is counted from the
 // intended send time carried in the header, so a stall delays every later message and is not hidden.
 void drive_open_loop(endpoint& ep, const workload_params& wl, client_report& out, sequence_tally& tally,
                      int cpu) {
-  std::uint64_t interval = static_cast<std::uint64_t>(1e9 / wl.rate);
-  std::uint64_t start = now_ns() + 1'000'000;
-  std::uint64_t warm_end = start + wl.warmup_ns, end = warm_end + wl.duration_ns;
+  const open_loop_schedule at(wl);
   std::atomic<std::uint64_t> total{0};
   std::string pacer_error;
   pthread_t self = pthread_self();
@@ -124,15 +150,15 @@ void drive_open_loop(endpoint& ep, const workload_params& wl, client_report& out
       pin_this_thread(cpu);
       prctl(PR_SET_TIMERSLACK, 1UL);
       message_source src(wl.msg_bytes, wl.seed);
-      std::uint64_t spin_ns = std::min(pacer_spin_ns, interval / 4);
+      std::uint64_t spin_ns = std::min(pacer_spin_ns, at.interval / 4);
       std::uint64_t seq = 0;
-      for (std::uint64_t due = start; due < end; due = start + (++seq) * interval) {
+      for (std::uint64_t due = at.start; due < at.end; due = at.due(++seq)) {
         wait_until(due, spin_ns);
-        bool warmup = due < warm_end;
+        bool warmup = due < at.warm_end;
         if (!warmup) out.send_late.record(now_ns() - due);  // the receiving thread does not touch it until join
         ep.send(src.next(seq, warmup ? flag_warmup : 0, due));
       }
-      ep.send(src.next(seq, flag_end, end));
+      ep.send(src.next(seq, flag_end, at.end));
       total = seq + 1;
     } catch (const std::exception& e) {
       pacer_error = e.what();
@@ -144,16 +170,7 @@ void drive_open_loop(endpoint& ep, const workload_params& wl, client_report& out
   try {
     for (;;) {
       std::size_t n = ep.recv(buf);
-      std::uint64_t t = now_ns();
-      if (n == 0) throw peer_gone_error("the server closed the connection");
-      std::span<const std::byte> msg(buf.data(), n);
-      if (!check_message(msg, wl.msg_bytes, tally)) continue;
-      frame_header h = read_header(msg);
-      if (h.flags & flag_end) break;
-      if (!(h.flags & flag_warmup)) {
-        out.rtt.record(t - h.stamp);
-        ++out.measured;
-      }
+      if (take_open_loop_echo(n, buf, now_ns(), wl, out, tally)) break;
     }
   } catch (...) {
     pacer.join();
@@ -170,26 +187,24 @@ void drive_open_loop(endpoint& ep, const workload_params& wl, client_report& out
 // receiver to be switched back in after a send (a 64 B round trip read 12 us at 1000/s, against 0.4 us closed).
 // The same intended times, the same stamps, the same lateness record as drive_open_loop.
 void drive_open_loop_polled(endpoint& ep, const workload_params& wl, client_report& out, sequence_tally& tally) {
-  std::uint64_t interval = static_cast<std::uint64_t>(1e9 / wl.rate);
-  std::uint64_t start = now_ns() + 1'000'000;
-  std::uint64_t warm_end = start + wl.warmup_ns, end = warm_end + wl.duration_ns;
+  const open_loop_schedule at(wl);
   message_source src(wl.msg_bytes, wl.seed);
   std::vector<std::byte> buf(wl.msg_bytes);
-  std::uint64_t seq = 0, due = start;
+  std::uint64_t seq = 0, due = at.start;
   bool sent_end = false;
   spinner spin;  // a pause per empty poll; a yield now and then, for a server that shares this CPU
   for (;;) {
     std::uint64_t now = now_ns();
     if (!sent_end && now >= due) {
-      if (due >= end) {
-        ep.send(src.next(seq, flag_end, end));
+      if (due >= at.end) {
+        ep.send(src.next(seq, flag_end, at.end));
         sent_end = true;
         out.sent = seq + 1;
       } else {
-        bool warmup = due < warm_end;
+        bool warmup = due < at.warm_end;
         if (!warmup) out.send_late.record(now - due);
         ep.send(src.next(seq, warmup ? flag_warmup : 0, due));
-        due = start + (++seq) * interval;
+        due = at.due(++seq);
       }
       continue;
     }
@@ -198,16 +213,7 @@ void drive_open_loop_polled(endpoint& ep, const workload_params& wl, client_repo
       spin.once();
       continue;
     }
-    std::uint64_t t = now_ns();
-    if (*n == 0) throw peer_gone_error("the server closed the connection");
-    std::span<const std::byte> msg(buf.data(), *n);
-    if (!check_message(msg, wl.msg_bytes, tally)) continue;
-    frame_header h = read_header(msg);
-    if (h.flags & flag_end) break;
-    if (!(h.flags & flag_warmup)) {
-      out.rtt.record(t - h.stamp);
-      ++out.measured;
-    }
+    if (take_open_loop_echo(*n, buf, now_ns(), wl, out, tally)) break;
   }
 }
 
