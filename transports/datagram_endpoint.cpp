@@ -52,6 +52,24 @@ std::size_t datagram_endpoint::recv(std::span<std::byte> buf) {
   // MSG_TRUNC: the result is the datagram's real length even when buf is shorter (the rest is discarded).
   ssize_t n = retry_call([&] { return ::recv(sock_.get(), buf.data(), buf.size(), MSG_TRUNC); },
                          peer_wait(wait_, peer_line_.get()));
+  return received(n, buf);
+}
+
+std::optional<std::size_t> datagram_endpoint::poll_recv(std::span<std::byte> buf) {
+  if (wait_ != wait_mode::spin) return std::nullopt;
+  auto once = [&] { return ::recv(sock_.get(), buf.data(), buf.size(), MSG_TRUNC); };
+  ssize_t n = once();
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+    if (errno == EINTR) check_abort();
+    idle_.once();
+    if (++polls_ % 8192 != 0 || !hung_up(peer_line_.get())) return std::nullopt;
+    n = once();  // the peer is gone: what it sent before it went comes first
+    if (n < 0 && errno == EAGAIN) return 0;
+  }
+  return received(n, buf);
+}
+
+std::size_t datagram_endpoint::received(ssize_t n, std::span<std::byte> buf) {
   if (n < 0) {
     int err = errno;
     if (err == EPIPE) return 0;  // the peer's life line hung up, and nothing more came

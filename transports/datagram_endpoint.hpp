@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "harness/fd.hpp"
+#include "harness/spin.hpp"
 #include "transports/life_line.hpp"
 #include "transports/transport.hpp"
 
@@ -31,8 +32,14 @@ class datagram_endpoint final : public endpoint {
   std::size_t recv(std::span<std::byte> buf) override;
   int pollable_fd() const noexcept override { return sock_.get(); }
   native_io native() override { return {native_io::kind::datagram, sock_.get(), sock_.get()}; }
+  // --wait spin: the socket is polled anyway, so the open loop may poll it between sends.
+  bool spin_receiver() const noexcept override { return wait_ == wait_mode::spin; }
+  std::optional<std::size_t> poll_recv(std::span<std::byte> buf) override;
 
  private:
+  // What recv() and poll_recv() make of recv(2)'s result n (>= 0, or -1 with errno) for a datagram in buf.
+  std::size_t received(ssize_t n, std::span<std::byte> buf);
+
   unique_fd sock_;
   wait_mode wait_;
   unique_fd life_line_;  // the write end of ours, never written
@@ -40,6 +47,8 @@ class datagram_endpoint final : public endpoint {
   std::size_t max_datagram_;
   std::string limit_note_;
   std::string kind_;
+  std::uint64_t polls_ = 0;  // poll_recv's empty polls: the peer's life line is looked at every 8192
+  spinner idle_{16};         // each empty poll is a system call: yield every 16 (see spinner)
 };
 
 // Checks a received message of n bytes (a datagram, or a message-queue message): its header must say n.

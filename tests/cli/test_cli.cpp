@@ -159,10 +159,11 @@ TEST(Cli, ShortRunWritesWellFormedResults) {
 
 // Open loop: the pacer sends at absolute times, so the number of measured messages is the rate times the
 // measured duration whatever the machine does (a late send is late, not skipped), and the row says the rate.
-// shm-spin takes the one-thread loop (sending and polling in turn), pipe the pacer thread beside the receiver.
-TEST(Cli, OpenLoopRateSendsAtThePacedCount) {
+// Receivers that poll anyway (shm-spin; pipes and datagram sockets with --wait spin) take the one-thread loop
+// (sending and polling in turn), blocking ones the pacer thread beside the receiver.
+void expect_paced_count(const std::string& transports, const std::string& wait, int cases) {
   fs::path out = temp_dir("rate");
-  outcome r = bench_cmd({"run", "ipc", "--transports", "pipe,shm-spin", "--models", "thread,process", "--sizes", "64", "--rate", "2000",
+  outcome r = bench_cmd({"run", "ipc", "--transports", transports, "--wait", wait, "--models", "thread,process", "--sizes", "64", "--rate", "2000",
                          "--duration", "50ms", "--warmup", "5ms", "--reps", "1", "--cores", "1", "--filter", "latency",
                          "--no-plot", "--out", out.string()});
   ASSERT_EQ(r.status, 0) << r.err;
@@ -183,8 +184,13 @@ TEST(Cli, OpenLoopRateSendsAtThePacedCount) {
     EXPECT_LE(row["send_late_p50_ns"].get<double>(), row["rtt_p50_ns"].get<double>()) << name;
     EXPECT_LE(row["send_late_p99_ns"].get<double>(), row["rtt_p99_ns"].get<double>()) << name;
   }
-  EXPECT_EQ(iterations, 4);
+  EXPECT_EQ(iterations, cases);
   fs::remove_all(out);
+}
+
+TEST(Cli, OpenLoopRateSendsAtThePacedCount) {
+  expect_paced_count("pipe,shm-spin", "block", 4);
+  expect_paced_count("pipe,unix-dgram", "spin", 4);
 }
 
 struct bad_input {

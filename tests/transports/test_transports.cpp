@@ -239,6 +239,38 @@ TEST_P(EveryEndpoint, PeerClosingIsSeen) {
   EXPECT_EQ(ch.server->recv(buf), 0u);
 }
 
+// A receiver that polls anyway can be polled between sends (the open loop does, with --rate): what is there,
+// or nothing at once, and a peer's end once it is gone.
+TEST_P(EveryEndpoint, PolledReceiveTakesWhatIsThereAndNeverWaits) {
+  if (!GetParam()->spin_capable && GetParam()->fixed_wait != "spin") GTEST_SKIP() << GetParam()->name << " never spins";
+  scratch dir;
+  channel_options opt;
+  opt.max_msg_bytes = 4096;
+  opt.scratch_dir = dir.str();
+  opt.unique_name = "poll";
+  opt.wait = wait_mode::spin;
+  channel ch = GetParam()->make(opt);
+  if (!ch.server->spin_receiver()) GTEST_SKIP() << GetParam()->name << " offers no polled receive";
+  std::vector<std::byte> buf(4096);
+  EXPECT_FALSE(ch.server->poll_recv(buf).has_value()) << "nothing was sent";
+  std::size_t size = GetParam()->max_msg_bytes && GetParam()->max_msg_bytes < 64 ? GetParam()->max_msg_bytes : 64;
+  message_source src(size, 4);
+  ch.client->send(src.next(0, 0));
+  std::optional<std::size_t> got;
+  for (int i = 0; i < 10'000'000 && !got; ++i) got = ch.server->poll_recv(buf);  // a bound, not a timing
+  ASSERT_TRUE(got.has_value());
+  ASSERT_EQ(*got, size);
+  EXPECT_TRUE(verify_message(std::span<const std::byte>(buf.data(), *got)));
+  if (!GetParam()->sees_peer_close) return;
+  ch.client.reset();
+  std::optional<std::size_t> end;
+  for (int i = 0; i < 10'000'000 && !end; ++i) end = ch.server->poll_recv(buf);
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(*end, 0u) << "a peer that closed reads as closed";
+  ch = {};
+  EXPECT_TRUE(dir.empty());
+}
+
 std::vector<const transport_info*> available_transports() {
   std::vector<const transport_info*> v;
   for (const auto& t : transports())
