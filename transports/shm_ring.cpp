@@ -421,17 +421,26 @@ class ring_endpoint final : public endpoint {
     held_ = msg.size();
     return msg;
   }
-  bool spin_receiver() const noexcept override { return wait_ == ring_wait::spin; }
+  bool spin_receiver() const noexcept override {
+    return wait_ == ring_wait::spin || wait_ == ring_wait::eventfd_spin;
+  }
   std::optional<std::size_t> poll_recv(std::span<std::byte> buf) override {
     claim();
-    if (wait_ != ring_wait::spin) return std::nullopt;
-    if (std::size_t n = in_.try_pop(buf)) return n;  // a spinning ring wakes no one: no notify
+    if (!spin_receiver()) return std::nullopt;
+    auto take = [&]() -> std::size_t {
+      if (!recv_efd_) return in_.try_pop(buf);  // a spinning ring wakes no one: no notify
+      if (!try_take_token()) return 0;
+      std::size_t n = in_.try_pop(buf);
+      if (n == 0) throw protocol_error("shared ring: an eventfd token arrived for a message the ring does not hold");
+      return n;
+    };
+    if (std::size_t n = take()) return n;
     if (++polls_ % spin_polls_per_check == 0) {
       check_abort();
-      in_.check_index();
+      if (!recv_efd_) in_.check_index();
       peer_status s = watch_.check();
       if (s != peer_status::alive) {
-        if (std::size_t n = in_.try_pop(buf)) return n;  // what it published before it went comes first
+        if (std::size_t n = take()) return n;  // what it published before it went comes first
         return peer_ended(s);
       }
     }
