@@ -17,7 +17,8 @@ datagram_endpoint::datagram_endpoint(unique_fd sock, wait_mode wait, std::size_t
       peer_line_(std::move(peer_line)),
       max_datagram_(max_datagram),
       limit_note_(limit_note),
-      kind_(kind) {
+      kind_(kind),
+      poll_wait_(wait, peer_line_.get(), 16) {
   if (wait == wait_mode::spin) {
     set_nonblocking(sock_.get(), true);
   } else {
@@ -61,8 +62,7 @@ std::optional<std::size_t> datagram_endpoint::poll_recv(std::span<std::byte> buf
   ssize_t n = once();
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
     if (errno == EINTR) check_abort();
-    idle_.once();
-    if (++polls_ % 8192 != 0 || !hung_up(peer_line_.get())) return std::nullopt;
+    if (poll_wait_()) return std::nullopt;  // a pause; false once the peer's life line hung up
     n = once();  // the peer is gone: what it sent before it went comes first
     if (n < 0 && errno == EAGAIN) return 0;
   }

@@ -14,8 +14,8 @@
 #include <string_view>
 
 #include "harness/fd.hpp"
-#include "harness/spin.hpp"
 #include "transports/life_line.hpp"
+#include "transports/retry.hpp"
 #include "transports/transport.hpp"
 
 namespace bench {
@@ -47,8 +47,7 @@ class datagram_endpoint final : public endpoint {
   std::size_t max_datagram_;
   std::string limit_note_;
   std::string kind_;
-  std::uint64_t polls_ = 0;  // poll_recv's empty polls: the peer's life line is looked at every 8192
-  spinner idle_{16};         // each empty poll is a system call: yield every 16 (see spinner)
+  peer_wait poll_wait_;  // poll_recv's empty polls: each a system call, so a yield every 16
 };
 
 // Checks a received message of n bytes (a datagram, or a message-queue message): its header must say n.

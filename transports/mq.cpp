@@ -47,7 +47,8 @@ class mq_endpoint final : public endpoint {
         wait_(wait),
         life_line_(std::move(life_line)),
         peer_line_(std::move(peer_line)),
-        scratch_(msgsize) {}
+        scratch_(msgsize),
+        poll_wait_(wait, peer_line_.get(), 16) {}
 
   // Block mode uses the timed calls (a queue has no notion of a peer: the wait looks at the peer's life line
   // between timeouts); spin mode's queue is non-blocking, where both return EAGAIN at once.
@@ -118,8 +119,7 @@ class mq_endpoint final : public endpoint {
   std::optional<std::size_t> poll_recv(std::span<std::byte> buf) override {
     if (wait_ != wait_mode::spin) return std::nullopt;
     if (std::optional<std::size_t> n = try_recv(buf)) return n;
-    idle_.once();
-    if (++polls_ % 8192 != 0 || !hung_up(peer_line_.get())) return std::nullopt;
+    if (poll_wait_()) return std::nullopt;  // a pause; false once the peer's life line hung up
     if (std::optional<std::size_t> n = try_recv(buf)) return n;  // what the peer sent before it went comes first
     return 0;
   }
@@ -139,8 +139,7 @@ class mq_endpoint final : public endpoint {
   unique_fd life_line_;  // never written: closed with us
   unique_fd peer_line_;
   std::vector<std::byte> scratch_;  // msgsize_ bytes, allocated up front (nothing allocates per message)
-  std::uint64_t polls_ = 0;         // poll_recv's empty polls: the peer's life line is looked at every 8192
-  spinner idle_{16};                // each empty poll is a system call: yield every 16 (see spinner)
+  peer_wait poll_wait_;             // poll_recv's empty polls: each a system call, so a yield every 16
 };
 
 std::string queue_name(const channel_options& opt, const char* direction) {

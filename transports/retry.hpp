@@ -13,9 +13,11 @@ namespace bench {
 // What a wait loop does each time the call would block: in spin mode (a non-blocking descriptor) it polls again
 // through a spinner and looks at the peer's life line every 8192 polls; in block mode the call itself slept
 // until its timeout (life_line_period_ms), so it looks at once. Returns false once the peer is gone.
+// yield_every: as spinner's (a poll_recv that polls a system call between an open loop's sends yields every 16).
 class peer_wait {
  public:
-  peer_wait(wait_mode wait, int peer_line) noexcept : spinning_(wait == wait_mode::spin), peer_line_(peer_line) {}
+  peer_wait(wait_mode wait, int peer_line, std::uint32_t yield_every = 1024) noexcept
+      : spinning_(wait == wait_mode::spin), peer_line_(peer_line), spin_(yield_every) {}
   bool operator()() {
     if (spinning_) {
       spin_.once();
@@ -27,7 +29,7 @@ class peer_wait {
  private:
   bool spinning_;
   int peer_line_;
-  spinner spin_;  // pause per poll; abort check and sched_yield every 1024 polls
+  spinner spin_;  // pause per poll; abort check and sched_yield every yield_every polls
 };
 
 // Calls `call` (a system call returning -1 and errno on failure) until it does something other than wait:
