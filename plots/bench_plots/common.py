@@ -348,6 +348,12 @@ def failure_notes(drawn_list):
     return list(dict.fromkeys(lines))
 
 
+def legend_place(inside):
+    """Where a legend goes: filling its axes (inside=True: an empty slot of a grid of panels) or beside them."""
+    return {"loc": "center left", "bbox_to_anchor": (0.0, 0.5)} if inside else \
+        {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0)}
+
+
 def legend(ax, drawn_list, *, band_label=None, panel_per_transport=False, inside=False):
     """Legend outside the right edge: one entry per line (or, with many lines, colours and styles separately),
     then what the special marks mean. Two columns (and if need be a smaller font) when one would not fit.
@@ -411,10 +417,9 @@ def legend(ax, drawn_list, *, band_label=None, panel_per_transport=False, inside
         columns = [c + [blank] * (n - len(c)) for c in columns]
     scale = min(1.0, budget / max(rows(c) for c in columns))
     entries = [e for c in columns for e in c]
-    where = {"loc": "center left", "bbox_to_anchor": (0.0, 0.5)} if inside else \
-        {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0)}
     leg = ax.legend([e[0] for e in entries], [e[1] for e in entries], ncol=len(columns), borderaxespad=0.0,
-                    frameon=False, handlelength=2.6, fontsize=fontsize * scale, columnspacing=1.2, **where)
+                    frameon=False, handlelength=2.6, fontsize=fontsize * scale, columnspacing=1.2,
+                    **legend_place(inside))
     for text, entry in zip(leg.get_texts(), entries):
         if entry[2]:
             text.set_fontweight("bold")

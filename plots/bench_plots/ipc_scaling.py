@@ -181,10 +181,8 @@ def _legend(ax, drawn, cpus, inside=False):
     if drawn["failed"]:
         entries.append((Line2D([], [], linestyle="none", marker="x", color="#333333", markeredgewidth=width),
                         "failed (see note below)"))
-    where = {"loc": "center left", "bbox_to_anchor": (0.0, 0.5)} if inside else \
-        {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0)}
     ax.legend([e[0] for e in entries], [e[1] for e in entries], borderaxespad=0.0, frameon=False, handlelength=2.6,
-              title="server model", **where)
+              title="server model", **common.legend_place(inside))
 
 
 def pairs_scaling(chart, size, note, reps_text, context):
