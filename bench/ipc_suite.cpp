@@ -315,7 +315,7 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
     if (serialized) break;  // a --serializers run has its own table (below)
     bool lat = kind == workload_kind::latency;
     if (std::none_of(cases.begin(), cases.end(), [&](const ipc_case& c) { return c.wl.kind == kind; })) continue;
-    fmt::print("\n{}\n", lat ? "Round-trip latency (client-measured, median of repetitions; spread = (max-min)/median of p50)"
+    fmt::print("\n{}\n", lat ? "Round-trip latency (client-measured, median of repetitions; spread = 1.48 x MAD / median of p50, msg/s below)"
                              : "Throughput (one way, timed at the receiver, median of repetitions)");
     if (lat) fmt::print("{:<15}{:<12}{}{:<9}{:>9}{:>6}{:>11}{:>11}{:>11}{:>8}  {}\n", "transport", "model", lock_cell("lock"), "wait", "size", "pairs", "p50", "p99", "p99.9", "spread", "notes");
     else fmt::print("{:<15}{:<12}{}{:<9}{:>9}{:>6}{:>12}{:>12}{:>8}  {}\n", "transport", "model", lock_cell("lock"), "wait", "size", "pairs", "msg/s", "MB/s", "spread", "notes");
@@ -379,9 +379,9 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
   }
   if (serialized) unstable += print_serializer_table(cases, medians, iterations);
   if (unstable)
-    fmt::print("\n{} case(s) marked unstable: repetitions disagree by more than 20%. More repetitions (--reps 5), "
-               "--placement same, or a quieter machine help; --drop-disturbed leaves out rounds the canary flagged.\n",
-               unstable);
+    fmt::print("\n{} case(s) marked unstable: {}. More repetitions (--reps 5), --placement same, or a quieter "
+               "machine help; --drop-disturbed leaves out rounds the canary flagged.\n",
+               unstable, unstable_rule());
 }
 
 // Per-run private directory for FIFOs and socket files; removed (with anything left in it) at the end.

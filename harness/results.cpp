@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -48,35 +49,64 @@ const std::vector<std::string> identity_fields = {
     "work_ns", "shape", "wire_bytes", "phase", "experiment", "lock", "policy", "switch_interval_us", "oversubscribed"};
 
 double as_double(const json& v) { return v.is_number() ? v.get<double>() : std::nan(""); }
-}  // namespace
 
-void add_aggregates(std::vector<json>& rows, const std::vector<std::string>& fields) {
-  // Group iteration rows by run_name, keeping first-seen order.
+// The successful, not excluded iteration rows of every run_name (first-seen order), and the failed count.
+struct case_groups {
   std::vector<std::string> order;
-  std::map<std::string, std::vector<const json*>> groups;
+  std::map<std::string, std::vector<const json*>> rows;
   std::map<std::string, int> failed;
+};
+
+case_groups group_iterations(const std::vector<json>& rows) {
+  case_groups g;
   for (const json& r : rows) {
     if (r.value("run_type", "") != "iteration") continue;
     std::string rn = r.value("run_name", r.value("name", ""));
-    if (!groups.count(rn) && !failed.count(rn)) order.push_back(rn);
-    if (r.value("error_occurred", false)) {
-      ++failed[rn];
-      groups[rn];
-      continue;
-    }
-    if (r.value("excluded", false)) {
-      groups[rn];
-      continue;
-    }
-    groups[rn].push_back(&r);
+    if (!g.rows.count(rn)) g.order.push_back(rn);
+    auto& mine = g.rows[rn];
+    if (r.value("error_occurred", false)) ++g.failed[rn];
+    else if (!r.value("excluded", false)) mine.push_back(&r);
   }
+  return g;
+}
+
+double statistic(const summary& s, std::string_view stat) {
+  if (stat == "median") return s.median;
+  if (stat == "mean") return s.mean;
+  if (stat == "stddev") return s.stddev;
+  if (stat == "cv") return s.mean != 0 ? s.stddev / s.mean : 0;  // a fraction, as Google Benchmark writes it
+  if (stat == "min") return s.min;
+  return s.max;
+}
+}  // namespace
+
+primary_metric ipc_primary_metric(const json& row) {
+  const std::string workload = row.value("workload", "");
+  if (workload == "latency") return {"rtt_p50_ns", false};
+  if (workload == "throughput") return {"msgs_per_s", true};
+  return {"real_time", false};
+}
+
+json statistics_context() {
+  return {{"spread", spread_definition},
+          {"unstable_above_pct", unstable_above_pct},
+          {"primary_metric", "each median row's primary_metric names the field that its spread_pct, mad and "
+                             "unstable describe and that bench compare compares (higher_is_better gives the "
+                             "direction)"}};
+}
+
+void add_aggregates(std::vector<json>& rows, const std::vector<std::string>& fields,
+                    const primary_metric_fn& primary_of) {
+  const case_groups groups = group_iterations(rows);
   std::vector<json> aggs;
-  for (const std::string& rn : order) {
-    const auto& g = groups[rn];
+  for (const std::string& rn : groups.order) {
+    const auto& g = groups.rows.at(rn);
     if (g.empty()) continue;
     const json& first = *g.front();
+    primary_metric primary = primary_of(first);
     std::vector<std::string> all = {"real_time", "cpu_time"};
     all.insert(all.end(), fields.begin(), fields.end());
+    if (std::find(all.begin(), all.end(), primary.field) == all.end()) all.push_back(primary.field);
     std::map<std::string, summary> sums;
     for (const std::string& f : all) {
       std::vector<double> v;
@@ -84,7 +114,8 @@ void add_aggregates(std::vector<json>& rows, const std::vector<std::string>& fie
         if (r->contains(f) && (*r)[f].is_number()) v.push_back(as_double((*r)[f]));
       if (!v.empty()) sums[f] = summarize(v);
     }
-    const summary& rt = sums["real_time"];
+    if (!sums.count(primary.field)) primary = {"real_time", false};  // e.g. every repetition starved
+    const summary& spread = sums[primary.field];
     for (const char* stat : {"median", "mean", "stddev", "cv", "min", "max"}) {
       json a;
       a["name"] = rn + "_" + stat;
@@ -96,30 +127,22 @@ void add_aggregates(std::vector<json>& rows, const std::vector<std::string>& fie
       a["threads"] = first.value("threads", 1);
       a["aggregate_name"] = stat;
       a["aggregate_unit"] = std::string_view(stat) == "cv" ? "percentage" : "time";
-      a["iterations"] = g.size();
+      // Google Benchmark's meaning: the iterations of a repetition (its first), not how many repetitions.
+      a["iterations"] = first.value("iterations", json(0));
+      a["repetitions_used"] = g.size();
       for (const std::string& f : identity_fields)
         if (first.contains(f)) a[f] = first[f];
-      for (const std::string& f : all) {
-        auto it = sums.find(f);
-        if (it == sums.end()) continue;
-        const summary& s = it->second;
-        double v = 0;
-        std::string_view st(stat);
-        if (st == "median") v = s.median;
-        else if (st == "mean") v = s.mean;
-        else if (st == "stddev") v = s.stddev;
-        else if (st == "cv") v = s.mean != 0 ? s.stddev / s.mean : 0;
-        else if (st == "min") v = s.min;
-        else v = s.max;
-        a[f] = v;
-      }
+      for (const std::string& f : all)
+        if (auto it = sums.find(f); it != sums.end()) a[f] = statistic(it->second, stat);
       a["time_unit"] = first.value("time_unit", "ns");
       if (std::string_view(stat) == "median") {
-        a["spread_pct"] = rt.spread_pct;
-        a["mad"] = rt.mad;
-        // Wide spread between repetitions: flagged, with the console suggesting what would help.
-        a["unstable"] = g.size() > 1 && rt.spread_pct > 20.0;
-        a["failed_repetitions"] = failed.count(rn) ? failed[rn] : 0;
+        a["primary_metric"] = primary.field;
+        a["higher_is_better"] = primary.higher_is_better;
+        a["spread_pct"] = spread.spread_pct;
+        a["mad"] = spread.mad;
+        // Repetitions that disagree: flagged, with the console suggesting what would help.
+        a["unstable"] = is_unstable(spread);
+        a["failed_repetitions"] = groups.failed.count(rn) ? groups.failed.at(rn) : 0;
       }
       aggs.push_back(std::move(a));
     }
@@ -129,7 +152,9 @@ void add_aggregates(std::vector<json>& rows, const std::vector<std::string>& fie
 
 json to_document(const run_results& r) {
   json doc;
-  doc["context"] = r.context;
+  // The version first, so a reader can refuse a file it does not know before reading anything else.
+  doc["context"] = {{"schema_version", results_schema_version}, {"statistics", statistics_context()}};
+  doc["context"].update(r.context);
   doc["benchmarks"] = json::array();
   for (const json& row : r.rows) doc["benchmarks"].push_back(row);
   return doc;

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <numeric>
+
+#include <fmt/format.h>
 
 namespace bench {
 
@@ -11,6 +14,12 @@ double median_of(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   std::size_t n = v.size();
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double mad_small_sample_factor(std::size_t n) {
+  static constexpr double small[] = {1.0, 1.0, 1.196, 1.495, 1.363, 1.206, 1.200, 1.140, 1.129, 1.107};
+  if (n < std::size(small)) return small[n];
+  return static_cast<double>(n) / (static_cast<double>(n) - 0.8);
 }
 
 summary summarize(std::vector<double> v) {
@@ -29,8 +38,14 @@ summary summarize(std::vector<double> v) {
   dev.reserve(v.size());
   for (double x : v) dev.push_back(std::fabs(x - s.median));
   s.mad = median_of(dev);
-  s.spread_pct = s.median != 0 ? (s.max - s.min) / std::fabs(s.median) * 100 : 0;
+  s.spread_pct = s.median != 0 ? mad_small_sample_factor(s.n) * mad_to_sigma * s.mad / std::fabs(s.median) * 100 : 0;
   return s;
+}
+
+bool is_unstable(const summary& s) { return s.n > 1 && s.spread_pct > unstable_above_pct; }
+
+std::string unstable_rule() {
+  return fmt::format("spread (robust: 1.48 x MAD / median of the repetitions) above {:g}%", unstable_above_pct);
 }
 
 }  // namespace bench

@@ -239,7 +239,8 @@ _IDENT_HEADER = {"msg_bytes": "size", "work_ns": "work"}
 
 
 def spread_pct(case):
-    """(max - min) / median of the repetitions' primary figure, in percent (the harness's spread_pct if given)."""
+    """The harness's spread_pct; for results without one, (max - min) / median of the repetitions' primary figure,
+    in percent."""
     given = common.number((case.median or {}).get("spread_pct"))
     if given is not None:
         return given
@@ -308,8 +309,10 @@ READING_TABLES = """<ul class="reading">
 <li><b>p50</b> (the median): half of the round trips of a repetition took less, half took longer.
 <b>p99</b>: 1 round trip in 100 took longer than this; <b>p99.9</b>: 1 in 1000. Each figure in the tables is
 the median of that figure over the repetitions.</li>
-<li><b>spread</b>: (largest &minus; smallest) / median of the repetitions' main figure (p50, or time per
-message), in percent. Above 20% the case is marked <i>unstable</i>: treat its figures with care.</li>
+<li><b>spread</b>: a robust coefficient of variation of the repetitions' main figure (p50, messages/s, or
+time per message): 1.48 &times; the median absolute deviation / the median, corrected for few repetitions, in
+percent; it does not grow as repetitions are added. Above the threshold the results name (10%) the case is
+marked <i>unstable</i>: treat its figures with care.</li>
 <li><b>reps</b>: repetitions that succeeded / repetitions run. <i>oversubscribed</i>: more busy endpoints than
 CPUs, so they took turns on a CPU.</li>
 </ul>"""

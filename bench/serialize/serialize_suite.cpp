@@ -18,6 +18,7 @@
 #include "harness/clock.hpp"
 #include "harness/cpu.hpp"
 #include "harness/error.hpp"
+#include "harness/stats.hpp"
 #include "harness/sysinfo.hpp"
 #include "harness/units.hpp"
 #include "serializers/registry.hpp"
@@ -290,29 +291,20 @@ json row_for(const benchmark::BenchmarkReporter::Run& r, const case_spec& c, con
   return row;
 }
 
-// On every median row: ratio_to_raw (its median headline time over raw's for the same shape and phase) and the
-// spread of the headline time between repetitions (the harness's spread_pct/unstable describe real_time).
-void add_ratios_and_spreads(std::vector<json>& rows) {
+// On every median row: ratio_to_raw, its median headline time over raw's for the same shape and phase. (The
+// spread and the unstable flag of the headline time come from add_aggregates: it is the rows' primary metric.)
+void add_ratios_to_raw(std::vector<json>& rows) {
   std::map<std::pair<std::string, std::string>, double> raw;
-  std::map<std::string, std::pair<double, double>> min_max;
-  auto aggregate = [](const json& r, const char* stat) {
-    return r.value("run_type", "") == "aggregate" && r.value("aggregate_name", "") == stat;
+  auto is_median = [](const json& r) {
+    return r.value("run_type", "") == "aggregate" && r.value("aggregate_name", "") == "median";
   };
-  for (const json& r : rows) {
-    if (aggregate(r, "median") && r.value("serializer", "") == "raw")
+  for (const json& r : rows)
+    if (is_median(r) && r.value("serializer", "") == "raw")
       raw[{r["shape"].get<std::string>(), r["phase"].get<std::string>()}] = r[headline_time].get<double>();
-    if (aggregate(r, "min")) min_max[r["run_name"].get<std::string>()].first = r[headline_time].get<double>();
-    if (aggregate(r, "max")) min_max[r["run_name"].get<std::string>()].second = r[headline_time].get<double>();
-  }
   for (json& r : rows) {
-    if (!aggregate(r, "median")) continue;
-    const double median = r[headline_time].get<double>();
+    if (!is_median(r)) continue;
     auto it = raw.find({r["shape"].get<std::string>(), r["phase"].get<std::string>()});
-    if (it != raw.end() && it->second > 0) r["ratio_to_raw"] = median / it->second;
-    const auto [lo, hi] = min_max[r["run_name"].get<std::string>()];
-    const double spread = median > 0 ? (hi - lo) / median * 100 : 0;
-    r["cpu_spread_pct"] = spread;
-    r["cpu_unstable"] = r.value("iterations", 0) > 1 && spread > 20.0;
+    if (it != raw.end() && it->second > 0) r["ratio_to_raw"] = r[headline_time].get<double>() / it->second;
   }
 }
 
@@ -325,7 +317,7 @@ std::string cell(const json* median, const std::vector<const json*>& iterations)
   if (median == nullptr) return iterations.empty() ? "-" : "FAILED";
   std::string s = time_text((*median)[headline_time].get<double>());
   if (median->contains("ratio_to_raw")) s += fmt::format(" {}", ratio_text((*median)["ratio_to_raw"].get<double>()));
-  if (median->value("cpu_unstable", false)) s += " !";
+  if (median->value("unstable", false)) s += " !";
   if (median->value("failed_repetitions", 0) > 0) s += " *";
   return s;
 }
@@ -373,7 +365,8 @@ void print_table(const std::vector<json>& rows, const serialize_plan& plan) {
   }
   fmt::print("\nmedian CPU time per message of {} repetitions (real_time too in the results); xN = that median / raw's "
              "for the same shape and phase\n", plan.reps);
-  if (any_unstable) fmt::print("! = unstable: repetitions disagree by more than 20% (try --reps 9, a longer --duration, a quieter machine)\n");
+  if (any_unstable)
+    fmt::print("! = unstable: {} (try --reps 9, a longer --duration, a quieter machine)\n", unstable_rule());
   if (any_failed) fmt::print("FAILED / * = every / some repetition(s) failed: see error_message in results.json\n");
 }
 
@@ -419,7 +412,8 @@ int run_serialize(const run_request& req) {
                     "repetitions in the aggregate rows"},
       {"cpu_time", "the measuring thread's CPU ns per message: the headline (console, ratio_to_raw, charts), since "
                    "every phase is CPU work that never blocks and wall time adds other processes' turns"},
-      {"cpu_spread_pct", "on median rows: (max - min) / median of cpu_time over repetitions; cpu_unstable above 20%"},
+      {"spread_pct", "on median rows: the spread of cpu_time (the primary metric) over repetitions, as "
+                     "context.statistics defines it; unstable above its threshold"},
       {"phase", "build: C++ struct -> library object; encode: object -> bytes; decode: bytes -> object or view "
                 "(validated); traverse: read every field; roundtrip: all four"},
       {"ratio_to_raw", "on median rows: cpu_time / raw's median cpu_time for the same shape and phase"},
@@ -491,8 +485,9 @@ int run_serialize(const run_request& req) {
   res.context["cpu_share"] = cpu_share;
   res.context["steal_pct"] = steal;
   res.context["load_avg_after"] = load_avg_1min();
-  add_aggregates(res.rows, {"wire_bytes", "bytes_per_s"});
-  add_ratios_and_spreads(res.rows);
+  add_aggregates(res.rows, {"wire_bytes", "bytes_per_s"},
+                 [](const json&) { return primary_metric{headline_time, false}; });
+  add_ratios_to_raw(res.rows);
   write_results(res);
   print_table(res.rows, plan);
   if (cpu_share < 0.9 || steal > 5)

@@ -160,6 +160,10 @@ def cases(doc):
     return list(by_name.values())
 
 
+# What a "?" mark means: harness/stats.hpp's unstable_above_pct (written into context.statistics) over its
+# robust spread (results of schema 1 flagged (max - min) / median above 20%).
+UNSTABLE_LEGEND = "unstable: repetitions\ndisagree (spread > 10%)"
+
 # The figure that stands for a case when runs are compared or summed up in a sentence:
 # (field, higher_is_better, what it is).
 LATENCY_METRIC = ("rtt_p50_ns", False, "p50 round trip")
@@ -398,7 +402,7 @@ def legend(ax, drawn_list, *, band_label=None, panel_per_transport=False, inside
                              markeredgewidth=width * 0.8), "hollow: oversubscribed\n(more threads than CPUs)"))
     if any(d.unstable for d in drawn_list):
         marks.append((Line2D([], [], linestyle="none", marker="$?$", color="#333333", markersize=size * 1.4),
-                      "unstable: repetitions\ndisagree by > 20%"))
+                      UNSTABLE_LEGEND))
     if any(d.failed for d in drawn_list):
         marks.append((Line2D([], [], linestyle="none", marker="x", color="#333333", markeredgewidth=width,
                              markersize=size * 1.3), "failed (see note below)"))

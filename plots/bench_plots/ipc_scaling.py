@@ -177,7 +177,7 @@ def _legend(ax, drawn, cpus, inside=False):
                         "hollow: more busy threads\nthan CPUs"))
     if drawn["unstable"]:
         entries.append((Line2D([], [], linestyle="none", marker="$?$", color="#333333"),
-                        "unstable: repetitions\ndisagree by > 20%"))
+                        common.UNSTABLE_LEGEND))
     if drawn["failed"]:
         entries.append((Line2D([], [], linestyle="none", marker="x", color="#333333", markeredgewidth=width),
                         "failed (see note below)"))

@@ -150,7 +150,7 @@ def shape_chart(all_cases, context, shape):
     handles.append(Line2D([], [], color="black", linewidth=style.current()["line"] * 0.7,
                           label="median round trip, measured whole"))
     if any_unstable:
-        handles.append(Patch(color="white", label="?: repetitions disagree by > 20%"))
+        handles.append(Patch(color="white", label="?: " + common.UNSTABLE_LEGEND.replace("\n", " ")))
     legend_ax.legend(handles=handles, loc="center left", ncol=2, frameon=False, borderaxespad=0.0,
                      fontsize=matplotlib.rcParams["legend.fontsize"])
     sizes = ", ".join(f"{n} {style.fmt_size(b) if b >= 1024 else f'{b:.0f} B'}" for n, b in wire.items() if b)

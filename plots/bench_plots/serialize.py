@@ -3,7 +3,7 @@ bytes on the wire beside it, and one summary of the whole round trip for every s
 
 Rows come from results.json only: run_name serialize/serializer:S/shape:H/phase:P, the aggregate median of the
 headline time (context.serialize.headline_time: cpu_time, or real_time for older files) and wire_bytes;
-ratio_to_raw and cpu_unstable are read from the median rows when present.
+ratio_to_raw and unstable (cpu_unstable in older files) are read from the median rows when present.
 """
 import math
 
@@ -51,7 +51,10 @@ def _time_label(context):
 
 def _unstable(case, context):
     median = case.median or {}
-    return bool(median.get("cpu_unstable")) if _time_field(context) == "cpu_time" else case.unstable
+    # Results of schema 1: "unstable" described real_time, cpu_unstable the headline; now unstable describes it.
+    if "cpu_unstable" in median and _time_field(context) == "cpu_time":
+        return bool(median["cpu_unstable"])
+    return case.unstable
 
 
 def _repetitions(context):
@@ -153,7 +156,7 @@ def shape_chart(all_cases, context, shape):
 
     handles = [Patch(color=color, label=label) for _, label, color in PHASES]
     if any_unstable:
-        handles.append(Patch(color="white", label="?: repetitions disagree by > 20%"))
+        handles.append(Patch(color="white", label="?: " + common.UNSTABLE_LEGEND.replace("\n", " ")))
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=2, frameon=False,
               borderaxespad=0.0, fontsize=matplotlib.rcParams["legend.fontsize"])
     failed_notes = [f"failed: {c.ident.get('serializer')} {c.ident.get('phase')}: {c.error}" for c in failed]

@@ -45,6 +45,9 @@ MODEL_EXTRA_NS = {"thread": 0.0, "process": 3500.0}
 def context(*, cores_requested, cores_available, c2c, xcore):
     cpus = list(range(cores_available))
     return {
+        "schema_version": 2,
+        "statistics": {"spread": "c_n x 1.4826 x MAD / |median| x 100 of the case's primary metric",
+                       "unstable_above_pct": UNSTABLE_ABOVE_PCT},
         "date": "2026-11-25T18:00:00+00:00",
         "host_name": "lecture-vm",
         "executable": "bench",
@@ -146,6 +149,11 @@ def iteration_row(case, rep, rng, cores, failures):
     return row
 
 
+# harness/stats.hpp: the MAD's small-sample factors and the unstable threshold.
+SMALL_SAMPLE = {1: 1.0, 2: 1.196, 3: 1.495, 4: 1.363, 5: 1.206, 6: 1.200, 7: 1.140, 8: 1.129, 9: 1.107}
+UNSTABLE_ABOVE_PCT = 10.0
+
+
 def aggregates(rows):
     """Mirrors bench::add_aggregates()."""
     order, groups, failed = [], {}, {}
@@ -170,7 +178,7 @@ def aggregates(rows):
             a = {"name": f"{rn}_{stat}", "family_index": first["family_index"], "per_family_instance_index": 0,
                  "run_name": rn, "run_type": "aggregate", "repetitions": first["repetitions"], "threads": 1,
                  "aggregate_name": stat, "aggregate_unit": "percentage" if stat == "cv" else "time",
-                 "iterations": len(g)}
+                 "iterations": first["iterations"], "repetitions_used": len(g)}
             a.update({f: first[f] for f in IDENTITY if f in first})
             for f, v in values.items():
                 mean = statistics.fmean(v)
@@ -179,11 +187,14 @@ def aggregates(rows):
                         "cv": sd / mean if mean else 0.0, "min": min(v), "max": max(v)}[stat]
             a["time_unit"] = "ns"
             if stat == "median":
-                rt = values["real_time"]
-                med = statistics.median(rt)
-                a["spread_pct"] = (max(rt) - min(rt)) / med * 100
-                a["mad"] = statistics.median(abs(x - med) for x in rt)
-                a["unstable"] = len(g) > 1 and a["spread_pct"] > 20.0
+                field, higher = {"latency": ("rtt_p50_ns", False),
+                                 "throughput": ("msgs_per_s", True)}.get(first.get("workload"), ("real_time", False))
+                v = values[field]
+                med = statistics.median(v)
+                mad = statistics.median(abs(x - med) for x in v)
+                a.update(primary_metric=field, higher_is_better=higher, mad=mad,
+                         spread_pct=SMALL_SAMPLE.get(len(v), len(v) / (len(v) - 0.8)) * 1.4826 * mad / med * 100)
+                a["unstable"] = len(g) > 1 and a["spread_pct"] > UNSTABLE_ABOVE_PCT
                 a["failed_repetitions"] = failed.get(rn, 0)
             out.append(a)
     return out

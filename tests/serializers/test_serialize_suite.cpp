@@ -11,6 +11,7 @@
 #include "bench/serialize/serialize_suite.hpp"
 #include "harness/error.hpp"
 #include "harness/results.hpp"
+#include "harness/stats.hpp"
 #include "serializers/protobuf.hpp"
 
 namespace bench {
@@ -106,6 +107,8 @@ TEST(serialize_suite, a_tiny_run_writes_every_row_with_every_field) {
   EXPECT_TRUE(ctx.contains("metrics"));
   EXPECT_TRUE(ctx["cpu_share"].is_number());
   EXPECT_TRUE(ctx["steal_pct"].is_number());
+  EXPECT_EQ(ctx["schema_version"], results_schema_version);
+  EXPECT_EQ(ctx["statistics"]["unstable_above_pct"], unstable_above_pct);
 
   // raw, protobuf: 5 phases; msgpack encodes straight from the struct, so no build phase.
   const std::set<std::string> phases = {"build", "encode", "decode", "traverse", "roundtrip"};
@@ -144,8 +147,13 @@ TEST(serialize_suite, a_tiny_run_writes_every_row_with_every_field) {
   EXPECT_EQ(ctx["serialize"]["headline_time"], "cpu_time");
   for (const auto& [name, m] : medians) {
     ASSERT_TRUE(m->contains("ratio_to_raw")) << name;
-    EXPECT_TRUE((*m)["cpu_spread_pct"].is_number()) << name;
-    EXPECT_TRUE((*m)["cpu_unstable"].is_boolean()) << name;
+    // The spread and the flag describe the headline time, and iterations keeps Google Benchmark's meaning.
+    EXPECT_EQ((*m)["primary_metric"], "cpu_time") << name;
+    EXPECT_EQ((*m)["higher_is_better"], false) << name;
+    EXPECT_TRUE((*m)["spread_pct"].is_number()) << name;
+    EXPECT_TRUE((*m)["unstable"].is_boolean()) << name;
+    EXPECT_EQ((*m)["repetitions_used"], 2) << name;
+    EXPECT_GT((*m)["iterations"].get<long>(), 2) << name;
     if ((*m)["serializer"] == "raw") {
       EXPECT_EQ((*m)["ratio_to_raw"], 1.0);
     }
