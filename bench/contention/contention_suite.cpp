@@ -367,9 +367,13 @@ json to_row(const benchmark::BenchmarkReporter::Run& run, const planned& p, cons
   row["repetitions"] = run.repetitions;
   row["repetition_index"] = run.repetition_index;
   row["threads"] = d.threads;
-  row["iterations"] = run.iterations;
-  row["real_time"] = run.error_occurred ? json(nullptr) : counter("real_time_ns");
-  row["cpu_time"] = run.error_occurred ? json(nullptr) : counter("cpu_time_ns");
+  // Google Benchmark's meaning: iterations is what the case counted (operations, round trips, or 1 for a whole
+  // job), real_time and cpu_time are per iteration. A failed row has 0 for both, as Google Benchmark writes it
+  // (error_occurred says why; tools that read real_time need a number there).
+  const bool measured = !run.error_occurred && counters.count("real_time_ns") && counters.count("cpu_time_ns");
+  row["iterations"] = measured && counters.count("iterations") ? counter("iterations") : json(run.iterations);
+  row["real_time"] = measured ? counter("real_time_ns") : json(0.0);
+  row["cpu_time"] = measured ? counter("cpu_time_ns") : json(0.0);
   row["time_unit"] = "ns";
   row["suite"] = "contention";
   row["experiment"] = d.experiment;
@@ -397,7 +401,7 @@ json to_row(const benchmark::BenchmarkReporter::Run& run, const planned& p, cons
   if (d.experiment == "gil-cpu")
     for (const char* k : {"wall_ns", "cpu_ns"}) row[k] = counter(k);
   for (const auto& [k, v] : counters) {
-    if (k == "real_time_ns" || k == "cpu_time_ns" || row.contains(k)) continue;
+    if (k == "real_time_ns" || k == "cpu_time_ns" || k == "iterations" || row.contains(k)) continue;
     row[k] = number(v);
   }
   const int busy = d.experiment == "gil-convoy" || d.experiment == "gil-placement" ? d.cpu_threads + 1 : d.threads;
@@ -405,6 +409,16 @@ json to_row(const benchmark::BenchmarkReporter::Run& run, const planned& p, cons
   row["error_occurred"] = run.error_occurred;
   row["error_message"] = run.error_occurred ? run.error_message : "";
   return row;
+}
+
+// The figure each experiment is about: what its console column shows, the spread describes and bench compare
+// compares (a convoy row whose I/O thread starved has no rtt_p50_ns: add_aggregates falls back to real_time).
+primary_metric contention_primary_metric(const json& row) {
+  const std::string experiment = row.value("experiment", "");
+  if (experiment == "locks" || experiment == "false-sharing") return {"ops_per_s", true};
+  if (experiment == "gil-cpu") return {"wall_ns", false};
+  if (experiment == "gil-convoy" || experiment == "gil-placement") return {"rtt_p50_ns", false};
+  return {"real_time", false};
 }
 
 void copy_extra_identity(std::vector<json>& rows) {
@@ -421,7 +435,7 @@ void copy_extra_identity(std::vector<json>& rows) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Console table: medians over the repetitions, with the spread (max - min) / median.
+// Console table: medians over the repetitions, with the spread (harness/stats.hpp).
 
 struct stat_cell {
   summary s;
@@ -449,8 +463,9 @@ stat_cell stat_of(const std::vector<const json*>& g, const char* field) {
 
 std::string spread_text(const stat_cell& c, bool& unstable) {
   if (!c.ok || c.s.n < 2) return "-";
-  if (c.s.spread_pct > 20) unstable = true;
-  return fmt::format("{:.0f}%{}", c.s.spread_pct, c.s.spread_pct > 20 ? "!" : "");
+  const bool shaky = is_unstable(c.s);
+  unstable = unstable || shaky;
+  return fmt::format("{:.0f}%{}", c.s.spread_pct, shaky ? "!" : "");
 }
 
 std::string ns_cell(const stat_cell& c) { return c.ok ? format_ns(c.s.median) : "-"; }
@@ -565,8 +580,8 @@ void print_console(const std::vector<json>& rows, const std::vector<std::unique_
     }
   if (failed > 10) std::printf("... and %d more failed repetitions (see results.json)\n", failed - 10);
   if (unstable)
-    std::printf("\n! spread over 20%% between repetitions: results might be unstable; try --reps 9, a longer "
-                "--duration, or a quieter machine.\n");
+    std::printf("\n! %s: results might be unstable; try --reps 9, a longer --duration, or a quieter machine.\n",
+                unstable_rule().c_str());
 }
 
 }  // namespace
@@ -635,7 +650,7 @@ int run_contention(const run_request& req) {
     if (it == by_family.end()) continue;
     results.rows.push_back(to_row(run, *it->second, cfg));
   }
-  add_aggregates(results.rows, metric_fields);
+  add_aggregates(results.rows, metric_fields, contention_primary_metric);
   copy_extra_identity(results.rows);
 
   json ctx = suite_context(req, cfg.cores);

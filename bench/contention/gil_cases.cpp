@@ -88,7 +88,8 @@ void set_job_counters(benchmark::State& state, const settings& cfg, std::uint64_
   state.counters["cpu_ns"] = static_cast<double>(cpu);
   state.counters["work_ns"] = static_cast<double>(cfg.gil_work_ns);
   state.counters["ticks"] = static_cast<double>(ticks);
-  state.counters["real_time_ns"] = static_cast<double>(wall);  // gil-cpu rows: the whole job
+  state.counters["iterations"] = 1;  // gil-cpu rows: one iteration is the whole job
+  state.counters["real_time_ns"] = static_cast<double>(wall);
   state.counters["cpu_time_ns"] = static_cast<double>(cpu);
 }
 
@@ -282,7 +283,7 @@ void convoy_body(benchmark::State& state, const case_desc& c, const case_env& en
   std::atomic<bool> echo_fifo{false};
   std::vector<std::uint64_t> ticks(static_cast<std::size_t>(c.cpu_threads), 0);
   histogram hist;
-  std::uint64_t counted = 0, first_start = 0, last_end = 0, io_cpu_ns = 0, censored_ns = 0;
+  std::uint64_t counted = 0, first_start = 0, last_end = 0, io_cpu_ns = 0, censored_ns = 0, io_cpu_total_ns = 0;
 
   env.watchdog->arm(bound, [&] {
     // Ends the blocking reads of the I/O thread and the echo peer; the CPU-bound threads see the abort flag.
@@ -330,10 +331,17 @@ void convoy_body(benchmark::State& state, const case_desc& c, const case_env& en
       try {
         pin_this_thread(io_cpu);
         const std::uint64_t cpu0 = thread_cpu_ns();
+        std::uint64_t cpu_first = cpu0;
         gil::holder h(g, true);
         std::byte msg[msg_bytes] = {};
         std::byte reply[msg_bytes];
         for (std::uint64_t seq = 0; !stop.load(std::memory_order_relaxed); ++seq) {
+          // The measured window starts with the first counted iteration (its tick of Python code included):
+          // real_time and cpu_time per round trip are taken over it, as Google Benchmark's are.
+          if (seq == warmup_round_trips) {
+            first_start = now_ns();
+            cpu_first = thread_cpu_ns();
+          }
           g.run_ticks(1);  // a little Python code between round trips
           std::memcpy(msg, &seq, sizeof seq);
           const std::uint64_t t0 = now_ns();
@@ -349,12 +357,13 @@ void convoy_body(benchmark::State& state, const case_desc& c, const case_env& en
             break;
           }
           if (seq < warmup_round_trips) continue;
-          if (counted == 0) first_start = t0;
           hist.record(t1 - t0);
           ++counted;
           last_end = t1;
         }
-        io_cpu_ns = thread_cpu_ns() - cpu0;
+        const std::uint64_t cpu_end = thread_cpu_ns();
+        io_cpu_ns = cpu_end - cpu_first;  // from the window's start to the end (an in-flight round trip too)
+        io_cpu_total_ns = cpu_end - cpu0;
       } catch (const std::exception& e) {
         err.set(std::string("I/O thread: ") + e.what());
       }
@@ -388,12 +397,13 @@ void convoy_body(benchmark::State& state, const case_desc& c, const case_env& en
   set_gil_counters(state, g.stats());
   if (counted == 0) {
     // Starved: not one round trip completed while the CPU-bound threads ran. A result, not a failure; the
-    // round trip that was in flight when the run ended says how long it had waited by then.
-    // real_time: a lower bound of the wait, the in-flight round trip if there was one, else the whole run.
+    // round trip that was in flight when the run ended says how long it had waited by then (rtt_censored_ns).
+    // One iteration, the run: real_time is its length, cpu_time the I/O thread's CPU time in it.
     state.counters["starved"] = 1;
     if (censored_ns) state.counters["rtt_censored_ns"] = static_cast<double>(censored_ns);
-    state.counters["real_time_ns"] = static_cast<double>(censored_ns ? censored_ns : duration);
-    state.counters["cpu_time_ns"] = static_cast<double>(io_cpu_ns);
+    state.counters["iterations"] = 1;
+    state.counters["real_time_ns"] = static_cast<double>(duration);
+    state.counters["cpu_time_ns"] = static_cast<double>(io_cpu_total_ns);
     return;
   }
   state.counters["starved"] = 0;
@@ -404,7 +414,10 @@ void convoy_body(benchmark::State& state, const case_desc& c, const case_env& en
   state.counters["rtt_mean_ns"] = hist.mean();
   state.counters["wall_ns"] = static_cast<double>(span);
   state.counters["cpu_ns"] = static_cast<double>(io_cpu_ns);
-  state.counters["real_time_ns"] = hist.mean();
+  // Google Benchmark's meaning: an iteration is a counted round trip with its tick of Python code; the times
+  // are per iteration over the measured window (rtt_mean_ns is the mean round trip alone).
+  state.counters["iterations"] = static_cast<double>(counted);
+  state.counters["real_time_ns"] = static_cast<double>(span) / static_cast<double>(counted);
   state.counters["cpu_time_ns"] = static_cast<double>(io_cpu_ns) / static_cast<double>(counted);
 }
 

@@ -160,7 +160,9 @@ void set_window_counters(benchmark::State& state, const std::vector<thread_resul
   // Fairness: how unevenly the window was shared. 0% = every thread did the same; 200% = one did all.
   state.counters["fairness_spread_pct"] = mean > 0 ? (static_cast<double>(mx - mn)) / mean * 100 : 0;
   state.counters["fairness_min_over_max"] = mx > 0 ? static_cast<double>(mn) / static_cast<double>(mx) : 0;
-  // Google Benchmark style per-operation times (what the rows' real_time / cpu_time carry).
+  // Google Benchmark's meaning: an iteration is one operation (of any thread), and real_time / cpu_time are
+  // the window's wall time and all threads' CPU time per operation.
+  state.counters["iterations"] = static_cast<double>(total);
   state.counters["real_time_ns"] = total ? wall / static_cast<double>(total) : 0;
   state.counters["cpu_time_ns"] = total ? static_cast<double>(cpu) / static_cast<double>(total) : 0;
 }

@@ -12,6 +12,7 @@
 
 #include "bench/contention/contention_suite.hpp"
 #include "harness/error.hpp"
+#include "harness/results.hpp"
 
 namespace {
 
@@ -118,14 +119,23 @@ TEST(run_contention_test, writes_rows_with_the_required_fields) {
   EXPECT_EQ(doc["context"]["suite"], "contention");
   EXPECT_TRUE(doc["context"].contains("tick_ns"));
   EXPECT_TRUE(doc["context"].contains("switch_intervals_us"));
+  EXPECT_EQ(doc["context"]["schema_version"], bench::results_schema_version);
   EXPECT_TRUE(fs::exists(dir / "results.csv"));
 
   std::set<std::string> experiments;
   std::map<std::string, int> iterations_per_name;
   int aggregates = 0;
+  const std::map<std::string, std::string> primary = {{"locks", "ops_per_s"},
+                                                      {"false-sharing", "ops_per_s"},
+                                                      {"gil-cpu", "wall_ns"},
+                                                      {"gil-convoy", "rtt_p50_ns"},
+                                                      {"gil-placement", "rtt_p50_ns"}};
   for (const auto& row : doc["benchmarks"]) {
     if (row["run_type"] == "aggregate") {
       ++aggregates;
+      if (row["aggregate_name"] == "median" && row["primary_metric"] != "real_time") {  // real_time: all starved
+        EXPECT_EQ(row["primary_metric"], primary.at(row["experiment"].get<std::string>())) << row["name"];
+      }
       continue;
     }
     ASSERT_EQ(row["run_type"], "iteration");
@@ -142,6 +152,9 @@ TEST(run_contention_test, writes_rows_with_the_required_fields) {
     EXPECT_TRUE(row["real_time"].is_number());
     EXPECT_TRUE(row["cpu_time"].is_number());
     EXPECT_TRUE(row["oversubscribed"].is_boolean());
+    // Google Benchmark's meaning: iterations is what the case counted, real_time and cpu_time per iteration.
+    const double its = row["iterations"].get<double>(), real = row["real_time"].get<double>();
+    EXPECT_GE(its, 1);
     ++iterations_per_name[name];
     const std::string exp = row["experiment"];
     experiments.insert(exp);
@@ -154,10 +167,14 @@ TEST(run_contention_test, writes_rows_with_the_required_fields) {
       EXPECT_NE(name.find("/cs:50ns"), std::string::npos);
       EXPECT_GT(row["ops_per_s"].get<double>(), 0);
       EXPECT_LE(row["ops_min"].get<double>(), row["ops_max"].get<double>());
+      EXPECT_EQ(its, row["ops_total"].get<double>());
+      EXPECT_NEAR(real * its, row["wall_ns"].get<double>(), 1e-6 * row["wall_ns"].get<double>());
+      EXPECT_NEAR(row["cpu_time"].get<double>() * its, row["cpu_ns"].get<double>(), 1e-6 * row["cpu_ns"].get<double>());
       EXPECT_TRUE(row["switch_interval_us"].is_null());
     } else if (exp == "false-sharing") {
       EXPECT_EQ(row["layout"], "padded");
       EXPECT_GT(row["ops_per_s"].get<double>(), 0);
+      EXPECT_EQ(its, row["ops_total"].get<double>());
     } else {
       EXPECT_TRUE(row["policy"].is_string());
       EXPECT_FALSE(row.contains("lock"));
@@ -168,6 +185,8 @@ TEST(run_contention_test, writes_rows_with_the_required_fields) {
       EXPECT_GT(row["cpu_ns"].get<double>(), 0);
       EXPECT_EQ(row["switch_interval_us"], 1000.0);
       EXPECT_NE(name.find("/model:" + row["model"].get<std::string>() + "/"), std::string::npos);
+      EXPECT_EQ(its, 1);  // the whole job
+      EXPECT_EQ(real, row["wall_ns"].get<double>());
     }
     if (exp == "gil-convoy" || exp == "gil-placement") {
       EXPECT_EQ(row["threads"], 2);
@@ -179,11 +198,15 @@ TEST(run_contention_test, writes_rows_with_the_required_fields) {
         EXPECT_GT(row["rtt_p50_ns"].get<double>(), 0);
         EXPECT_GE(row["rtt_p99_ns"].get<double>(), row["rtt_p50_ns"].get<double>());
         EXPECT_GT(row["round_trips_per_s"].get<double>(), 0);
+        EXPECT_EQ(its, row["round_trips"].get<double>());
+        EXPECT_NEAR(real * its, row["wall_ns"].get<double>(), 1e-6 * row["wall_ns"].get<double>());
       } else {
         // On a loaded machine a short run can end before one measured round trip completes: a result (null
-        // percentiles, real_time a lower bound of the wait), not a failure.
+        // percentiles; one iteration, the run), not a failure.
         EXPECT_TRUE(row["rtt_p50_ns"].is_null());
         EXPECT_EQ(row["starved"], 1);
+        EXPECT_EQ(its, 1);
+        EXPECT_EQ(real, row["run_ns"].get<double>());
       }
       if (row["policy"] == "none") EXPECT_TRUE(row["switch_interval_us"].is_null());
       else EXPECT_EQ(row["switch_interval_us"], 1000.0);
