@@ -1,20 +1,22 @@
 #!/usr/bin/python3
 """Compares two bench runs case by case: how many times B's median is A's, and whether that is beyond the noise.
 
-    /usr/bin/python3 plots/compare.py A B [--out DIR] [--formats png,svg,pdf] [--alpha 0.05]
+    /usr/bin/python3 plots/compare.py A B [--out DIR] [--formats png,svg,pdf] [--alpha 0.05] [--correction holm|bh]
 
 A and B are run directories (results.json), possibly from different machines: a laptop against a server, before
-against after a change. Cases are matched by run_name. Per case the primary figure is compared (latency rows: the
-p50 round trip, lower is better; throughput rows: bytes/s, higher is better; other suites: real_time, lower is
-better): the ratio B/A of the medians over the repetitions, and a verdict:
+against after a change. Cases are matched by run_name. Per case its primary metric is compared (the median row's
+primary_metric: latency rows the p50 round trip, lower is better; throughput rows messages/s, higher is better;
+the serialize suite cpu_time; contention ops/s, wall time or the p50 round trip; files without it: the same rule
+from the row's fields): the ratio B/A of the medians over the repetitions, and a verdict:
 
-- faster / slower: a two-sided Mann-Whitney U test of the repetitions gives p < alpha, or the repetitions do not
-  overlap at all (every one of B beyond every one of A): the difference is larger than the noise either run saw;
-- same within noise: the repetitions overlap and the test finds nothing;
-- no verdict: a side has a single repetition, so its noise is unknown; failed in A / B / both: no value there.
+- faster / slower: a two-sided Mann-Whitney U test of the repetitions is significant at alpha after correcting
+  for the number of cases compared (Benjamini-Hochberg by default, Holm with --correction holm; see CORRECTIONS):
+  the difference is larger than the noise either run saw;
+- same within noise: the corrected test finds nothing;
+- no verdict: a side has a single repetition, or too few for any test to reach alpha (3 against 3 cannot go
+  below p = 0.1, before any correction), so nothing could be called either way; failed in A / B / both.
 
-The p-value is printed beside every verdict. With few repetitions the U test is weak by construction (with 3 per
-side p cannot go below 0.10), which the output says rather than hides; Google Benchmark's compare.py asks for 9.
+The raw and the corrected p-value are printed beside every verdict.
 
 Prints the table on stdout; writes compare.json and ratios.<png|svg|...> (bars of B/A, log axis, coloured by
 verdict) into DIR (default: B/compare-vs-<name of A>/) and prints their paths. Cases only in one run are listed.
@@ -34,8 +36,23 @@ from bench_plots import common, style, utest  # noqa: E402
 
 VERDICT_COLORS = {"slower": "#c62828", "faster": "#2e7d32", "same within noise": "#9e9e9e",
                   "no verdict": "#bdbdbd"}
-METRIC_FORMAT = {"rtt_p50_ns": style.fmt_time, "real_time": style.fmt_time, "bytes_per_s": style.fmt_bytes_rate,
-                 "msgs_per_s": lambda v: f"{style.fmt_rate(v)}/s"}
+METRIC_FORMAT = {"rtt_p50_ns": style.fmt_time, "real_time": style.fmt_time, "cpu_time": style.fmt_time,
+                 "wall_ns": style.fmt_time, "bytes_per_s": style.fmt_bytes_rate,
+                 "msgs_per_s": lambda v: f"{style.fmt_rate(v)}/s", "ops_per_s": lambda v: f"{style.fmt_rate(v)}/s"}
+METRIC_LABELS = {"rtt_p50_ns": "p50 round trip", "msgs_per_s": "messages/s", "bytes_per_s": "bytes/s",
+                 "ops_per_s": "operations/s", "wall_ns": "wall time", "cpu_time": "CPU time", "real_time": "time"}
+# Why each correction, for the output and compare.json.
+# Benjamini-Hochberg by default: a run compares hundreds of cases, and Holm over the 636 of a default run lets
+# no case be called before 12 repetitions per side (its smallest p times 636 must be below alpha), where BH
+# needs 4. When nothing changed (an A/A comparison) BH's bound is Holm's: at most alpha's chance of any call.
+CORRECTIONS = {
+    "bh": "Benjamini-Hochberg (false discovery rate): among the cases called changed, the expected share of "
+          "unchanged ones stays below alpha, and when nothing changed the chance of any call does; it assumes "
+          "the cases' tests are independent or positively dependent (cases share the rounds and the machine, "
+          "which moves them alike)",
+    "holm": "Holm's step-down (family-wise error rate): the chance of calling even one unchanged case changed "
+            "stays below alpha whatever the dependence between cases; it needs more repetitions to call any",
+}
 MACHINE_KEYS = ("host_name", "cpu_model", "cores_available", "num_cpus")
 
 
@@ -61,38 +78,89 @@ def machine_differences(a, b):
     return [k for k in MACHINE_KEYS if a.get(k) != b.get(k)]
 
 
-def judge(a_values, b_values, a_median, b_median, higher_is_better, alpha):
-    """The verdict on one case from both sides' repetitions and medians; a dict for compare.json."""
-    out = {"ratio": None, "verdict": None, "basis": None, "p_value": None, "test": None,
+def metric_of(case):
+    """(field, higher_is_better, label): the median row's primary_metric where the harness wrote one (schema 2),
+    else the rule of common.primary_metric for older files."""
+    median = case.median or {}
+    field = median.get("primary_metric")
+    if isinstance(field, str) and field:
+        return field, bool(median.get("higher_is_better")), METRIC_LABELS.get(field, field)
+    return common.primary_metric(case)
+
+
+def adjusted_p_values(p_values, method):
+    """Holm or Benjamini-Hochberg adjusted p-values, in the order given (each compared with alpha as is)."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [1.0] * m
+    if method == "holm":  # step-down: the k-th smallest is multiplied by m - k + 1, never below the one before
+        running = 0.0
+        for k, i in enumerate(order):
+            running = max(running, min(1.0, (m - k) * p_values[i]))
+            adjusted[i] = running
+    else:  # step-up: the k-th smallest times m / k, never above the one after
+        running = 1.0
+        for k in range(m - 1, -1, -1):
+            i = order[k]
+            running = min(running, p_values[i] * m / (k + 1))
+            adjusted[i] = min(1.0, running)
+    return adjusted
+
+
+def reachable(n_a, n_b, tested, alpha, method):
+    """Whether a case with these repetitions could be significant at all: repetitions that do not overlap give
+    the smallest p there is, and Holm multiplies the smallest p of the comparison by the number of cases tested."""
+    best = utest.smallest_p(n_a, n_b) * (tested if method == "holm" else 1)
+    return best < alpha
+
+
+def judge(a_values, b_values, a_median, b_median, higher_is_better):
+    """The U test of one case, before the correction: a dict for compare.json (verdict filled in by decide())."""
+    out = {"ratio": None, "verdict": None, "basis": None, "p_value": None, "p_adjusted": None, "test": None,
            "n_a": len(a_values), "n_b": len(b_values), "significant": False}
     if a_median is None or b_median is None:
         out["verdict"] = "failed in both" if a_median is None and b_median is None else \
             "failed in A" if a_median is None else "failed in B"
         return out
     out["ratio"] = b_median / a_median if a_median else None
-    if a_values and b_values:
-        test = utest.mann_whitney_u(a_values, b_values)
-        out.update(p_value=test.p, test=test.method, significant=test.p < alpha)
-    b_is_better = (b_median > a_median) == higher_is_better
+    out["b_is_better"] = (b_median > a_median) == higher_is_better
     if len(a_values) < 2 or len(b_values) < 2:
         out.update(verdict="no verdict", basis="a single repetition says nothing about the noise")
-    elif out["significant"]:
-        out.update(verdict="faster" if b_is_better else "slower", basis=f"U test p < {alpha:g}")
-    elif min(b_values) > max(a_values) or max(b_values) < min(a_values):
-        out.update(verdict="faster" if b_is_better else "slower", basis="the repetitions do not overlap")
     else:
-        out.update(verdict="same within noise", basis="the repetitions overlap")
+        test = utest.mann_whitney_u(a_values, b_values)
+        out.update(p_value=test.p, test=test.method)
     return out
 
 
-def significance(row, alpha):
-    """"p=0.1, not significant (n=3 per side)" and the like."""
+def decide(rows, alpha, method):
+    """Corrects the tested cases' p-values for their number and gives each its verdict."""
+    tested = [r for r in rows if r["p_value"] is not None]
+    for r, adj in zip(tested, adjusted_p_values([r["p_value"] for r in tested], method)):
+        r["p_adjusted"] = adj
+        if not reachable(r["n_a"], r["n_b"], len(tested), alpha, method):
+            smallest = utest.smallest_p(r["n_a"], r["n_b"])
+            extra = f" x {len(tested)} cases (Holm)" if method == "holm" and smallest < alpha else ""
+            r.update(verdict="no verdict", basis=f"too few repetitions: with {r['n_a']} and {r['n_b']} no test can "
+                     f"reach alpha {alpha:g} (the smallest two-sided p is {smallest:.2g}{extra})")
+        elif adj < alpha:
+            r.update(verdict="faster" if r["b_is_better"] else "slower", significant=True,
+                     basis=f"U test p = {r['p_value']:.2g}, corrected {adj:.2g} < {alpha:g}")
+        else:
+            r.update(verdict="same within noise", basis=f"U test p = {r['p_value']:.2g}, corrected {adj:.2g} "
+                                                        f">= {alpha:g}")
+    for r in rows:
+        r.pop("b_is_better", None)
+    return len(tested)
+
+
+def significance(row):
+    """"p=0.001, corrected 0.02 (n=9 per side)", or why there is no test."""
+    n = f"n={row['n_a']} per side" if row["n_a"] == row["n_b"] else f"n={row['n_a']}/{row['n_b']}"
     if row["p_value"] is None:
         return ""
-    n = f"n={row['n_a']} per side" if row["n_a"] == row["n_b"] else f"n={row['n_a']}/{row['n_b']}"
-    if row["significant"]:
-        return f"p={row['p_value']:.3g}, significant ({n})"
-    return f"p={row['p_value']:.2g}, not significant ({n})"
+    if row["verdict"] == "no verdict":
+        return f"too few repetitions ({n})"
+    return f"p={row['p_value']:.2g}, corrected {row['p_adjusted']:.2g} ({n})"
 
 
 def label(case):
@@ -102,7 +170,7 @@ def label(case):
     return f"{text} {kind}" if kind else text
 
 
-def compare(a, b, alpha):
+def compare(a, b, alpha, method="bh"):
     """The compare.json document."""
     common_names = [n for n in a.cases if n in b.cases]
     labels = {n: label(a.cases[n]) for n in common_names}
@@ -111,12 +179,13 @@ def compare(a, b, alpha):
     rows = []
     for name in common_names:
         ca, cb = a.cases[name], b.cases[name]
-        field, higher, what = common.primary_metric(ca)
+        field, higher, what = metric_of(ca)
         row = {"run_name": name, "label": labels[name], "metric": field, "metric_label": what,
                "higher_is_better": higher, "a_median": ca.value(field), "b_median": cb.value(field),
                "a_values": common.iteration_values(ca, field), "b_values": common.iteration_values(cb, field)}
-        row.update(judge(row["a_values"], row["b_values"], row["a_median"], row["b_median"], higher, alpha))
+        row.update(judge(row["a_values"], row["b_values"], row["a_median"], row["b_median"], higher))
         rows.append(row)
+    tested = decide(rows, alpha, method)
     differ = machine_differences(a.context, b.context)
     return {
         "a": {"dir": str(a.dir), "suite": a.suite, "machine": machine(a.context),
@@ -127,6 +196,7 @@ def compare(a, b, alpha):
         "alpha": alpha,
         "test": "Mann-Whitney U, two-sided (exact without ties when a side has <= 8 values, else normal "
                 "approximation with tie and continuity corrections)",
+        "correction": {"method": method, "cases_tested": tested, "why": CORRECTIONS[method]},
         "cases": rows,
         "only_in_a": [n for n in a.cases if n not in b.cases],
         "only_in_b": [n for n in b.cases if n not in a.cases],
@@ -157,7 +227,7 @@ def table(result):
             ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
             lines.append(f"{r['label']:<{width}}  {figures[id(r)]:<{fwidth}}{fmt_value(r['metric'], r['a_median']):>11}"
                          f"{fmt_value(r['metric'], r['b_median']):>11}{ratio:>8}  {r['verdict']:<18}  "
-                         f"{significance(r, result['alpha'])}")
+                         f"{significance(r)}")
     else:
         lines.append("\nno case is in both runs")
     for side in ("a", "b"):
@@ -168,16 +238,27 @@ def table(result):
     counts = {}
     for r in rows:
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    correction = result["correction"]
     if counts:
         lines.append("\n" + ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: -kv[1]))
                      + f" (alpha {result['alpha']:g}; ratio = B/A of the medians over the repetitions)")
-    weak = sorted({(r["n_a"], r["n_b"]) for r in rows if r["p_value"] is not None
-                   and utest.smallest_p(r["n_a"], r["n_b"]) >= result["alpha"]})
+    if correction["cases_tested"]:
+        lines.append(f"p-values corrected for the {correction['cases_tested']} cases tested: {correction['why']}")
+    weak = sorted({(r["n_a"], r["n_b"]) for r in rows if r["basis"] and r["basis"].startswith("too few")})
     if weak:
-        lines.append(f"note: with {' or '.join(f'{x}/{y}' for x, y in weak)} repetitions the U test cannot reach "
-                     f"p < {result['alpha']:g}, so a verdict rests on whether the repetitions overlap; run both "
-                     f"sides with --reps 9 or more for a test that can")
+        need = reps_needed(correction["cases_tested"], result["alpha"], correction["method"])
+        lines.append(f"no verdict: with {' or '.join(f'{x}/{y}' for x, y in weak)} repetitions no test can reach "
+                     f"alpha {result['alpha']:g} over {correction['cases_tested']} cases, so nothing is called "
+                     f"faster or slower; run both sides with --reps {need} or more for a test that can")
     return "\n".join(lines)
+
+
+def reps_needed(tested, alpha, method):
+    """The fewest repetitions per side with which a case could be significant among `tested` cases."""
+    n = 2
+    while n < 100 and not reachable(n, n, tested, alpha, method):
+        n += 1
+    return n
 
 
 def chart(result, out_dir, formats):
@@ -203,9 +284,7 @@ def chart(result, out_dir, formats):
                     markeredgewidth=s["line"])
             continue
         color = VERDICT_COLORS.get(r["verdict"], "#bdbdbd")
-        hatch = "//" if r["verdict"] in ("faster", "slower") and not r["significant"] else None
-        ax.barh(y, r["ratio"] - 1, left=1, height=0.7, color=color, edgecolor="white" if hatch else color,
-                hatch=hatch, linewidth=0)
+        ax.barh(y, r["ratio"] - 1, left=1, height=0.7, color=color, edgecolor=color, linewidth=0)
         ax.plot([r["ratio"]], [y], marker="|", color=color, markersize=s["marker"] * 1.6, markeredgewidth=2)
         right = r["ratio"] >= 1
         ax.annotate(f"{r['ratio']:.2f}x", (r["ratio"], y), xytext=(6 if right else -6, 0), textcoords="offset points",
@@ -215,14 +294,12 @@ def chart(result, out_dir, formats):
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
     common.log_axis(ax.xaxis, style.formatter(lambda v: f"{v:g}x"))
-    ax.set_xlabel("B / A of the median (of p50 round trip, bytes/s or time: see compare.json)")
-    handles = [(Patch(color=VERDICT_COLORS["slower"]), "slower (U test significant)"),
-               (Patch(facecolor=VERDICT_COLORS["slower"], edgecolor="white", hatch="//"),
-                "slower: repetitions do not overlap,\nnot significant"),
-               (Patch(color=VERDICT_COLORS["faster"]), "faster (U test significant)"),
-               (Patch(facecolor=VERDICT_COLORS["faster"], edgecolor="white", hatch="//"),
-                "faster: repetitions do not overlap,\nnot significant"),
+    ax.set_xlabel("B / A of the median of each case's primary metric (see compare.json)")
+    method = {"holm": "Holm", "bh": "Benjamini-Hochberg"}[result["correction"]["method"]]
+    handles = [(Patch(color=VERDICT_COLORS["slower"]), f"slower (U test significant,\n{method}-corrected)"),
+               (Patch(color=VERDICT_COLORS["faster"]), f"faster (U test significant,\n{method}-corrected)"),
                (Patch(color=VERDICT_COLORS["same within noise"]), "same within noise"),
+               (Patch(color=VERDICT_COLORS["no verdict"]), "no verdict (too few\nrepetitions for a test)"),
                (Line2D([], [], marker="x", color="#333333", linestyle="none"), "failed in a run")]
     ax.legend([h for h, _ in handles], [t for _, t in handles], loc="upper left", bbox_to_anchor=(1.02, 1.0),
               frameon=False, fontsize=s["small"])
@@ -245,6 +322,10 @@ def main(argv=None):
     parser.add_argument("--formats", type=plot.formats_arg, default=["png", "svg"],
                         help="comma-separated list of png, svg, pdf (default: png,svg)")
     parser.add_argument("--alpha", type=float, default=0.05, help="significance level of the U test (default 0.05)")
+    parser.add_argument("--correction", choices=sorted(CORRECTIONS), default="bh",
+                        help="for the number of cases compared: bh (default; Benjamini-Hochberg: at most a share "
+                             "alpha of the cases called changed are unchanged) or holm (no unchanged case called "
+                             "changed, with probability 1 - alpha)")
     args = parser.parse_args(argv)
     if not 0 < args.alpha < 1:
         print(f"compare.py: --alpha {args.alpha:g} must be between 0 and 1", file=sys.stderr)
@@ -255,7 +336,7 @@ def main(argv=None):
         print(f"compare.py: {e}", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else b.dir / f"compare-vs-{a.dir.resolve().name}"
-    result = compare(a, b, args.alpha)
+    result = compare(a, b, args.alpha, args.correction)
     if result["machines_differ"]:
         print(f"warning: A and B come from different machines ({', '.join(result['machines_differ'])} differ)",
               file=sys.stderr)

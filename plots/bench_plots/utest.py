@@ -58,8 +58,12 @@ def _u_counts(m, n):
 
 
 def smallest_p(n_a, n_b):
-    """The smallest two-sided exact p-value two samples of these sizes can have (no overlap at all)."""
-    return min(1.0, 2 / math.comb(n_a + n_b, n_a)) if n_a and n_b else 1.0
+    """The smallest two-sided p-value mann_whitney_u gives two tie-free samples of these sizes (no overlap at
+    all): 2 / C(n_a + n_b, n_a) where it is exact, the normal approximation's value where it is not (9 against 9:
+    0.00041, not the exact 0.000041)."""
+    if not n_a or not n_b:
+        return 1.0
+    return mann_whitney_u(range(n_a), range(n_a, n_a + n_b)).p
 
 
 def mann_whitney_u(a, b):
