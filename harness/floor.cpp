@@ -25,6 +25,9 @@
 namespace bench {
 namespace {
 
+// The cost of one clock read: the lowest of 7 batches, since a batch can only be lengthened by a preemption (a
+// median of them read several times the cost on a machine whose CPUs were shared), and the clock here may tick
+// too coarsely to time a single call.
 double timer_overhead() {
   std::vector<double> batches;
   for (int b = 0; b < 7; ++b) {
@@ -36,7 +39,7 @@ double timer_overhead() {
     asm volatile("" ::"r"(sink));
     batches.push_back(static_cast<double>(t1 - t0) / n);
   }
-  return median_of(batches);
+  return *std::min_element(batches.begin(), batches.end());
 }
 
 struct alignas(64) line {
