@@ -264,8 +264,11 @@ namespace {
 
 // The row's failure when it has no median: the first repetition's error, or "not run".
 std::string failure_of(const std::string& name, const std::map<std::string, std::vector<const json*>>& iterations) {
-  if (auto it = iterations.find(name); it != iterations.end() && !it->second.empty())
+  if (auto it = iterations.find(name); it != iterations.end() && !it->second.empty()) {
+    if (std::all_of(it->second.begin(), it->second.end(), [](const json* r) { return r->value("excluded", false); }))
+      return "every repetition was left out as disturbed (--drop-disturbed)";
     return it->second.front()->value("error_message", std::string("failed"));
+  }
   return "not run";
 }
 
@@ -414,11 +417,14 @@ class scratch_dir {
 
 // Rounds whose floor (cache-line round trip, cross-core streaming) ran much faster or slower than the other
 // rounds', or that saw the hypervisor steal time, are marked disturbed; with --drop-disturbed they are left out of
-// the aggregates. Returns the verdicts, for the console.
-std::vector<round_verdict> mark_disturbed(std::vector<json>& rows, const json& rounds, bool drop) {
+// the aggregates, unless every round was (then nothing would be left: all are kept, and flagged). The run-start
+// floor, measured the same way, joins the rounds' as a reference. Returns the verdicts, for the console.
+std::vector<round_verdict> mark_disturbed(std::vector<json>& rows, const json& context, bool drop) {
   std::vector<round_figures> figures;
-  for (const json& r : rounds) figures.push_back(round_figures_of(r));
-  std::vector<round_verdict> verdicts = judge_rounds(figures);
+  for (const json& r : context["rounds"]) figures.push_back(round_figures_of(r));
+  const round_figures start = round_figures_of(json{{"floor", context["floor"]}});
+  std::vector<round_verdict> verdicts = judge_rounds(figures, &start);
+  if (std::all_of(verdicts.begin(), verdicts.end(), [](const round_verdict& v) { return v.disturbed; })) drop = false;
   std::map<int, const round_verdict*> by_round;
   for (const round_verdict& v : verdicts)
     if (v.disturbed) by_round[v.round] = &v;
@@ -454,6 +460,8 @@ void mark_below_floor_medians(std::vector<json>& rows) {
 
 // The floor measured before each round, and what the round verdicts say in words.
 void print_round_floors(const json& rounds, const std::vector<round_verdict>& verdicts, bool drop) {
+  const bool all = !verdicts.empty() &&
+                   std::all_of(verdicts.begin(), verdicts.end(), [](const round_verdict& v) { return v.disturbed; });
   fmt::print("\nhardware floor per round (measured before its cases; {}):\n",
              "cache-line round trip: median of individual round trips");
   for (const json& r : rounds) {
@@ -467,7 +475,12 @@ void print_round_floors(const json& rounds, const std::vector<round_verdict>& ve
   for (const round_verdict& v : verdicts)
     if (v.disturbed)
       fmt::print("round {}: {}; its rows are marked disturbed{}\n", v.round, v.why,
-                 drop ? " and left out of the medians (--drop-disturbed)" : " (--drop-disturbed leaves them out of the medians)");
+                 all    ? ""
+                 : drop ? " and left out of the medians (--drop-disturbed)"
+                        : " (--drop-disturbed leaves them out of the medians)");
+  if (all && verdicts.size() > 1)
+    fmt::print("every round was disturbed: no round is left out of the medians{}, and none of them is a figure to quote\n",
+               drop ? " (--drop-disturbed would leave nothing)" : "");
 }
 
 }  // namespace
@@ -635,6 +648,7 @@ int run_ipc(const run_request& req) {
   for (int round = 1; round <= reps && !interrupted(); ++round) {
     // The floor of this round, beside its cases: the host may have moved the vCPUs since the last one.
     const round_floor rf = measure_round_floor(cpu_a, cpu_b);
+    if (interrupted()) break;  // Ctrl-C during the floor: this round has no case to record
     const json round_floor_json = to_json(rf);
     cpu_times before = read_cpu_times(cores.cpus);
     for (const ipc_case& c : cases) {
@@ -679,7 +693,7 @@ int run_ipc(const run_request& req) {
   progress.finish();
   remote.reset();  // bye: the server is free for its next client while the charts are drawn
 
-  const std::vector<round_verdict> verdicts = mark_disturbed(res.rows, res.context["rounds"], req.drop_disturbed);
+  const std::vector<round_verdict> verdicts = mark_disturbed(res.rows, res.context, req.drop_disturbed);
   res.context["interrupted"] = interrupted();
   add_aggregates(res.rows, {"rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns", "rtt_mean_ns",
                             "msgs_per_s", "bytes_per_s", "cpu_ns_per_msg", "messages", "lost", "duplicated", "corrupt",

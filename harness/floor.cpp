@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <new>
 #include <stdexcept>
 #include <thread>
@@ -52,6 +53,26 @@ struct alignas(64) stop_line {
   std::atomic<bool> v{false};
 };
 
+// The peer thread of a measurement, told to stop and joined however the measuring side leaves (an abort from
+// Ctrl-C arrives as an exception out of its spinner).
+class peer_thread {
+ public:
+  template <class F>
+  explicit peer_thread(F&& body) : thread_(std::forward<F>(body)) {}
+  ~peer_thread() { stop(); }
+  peer_thread(const peer_thread&) = delete;
+  peer_thread& operator=(const peer_thread&) = delete;
+  void stop() {
+    stop_.v = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  bool stopping() const noexcept { return stop_.v.load(std::memory_order_relaxed); }
+
+ private:
+  stop_line stop_;
+  std::thread thread_;
+};
+
 // 20,000 round trips (about 10 ms at 500 ns each) after 1,000 unrecorded ones; at most 300 ms on a machine so
 // busy that the responder rarely runs (then fewer samples, their count recorded).
 constexpr int round_trip_samples = 20000, round_trip_warmup = 1000;
@@ -66,11 +87,10 @@ std::optional<std::vector<double>> ping_pong(int cpu_a, int cpu_b, bool two_line
   if (cpu_a == cpu_b) return std::nullopt;
   line l, reply;
   line& back = two_lines ? reply : l;
-  stop_line stop;
-  std::thread responder([&] {
+  peer_thread responder([&] {
     pin_this_thread(cpu_b);
     std::uint64_t last = 0;
-    while (!stop.v.load(std::memory_order_relaxed)) {
+    while (!responder.stopping()) {
       std::uint64_t v = l.v.load(std::memory_order_acquire);
       if (v != last && (v & 1)) {
         last = v + 1;
@@ -80,14 +100,6 @@ std::optional<std::vector<double>> ping_pong(int cpu_a, int cpu_b, bool two_line
       }
     }
   });
-  struct stop_responder {
-    stop_line& stop;
-    std::thread& t;
-    ~stop_responder() {
-      stop.v = true;
-      t.join();
-    }
-  } guard{stop, responder};
   pin_this_thread(cpu_a);
   std::vector<double> samples;
   samples.reserve(round_trip_samples);
@@ -187,23 +199,23 @@ std::optional<double> stream_gbps(int cpu_a, int cpu_b, const stream_method& m, 
   stream_buffer ring(slot_bytes * slots, m.shared);
   std::vector<slot_state> state(slots);
   std::vector<std::uint64_t> source(slot_bytes / 8, 0x0123456789abcdefull), copy(slot_bytes / 8);
-  stop_line stop;
   // Written by the consumer on every buffer: a line of its own, away from the producer's locals.
   struct alignas(64) {
     std::uint64_t t_start = 0, t_end = 0, bytes = 0;
   } seen;
-  std::thread consumer([&] {
+  peer_thread consumer([&] {
     pin_this_thread(cpu_b);
-    std::uint64_t sum = 0;
+    std::uint64_t sum = 0, polls = 0;
     for (std::uint64_t n = 0;; ++n) {
       slot_state& s = state[n % slots];
-      spinner spin;
+      // Polled without an abort check (it would throw on this thread): the producer stops it.
       while (s.seq.load(std::memory_order_acquire) != 2 * n + 1) {
-        if (stop.v.load(std::memory_order_relaxed)) {
+        if (consumer.stopping()) {
           asm volatile("" ::"r"(sum));
           return;
         }
-        spin.once();
+        cpu_relax();
+        if ((++polls & 1023) == 0) sched_yield();
       }
       const std::uint64_t* p = ring.data() + (n % slots) * (slot_bytes / 8);
       if (m.copy_out) {
@@ -236,8 +248,7 @@ std::optional<double> stream_gbps(int cpu_a, int cpu_b, const stream_method& m, 
     std::memcpy(ring.data() + (n % slots) * (slot_bytes / 8), source.data(), slot_bytes);
     s.seq.store(2 * n + 1, std::memory_order_release);
   }
-  stop.v = true;
-  consumer.join();
+  consumer.stop();
   if (seen.bytes == 0 || seen.t_end <= seen.t_start) return std::nullopt;
   return static_cast<double>(seen.bytes) / static_cast<double>(seen.t_end - seen.t_start);
 }
@@ -265,17 +276,30 @@ round_floor cross_core(int cpu_a, int cpu_b, std::uint64_t budget_per_method_ns)
   f.cpu_a = cpu_a;
   f.cpu_b = cpu_b;
   if (cpu_a == cpu_b) return f;
-  f.one_line = round_trips(cpu_a, cpu_b, false);
-  f.two_lines = round_trips(cpu_a, cpu_b, true);
-  measure_streaming(f, budget_per_method_ns);
+  try {
+    f.one_line = round_trips(cpu_a, cpu_b, false);
+    f.two_lines = round_trips(cpu_a, cpu_b, true);
+    measure_streaming(f, budget_per_method_ns);
+  } catch (const aborted_error&) {
+    // Ctrl-C: what was measured stands, the rest is unknown; the caller sees interrupted() and stops.
+  }
   return f;
 }
 
 // The measuring side pins itself, so it runs on a thread of its own: the caller's affinity is left alone.
+// Whatever it throws (a CPU that cannot be pinned) is rethrown to the caller, not std::terminate.
 template <class F>
 auto on_own_thread(F&& fn) {
   decltype(fn()) result{};
-  std::thread([&] { result = fn(); }).join();
+  std::exception_ptr error;
+  std::thread([&] {
+    try {
+      result = fn();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }).join();
+  if (error) std::rethrow_exception(error);
   return result;
 }
 
@@ -325,7 +349,13 @@ round_floor measure_round_floor(int cpu_a, int cpu_b) {
 }
 
 std::optional<round_trip_summary> measure_canary(int cpu_a, int cpu_b) {
-  return on_own_thread([&] { return round_trips(cpu_a, cpu_b, false); });
+  return on_own_thread([&]() -> std::optional<round_trip_summary> {
+    try {
+      return round_trips(cpu_a, cpu_b, false);
+    } catch (const aborted_error&) {
+      return std::nullopt;
+    }
+  });
 }
 
 namespace {
@@ -394,37 +424,47 @@ constexpr judged_metric judged_metrics[] = {
     {&round_figures::xcore_gbps, "cross-core streaming", true},
 };
 
-// The figure round i is compared with: the median of all rounds' (three or more), the other round's (two).
-std::optional<double> reference_for(std::span<const round_figures> rounds, std::size_t i,
+// The figure round i is compared with: the median of all rounds' and the start's (three or more figures), the
+// other one (two). None when no other round has the figure: the start alone does not judge a round.
+std::optional<double> reference_for(std::span<const round_figures> rounds, std::size_t i, const round_figures* start,
                                     std::optional<double> round_figures::*field) {
   std::vector<double> all, others;
+  int other_rounds = 0;
   for (std::size_t k = 0; k < rounds.size(); ++k)
     if (rounds[k].*field) {
       all.push_back(*(rounds[k].*field));
-      if (k != i) others.push_back(*(rounds[k].*field));
+      if (k != i) {
+        others.push_back(*(rounds[k].*field));
+        ++other_rounds;
+      }
     }
+  if (start && start->*field) {
+    all.push_back(*(start->*field));
+    others.push_back(*(start->*field));
+  }
+  if (other_rounds == 0 || !(rounds[i].*field)) return std::nullopt;
   if (all.size() >= 3) return median_of(all);
-  if (all.size() == 2 && others.size() == 1) return others.front();
-  return std::nullopt;
+  return others.front();
 }
 
 }  // namespace
 
-std::vector<round_verdict> judge_rounds(std::span<const round_figures> rounds) {
+std::vector<round_verdict> judge_rounds(std::span<const round_figures> rounds, const round_figures* start) {
   std::vector<round_verdict> out;
   for (std::size_t i = 0; i < rounds.size(); ++i) {
     round_verdict v;
     v.round = rounds[i].round;
     std::vector<std::string> why;
     for (const judged_metric& m : judged_metrics) {
-      std::optional<double> x = rounds[i].*m.field, ref = reference_for(rounds, i, m.field);
+      std::optional<double> x = rounds[i].*m.field, ref = reference_for(rounds, i, start, m.field);
       if (!x || !ref || *x <= 0 || *ref <= 0) continue;
       double ratio = *x / *ref;  // > 1: a larger figure than the others'
       if (ratio <= machine_change_factor && ratio >= 1 / machine_change_factor) continue;
       bool faster = (ratio > 1) == m.higher_is_faster;
-      why.push_back(fmt::format("{} was {:.1f}x {} than in the other round{} ({})", m.what, std::max(ratio, 1 / ratio),
+      why.push_back(fmt::format("{} was {:.1f}x {} than in the other round{}{} ({})", m.what, std::max(ratio, 1 / ratio),
                                 faster ? "faster" : "slower", rounds.size() == 2 ? "" : "s",
-                                faster ? "vCPUs moved or frequency changed"
+                                start && start->*m.field ? " and at the start" : "",
+                                faster ? "vCPUs moved or frequency changed, or the others were disturbed"
                                        : "the CPUs were taken by another program or the host, or the frequency dropped"));
     }
     if (rounds[i].steal_pct && *rounds[i].steal_pct > steal_disturbed_pct)

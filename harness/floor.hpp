@@ -91,10 +91,11 @@ struct round_verdict {
   bool disturbed = false;
   std::string why;  // in words, e.g. "the cache-line round trip was 2.7x faster than in the other rounds (...)"
 };
-// One verdict per round, in order. Each round is compared with the median of all rounds (with two rounds, with
-// the other one: both are flagged when they disagree, since neither can be told to be the odd one); a single
-// round has nothing to be compared with and is judged by its steal time alone.
-std::vector<round_verdict> judge_rounds(std::span<const round_figures> rounds);
+// One verdict per round, in order. Each round is compared with the median of all rounds' figures and the run
+// start's (`start`, measured the same way; optional): with two figures in all, with the other one, and both
+// rounds are flagged when they disagree, since neither can be told to be the odd one. A round that no other
+// round can be compared with is judged by its steal time alone.
+std::vector<round_verdict> judge_rounds(std::span<const round_figures> rounds, const round_figures* start = nullptr);
 // The figures of one entry of context.rounds (as the run writes it).
 round_figures round_figures_of(const json& round);
 

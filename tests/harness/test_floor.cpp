@@ -93,6 +93,16 @@ TEST(Floor, TwoRoundsThatDisagreeAreBothFlagged) {
   EXPECT_TRUE(disturbed(judge_rounds(rounds_of({600, 590}))).empty());
 }
 
+TEST(Floor, TheRunStartFloorTellsWhichOfTwoRoundsMoved) {
+  round_figures start;
+  start.c2c_round_trip_ns = 610;
+  auto v = judge_rounds(rounds_of({600, 230}), &start);
+  EXPECT_EQ(disturbed(v), std::vector<int>{2});
+  EXPECT_NE(v[1].why.find("2.6x faster than in the other round and at the start"), std::string::npos) << v[1].why;
+  // The start alone judges no round: one round has no other round to be compared with.
+  EXPECT_TRUE(disturbed(judge_rounds(rounds_of({230}), &start)).empty());
+}
+
 TEST(Floor, StealFlagsARoundAndUnknownStealDoesNot) {
   auto v = judge_rounds(rounds_of({500, 500, 500}, {}, {0.0, 12.0, std::nullopt}));
   EXPECT_EQ(disturbed(v), std::vector<int>{2});
