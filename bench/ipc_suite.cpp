@@ -264,8 +264,11 @@ namespace {
 
 // The row's failure when it has no median: the first repetition's error, or "not run".
 std::string failure_of(const std::string& name, const std::map<std::string, std::vector<const json*>>& iterations) {
-  if (auto it = iterations.find(name); it != iterations.end() && !it->second.empty())
+  if (auto it = iterations.find(name); it != iterations.end() && !it->second.empty()) {
+    if (std::all_of(it->second.begin(), it->second.end(), [](const json* r) { return r->value("excluded", false); }))
+      return "every repetition was left out as disturbed (--drop-disturbed)";
     return it->second.front()->value("error_message", std::string("failed"));
+  }
   return "not run";
 }
 
@@ -291,16 +294,16 @@ int print_serializer_table(const std::vector<ipc_case>& cases, const std::map<st
     auto ns = [&m](const char* f) { return format_ns(m.value(f, 0.0)); };
     bool shaky = m.value("unstable", false);
     unstable += shaky ? 1 : 0;
-    fmt::print("{}{:>11}{:>11}{:>11}{:>11}{:>6.0f}%{:>7.0f}%  {}{}\n", head, ns("rtt_p50_ns"), ns("serialize_ns"),
+    fmt::print("{}{:>11}{:>11}{:>11}{:>11}{:>6.0f}%{:>7.0f}%  {}{}{}\n", head, ns("rtt_p50_ns"), ns("serialize_ns"),
                ns("deserialize_ns"), ns("transport_ns"), m.value("serialization_pct", 0.0), m.value("spread_pct", 0.0),
                m.value("failed_repetitions", 0) > 0 ? fmt::format("{} rep(s) failed ", m["failed_repetitions"].get<int>()) : "",
-               shaky ? "unstable" : "");
+               shaky ? "unstable " : "", m.value("below_floor", false) ? "below floor" : "");
   }
   return unstable;
 }
 
 void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cases) {
-  int unstable = 0;
+  int unstable = 0, below_floor = 0;
   // A lock column only when the run has a lock to tell apart (--lock other than none).
   bool locks = std::any_of(cases.begin(), cases.end(), [](const ipc_case& c) { return c.wl.lock != "none"; });
   auto lock_cell = [locks](const std::string& text) { return locks ? fmt::format("{:<13}", text) : std::string(); };
@@ -363,6 +366,10 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
         ++unstable;
       }
       if (m.value("oversubscribed", false)) notes += "oversubscribed ";
+      if (m.value("below_floor", false)) {
+        notes += "below floor ";
+        ++below_floor;
+      }
       // --rate: latency counts from the intended send time, so a pacer that left late adds its lateness.
       if (lat && m.contains("send_late_p50_ns") &&
           m["send_late_p50_ns"].get<double>() > 0.1 * m["rtt_p50_ns"].get<double>())
@@ -378,6 +385,10 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
     flush();
   }
   if (serialized) unstable += print_serializer_table(cases, medians, iterations);
+  if (below_floor)
+    fmt::print("\n{} case(s) below floor: a repetition measured beyond what its round's hardware floor allows (the "
+               "ends were not where the floor was measured, or the machine changed within the round); "
+               "below_floor_reason in results.json says which figure\n", below_floor);
   if (unstable)
     fmt::print("\n{} case(s) marked unstable: {}. More repetitions (--reps 5), --placement same, or a quieter "
                "machine help; --drop-disturbed leaves out rounds the canary flagged.\n",
@@ -404,23 +415,72 @@ class scratch_dir {
   std::string path_;
 };
 
-// Rounds whose canary (cache-line round trip) ran much slower than the run's median, or that saw the hypervisor
-// steal time, are marked disturbed; with --drop-disturbed they are left out of the aggregates.
-void mark_disturbed(std::vector<json>& rows, const json& rounds, bool drop) {
-  std::vector<double> canaries;
-  for (const json& r : rounds)
-    if (r["canary_ns"].is_number()) canaries.push_back(r["canary_ns"].get<double>());
-  double med = median_of(canaries);
-  std::set<int> bad;
-  for (const json& r : rounds)
-    if ((r["canary_ns"].is_number() && med > 0 && r["canary_ns"].get<double>() > 2 * med) ||
-        r.value("steal_pct", 0.0) > 5.0)
-      bad.insert(r["round"].get<int>());
+// Rounds whose floor (cache-line round trip, cross-core streaming) ran much faster or slower than the other
+// rounds', or that saw the hypervisor steal time, are marked disturbed; with --drop-disturbed they are left out of
+// the aggregates, unless every round was (then nothing would be left: all are kept, and flagged). The run-start
+// floor, measured the same way, joins the rounds' as a reference. Returns the verdicts, for the console.
+std::vector<round_verdict> mark_disturbed(std::vector<json>& rows, const json& context, bool drop) {
+  std::vector<round_figures> figures;
+  for (const json& r : context["rounds"]) figures.push_back(round_figures_of(r));
+  const round_figures start = round_figures_of(json{{"floor", context["floor"]}});
+  std::vector<round_verdict> verdicts = judge_rounds(figures, &start);
+  if (std::all_of(verdicts.begin(), verdicts.end(), [](const round_verdict& v) { return v.disturbed; })) drop = false;
+  std::map<int, const round_verdict*> by_round;
+  for (const round_verdict& v : verdicts)
+    if (v.disturbed) by_round[v.round] = &v;
   for (json& row : rows) {
-    bool d = bad.count(row.value("round", 0)) > 0 || row.value("steal_pct", 0.0) > 5.0;
-    row["disturbed"] = d;
-    row["excluded"] = d && drop;
+    std::string why;
+    if (auto it = by_round.find(row.value("round", 0)); it != by_round.end()) why = "round " + std::to_string(it->first) + ": " + it->second->why;
+    else if (row["steal_pct"].is_number() && row["steal_pct"].get<double>() > steal_disturbed_pct)
+      why = fmt::format("the hypervisor stole {:.1f}% of the run's CPU time during this case", row["steal_pct"].get<double>());
+    row["disturbed"] = !why.empty();
+    if (!why.empty()) row["disturbed_reason"] = why;
+    row["excluded"] = !why.empty() && drop;
   }
+  return verdicts;
+}
+
+// A median row is below the floor when any repetition it summarises was (each is judged against its own round).
+void mark_below_floor_medians(std::vector<json>& rows) {
+  std::map<std::string, std::pair<int, std::string>> below;  // run_name -> (repetitions below, first reason)
+  for (const json& r : rows)
+    if (r["run_type"] == "iteration" && !r.value("excluded", false) && r.value("below_floor", false)) {
+      auto& [n, why] = below[r["run_name"].get<std::string>()];
+      if (n++ == 0) why = fmt::format("round {}: {}", r.value("round", 0), r.value("below_floor_reason", ""));
+    }
+  for (json& r : rows) {
+    if (r["run_type"] != "aggregate" || r["aggregate_name"] != "median") continue;
+    auto it = below.find(r["run_name"].get<std::string>());
+    r["below_floor"] = it != below.end();
+    if (it != below.end())
+      r["below_floor_reason"] = fmt::format("{} of {} repetition(s) below their round's floor; {}", it->second.first,
+                                            r.value("iterations", 0), it->second.second);
+  }
+}
+
+// The floor measured before each round, and what the round verdicts say in words.
+void print_round_floors(const json& rounds, const std::vector<round_verdict>& verdicts, bool drop) {
+  const bool all = !verdicts.empty() &&
+                   std::all_of(verdicts.begin(), verdicts.end(), [](const round_verdict& v) { return v.disturbed; });
+  fmt::print("\nhardware floor per round (measured before its cases; {}):\n",
+             "cache-line round trip: median of individual round trips");
+  for (const json& r : rounds) {
+    const json& f = r["floor"];
+    auto ns = [&f](const char* k) { return f[k].is_number() ? format_ns(f[k].get<double>()) : std::string("n/a"); };
+    fmt::print("  round {}: cache-line round trip {} (a line each way: {}), cross-core streaming {}, steal {}\n",
+               r["round"].get<int>(), ns("c2c_round_trip_ns"), ns("c2c_two_line_round_trip_ns"),
+               f["xcore_gbps"].is_number() ? fmt::format("{:.1f} GB/s", f["xcore_gbps"].get<double>()) : "n/a",
+               r["steal_pct"].is_number() ? fmt::format("{:.1f}%", r["steal_pct"].get<double>()) : "unknown");
+  }
+  for (const round_verdict& v : verdicts)
+    if (v.disturbed)
+      fmt::print("round {}: {}; its rows are marked disturbed{}\n", v.round, v.why,
+                 all    ? ""
+                 : drop ? " and left out of the medians (--drop-disturbed)"
+                        : " (--drop-disturbed leaves them out of the medians)");
+  if (all && verdicts.size() > 1)
+    fmt::print("every round was disturbed: no round is left out of the medians{}, and none of them is a figure to quote\n",
+               drop ? " (--drop-disturbed would leave nothing)" : "");
 }
 
 }  // namespace
@@ -542,6 +602,16 @@ int run_ipc(const run_request& req) {
   res.context["transport_descriptions"] = transport_rows;
   res.context["model_descriptions"] = model_rows;
   res.context["rounds"] = json::array();
+  res.context["disturbed_rule"] = {
+      {"machine_change_factor", machine_change_factor},
+      {"steal_disturbed_pct", steal_disturbed_pct},
+      {"rule", "a round is disturbed when its cache-line round trip or cross-core streaming rate (rounds[i].floor) "
+               "differs from the median of all rounds (with two rounds: from the other one) by more than "
+               "machine_change_factor, faster or slower, or when steal time exceeds steal_disturbed_pct of the run's CPUs"}};
+  res.context["below_floor_rule"] =
+      "a latency row whose rtt_p50_ns is below its round's rounds[i].floor.c2c_round_trip_ns, or a one-pair throughput "
+      "row whose bytes_per_s exceeds its round's xcore_gbps, the two ends on different CPUs; a median row is below "
+      "the floor when any repetition it summarises is";
   fmt::print("bench run ipc: {} cases x {} repetitions on {} (placement {}, wait {}){}\n", runnable, reps,
              machine_line(res.context), to_string(req.place), waits_text(req.waits),
              cores.oversubscribed ? fmt::format(", OVERSUBSCRIBED: {} cores requested, {} available", cores.requested, cores.available) : "");
@@ -549,11 +619,13 @@ int run_ipc(const run_request& req) {
              format_ns(static_cast<double>(cases.front().wl.duration_ns)),
              req.duration_ns || req.quick ? "" : " (fitted to a run of about 2 minutes; --duration sets it)");
   // The two-line figure beside the one-line one: what a channel with a line per direction pays at least.
-  fmt::print("hardware floor: timer {:.0f} ns, cache-line round trip {}{}, memcpy {:.1f} GB/s in cache / {:.1f} GB/s from memory, "
-             "cross-core streaming {}; harness cost {:.0f} ns per message\n",
+  fmt::print("hardware floor: timer {:.0f} ns, cache-line round trip {}{} (median of {} round trips), memcpy {:.1f} GB/s in "
+             "cache / {:.1f} GB/s from memory, cross-core streaming {}; harness cost {:.0f} ns per message\n",
              floor.timer_overhead_ns, floor.c2c_round_trip_ns ? format_ns(*floor.c2c_round_trip_ns) : "n/a",
              floor.c2c_two_line_one_way_ns ? fmt::format(" (a line each way: {})", format_ns(2 * *floor.c2c_two_line_one_way_ns)) : "",
-             floor.memcpy_gbps, floor.memcpy_mem_gbps, floor.xcore_gbps ? fmt::format("{:.1f} GB/s", *floor.xcore_gbps) : "n/a", overhead);
+             floor.cross.one_line ? floor.cross.one_line->samples : 0, floor.memcpy_gbps, floor.memcpy_mem_gbps,
+             floor.xcore_gbps ? fmt::format("{:.1f} GB/s (best of {} methods)", *floor.xcore_gbps, floor.cross.xcore_variants.size()) : "n/a",
+             overhead);
   if (remote)
     fmt::print("peer: bench serve at {} on {} ({}): the server side of every pair runs there; round trips are "
                "measured here, throughput by the receiver there\n",
@@ -574,8 +646,11 @@ int run_ipc(const run_request& req) {
   progress_line progress(runnable * reps);
   int failures = 0;
   for (int round = 1; round <= reps && !interrupted(); ++round) {
-    auto canary = measure_canary(cpu_a, cpu_b);
-    cpu_times before = read_cpu_times();
+    // The floor of this round, beside its cases: the host may have moved the vCPUs since the last one.
+    const round_floor rf = measure_round_floor(cpu_a, cpu_b);
+    if (interrupted()) break;  // Ctrl-C during the floor: this round has no case to record
+    const json round_floor_json = to_json(rf);
+    cpu_times before = read_cpu_times(cores.cpus);
     for (const ipc_case& c : cases) {
       if (!c.skip_reason.empty()) continue;
       if (interrupted()) break;
@@ -597,29 +672,36 @@ int run_ipc(const run_request& req) {
       full["threads"] = c.pairs;
       full["round"] = round;
       for (auto it = row.begin(); it != row.end(); ++it) full[it.key()] = it.value();
+      std::string below = below_floor_reason(full, round_floor_json);
+      full["below_floor"] = !below.empty();
+      if (!below.empty()) full["below_floor_reason"] = below;
       if (full["error_occurred"].get<bool>() && !interrupted()) {
         ++failures;
         progress.note(fmt::format("FAILED {}: {}", c.name, full["error_message"].get<std::string>()));
       }
       if (!interrupted() || !full["error_occurred"].get<bool>()) res.rows.push_back(std::move(full));
     }
+    // canary_ns: the round's one-line round trip, under the name older results and the report read.
     res.context["rounds"].push_back({{"round", round},
-                                     {"canary_ns", canary ? json(*canary) : json(nullptr)},
-                                     {"load_avg", load_avg_1min()},
-                                     {"steal_pct", steal_pct(before, read_cpu_times())}});
+                                     {"canary_ns", round_floor_json["c2c_round_trip_ns"]},
+                                     {"floor", round_floor_json},
+                                     {"load_avg", or_null(load_avg_1min())},
+                                     {"steal_pct", or_null(steal_pct(before, read_cpu_times(cores.cpus)))}});
     // Written after every round: Ctrl-C or a crash later loses nothing already measured.
     write_results(res);
   }
   progress.finish();
   remote.reset();  // bye: the server is free for its next client while the charts are drawn
 
-  mark_disturbed(res.rows, res.context["rounds"], req.drop_disturbed);
+  const std::vector<round_verdict> verdicts = mark_disturbed(res.rows, res.context, req.drop_disturbed);
   res.context["interrupted"] = interrupted();
   add_aggregates(res.rows, {"rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns", "rtt_mean_ns",
                             "msgs_per_s", "bytes_per_s", "cpu_ns_per_msg", "messages", "lost", "duplicated", "corrupt",
                             "serialize_ns", "deserialize_ns", "transport_ns", "serialization_pct", "send_late_p50_ns",
                             "send_late_p99_ns"});
+  mark_below_floor_medians(res.rows);
   write_results(res);
+  print_round_floors(res.context["rounds"], verdicts, req.drop_disturbed);
   print_table(res.rows, cases);
   fmt::print("\nresults: {}\n         {}\n", (dir / "results.json").string(), (dir / "results.csv").string());
   if (interrupted()) {

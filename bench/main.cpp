@@ -92,15 +92,27 @@ void print_info() {
     fmt::print("  {:<22}L{} {} {} KiB, shared by {}\n", "cache", cache["level"].get<int>(), cache["type"].get<std::string>(),
                cache["size"].get<long>() / 1024, cache["num_sharing"].get<int>());
   std::vector<int> cpus = allowed_cpus();
-  fmt::print("hardware floor (measured now on CPUs {} and {}):\n", cpus[0], cpus.size() > 1 ? cpus[1] : cpus[0]);
-  hardware_floor f = measure_floor(cpus[0], cpus.size() > 1 ? cpus[1] : cpus[0]);
+  const int a = cpus[0], b = cpus.size() > 1 ? cpus[1] : cpus[0];
+  busy_check busy = measure_busy(std::vector<int>{a, b});
+  fmt::print("hardware floor (measured now on CPUs {} and {}, as every run measures it before each round):\n", a, b);
+  hardware_floor f = measure_floor(a, b);
   fmt::print("  {:<22}{:.1f} ns\n", "timer overhead", f.timer_overhead_ns);
-  if (f.c2c_round_trip_ns)
-    fmt::print("  {:<22}{:.0f} ns round trip ({:.0f} ns one way = half the round trip, not measured one way)\n",
-               "cache-line handoff", *f.c2c_round_trip_ns, *f.c2c_one_way_ns);
+  if (const auto& one = f.cross.one_line)
+    fmt::print("  {:<22}{:.0f} ns round trip: median of {} individual round trips (p10 {:.0f}, p90 {:.0f} ns; "
+               "{:.1f}% of the time lost to a peer not running)\n", "cache-line handoff", one->median_ns, one->samples,
+               one->p10_ns, one->p90_ns, one->stalled_pct);
+  if (const auto& two = f.cross.two_lines)
+    fmt::print("  {:<22}{:.0f} ns round trip with a line each way (what a channel of two rings pays at least)\n", "",
+               two->median_ns);
   fmt::print("  {:<22}{:.1f} GB/s in cache (64 KiB), {:.1f} GB/s from memory (64 MiB)\n", "memcpy", f.memcpy_gbps, f.memcpy_mem_gbps);
-  if (f.xcore_gbps) fmt::print("  {:<22}{:.1f} GB/s (64 KiB buffers through a 4-slot ring, every word read)\n", "cross-core streaming", *f.xcore_gbps);
+  if (f.xcore_gbps) {
+    fmt::print("  {:<22}{:.1f} GB/s, the best of {} methods ({}): a ceiling for every transport\n", "cross-core streaming",
+               *f.xcore_gbps, f.cross.xcore_variants.size(), f.cross.xcore_method);
+    for (const streaming_variant& v : f.cross.xcore_variants) fmt::print("  {:<22}  {:.1f} GB/s  {}\n", "", v.gbps, v.method);
+  }
   if (!f.note.empty()) fmt::print("  note: {}\n", f.note);
+  fmt::print("busy check ({:.1f} s, the way a run starts): {}\n", busy.window_s,
+             busy.reasons.empty() ? "quiet" : fmt::format("{}", fmt::join(busy.reasons, "; ")));
 }
 
 }  // namespace

@@ -28,6 +28,8 @@ json suite_context(const run_request& req, const core_plan& cores) {
   c["cpus_used"] = cores.cpus;
   c["quick"] = req.quick;
   c["sanitized"] = build_info::sanitized;
+  // Measured before the suite's own work, while nothing of bench runs: what machine_warnings calls busy.
+  c["busy_at_start"] = to_json(measure_busy(cores.cpus));
   return c;
 }
 

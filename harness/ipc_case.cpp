@@ -95,7 +95,7 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
   std::string error;
   std::vector<client_report> reports(static_cast<std::size_t>(c.pairs));
   shared_slots slots(c.pairs);
-  cpu_times cpu_before = read_cpu_times();
+  cpu_times cpu_before = read_cpu_times(env.cores->cpus);
   std::uint64_t t_begin = now_ns();
   bool timed_out = false;
   try {
@@ -238,8 +238,8 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
   row["client_cpus"] = client_cpus;
   row["server_cpus"] = server_cpus;
   row["wall_ns"] = t_end - t_begin;
-  row["load_avg"] = load_avg_1min();
-  row["steal_pct"] = steal_pct(cpu_before, read_cpu_times());
+  row["load_avg"] = or_null(load_avg_1min());
+  row["steal_pct"] = or_null(steal_pct(cpu_before, read_cpu_times(env.cores->cpus)));  // the run's CPUs; null if unreadable
   clear_abort();
   return row;
 }

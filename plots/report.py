@@ -192,11 +192,24 @@ def floor_rows(c):
             ("memcpy_gbps", "memcpy in cache", "copying a 64 KiB buffer that sits in the cache"),
             ("memcpy_mem_gbps", "memcpy from memory", "copying 64 MiB, which has to come from main memory"),
             ("xcore_gbps", "cross-core streaming",
-             f"64 KiB buffers through a 4-slot ring{between}, every word read: the ceiling for any shared-memory "
-             f"transport")):
+             (f"64 KiB buffers, the best of several ways ({f['xcore_method']}){between}, every word read"
+              if f.get("xcore_method") else f"64 KiB buffers through a 4-slot ring{between}, every word read")
+             + ": the ceiling for any shared-memory transport")):
         gbps = common.number(f.get(key))
         if gbps:
             rows.append((label, style.fmt_bytes_rate(gbps * 1e9), meaning))
+    per_round = [(common.number((r.get("floor") or {}).get("c2c_round_trip_ns")),
+                  common.number((r.get("floor") or {}).get("xcore_gbps")))
+                 for r in c.get("rounds") or [] if isinstance(r, dict) and isinstance(r.get("floor"), dict)]
+    rtts, rates = [a for a, _ in per_round if a], [b for _, b in per_round if b]
+    if rtts or rates:
+        rows.append(("each round's floor",
+                     ", ".join(filter(None, (
+                         f"{style.fmt_time(min(rtts))} to {style.fmt_time(max(rtts))}" if rtts else None,
+                         f"{style.fmt_bytes_rate(min(rates) * 1e9)} to {style.fmt_bytes_rate(max(rates) * 1e9)}"
+                         if rates else None))),
+                     f"the round trip and the streaming rate measured again before each of {len(per_round)} rounds; "
+                     "the charts draw the lowest round trip and the highest rate"))
     harness = common.number(c.get("harness_overhead_ns"))
     if harness:
         rows.append(("bench's own cost per message", style.fmt_time(harness),

@@ -600,7 +600,7 @@ int run_contention(const run_request& req) {
   if (cfg.cores.oversubscribed) warn_oversubscribed(cfg.cores);
   install_signal_handlers();
   cpu_work::calibrate();
-  const double load_before = load_avg_1min();
+  const std::optional<double> load_before = load_avg_1min();
 
   case_watchdog watchdog;
   int total = 0;
@@ -662,7 +662,7 @@ int run_contention(const run_request& req) {
   ctx["tick_iterations"] = cpu_work::iterations_for(cfg.tick_ns);
   ctx["cpu_work_ns_per_iteration"] = cpu_work::ns_per_iteration();
   ctx["cpu_work_ns_per_call"] = cpu_work::ns_per_call();
-  ctx["load_avg_1min_before"] = load_before;
+  ctx["load_avg_1min_before"] = or_null(load_before);
   ctx["check_interval"] = cfg.check_interval;
   json sw = json::array();
   for (std::uint64_t s : cfg.switch_intervals_ns) sw.push_back(static_cast<double>(s) / 1000);

@@ -453,12 +453,12 @@ int run_serialize(const run_request& req) {
   }
 
   capture_reporter reporter;
-  const cpu_times before = read_cpu_times();
+  const cpu_times before = read_cpu_times(cores.cpus);
   {
     pinned_scope pin(cpu);
     benchmark::RunSpecifiedBenchmarks(&reporter);
   }
-  const double steal = steal_pct(before, read_cpu_times());
+  const std::optional<double> steal = steal_pct(before, read_cpu_times(cores.cpus));
   benchmark::ClearRegisteredBenchmarks();  // the lambdas refer to this function's locals
   progress.finish();
 
@@ -483,19 +483,19 @@ int run_serialize(const run_request& req) {
     }
   const double cpu_share = real_total > 0 ? cpu_total / real_total : 1.0;
   res.context["cpu_share"] = cpu_share;
-  res.context["steal_pct"] = steal;
-  res.context["load_avg_after"] = load_avg_1min();
+  res.context["steal_pct"] = or_null(steal);
+  res.context["load_avg_after"] = or_null(load_avg_1min());
   add_aggregates(res.rows, {"wire_bytes", "bytes_per_s"},
                  [](const json&) { return primary_metric{headline_time, false}; });
   add_ratios_to_raw(res.rows);
   write_results(res);
   print_table(res.rows, plan);
-  if (cpu_share < 0.9 || steal > 5)
+  if (cpu_share < 0.9 || steal.value_or(0) > 5)
     fmt::print(stderr,
-               "warning: the measuring thread ran only {:.0f}% of the wall time (hypervisor steal {:.0f}%): other "
+               "warning: the measuring thread ran only {:.0f}% of the wall time (hypervisor steal {}): other "
                "load shared its CPU, so real_time includes waiting (the table and charts use cpu_time, which leaves it "
                "out, but caches were shared too): for figures to quote, rerun on a quiet machine.\n",
-               100 * cpu_share, steal);
+               100 * cpu_share, steal ? fmt::format("{:.0f}%", *steal) : "unknown");
   fmt::print("\nresults: {}\n         {}\n", (dir / "results.json").string(), (dir / "results.csv").string());
   if (interrupted()) {
     fmt::print(stderr, "interrupted: the measurements finished before Ctrl-C are in {}\n", dir.string());

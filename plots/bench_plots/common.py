@@ -130,6 +130,12 @@ class Case:
     def unstable(self):
         return bool((self.median or {}).get("unstable"))
 
+    @property
+    def below_floor(self):
+        """A repetition lay beyond its own round's hardware floor (below_floor in its row; the median row says so
+        when any did)."""
+        return bool((self.median or {}).get("below_floor")) or any(r.get("below_floor") for r in self.ok_iterations)
+
     def value(self, field):
         """The aggregate median of a field; without aggregate rows (a single repetition), the median of the
         successful iterations."""
@@ -239,6 +245,7 @@ class Drawn:
         self.notes = []        # footnote lines besides failures
         self.hollow = False    # some point was oversubscribed
         self.unstable = False  # some point was unstable
+        self.below_floor = False  # some point lay beyond its round's hardware floor
         self.band = False
 
 
@@ -260,11 +267,15 @@ def _line_key(case, extra):
             ", ".join(filter(None, (_extra_label(d, case.ident.get(d)) for d in extra))))
 
 
+BELOW_FLOOR_COLOR = "#d62728"
+
+
 def draw_lines(ax, chart_cases, x_field, y_field, *, band_field=None):
     """One line per (transport, model) through the aggregate medians of `y_field` against `x_field`.
 
     Colour = transport, line style and marker = model. Optional shaded band from the line up to `band_field`.
-    Oversubscribed points are hollow, unstable ones get a "?" above them, failed cases an x at the bottom.
+    Oversubscribed points are hollow, unstable ones get a "?" above them, points beyond their round's hardware
+    floor (below_floor) a red ring, failed cases an x at the bottom.
     If serializer/wait/placement/rate/lock vary among the cases, they split lines too, appear in the labels and
     shade the transport's colour among its own lines (its first value the colour itself, the others lighter or
     darker).
@@ -325,6 +336,11 @@ def draw_lines(ax, chart_cases, x_field, y_field, *, band_field=None):
                         markerfacecolor="white" if hollow else color,
                         markeredgewidth=style.current()["line"] * 0.8 if hollow else 1, zorder=4, transform=data)
         for p in points:
+            if p[3].below_floor:
+                drawn.below_floor = True
+                ax.plot([p[0]], [p[1]], linestyle="none", marker="o", markersize=style.current()["marker"] * 2.2,
+                        markerfacecolor="none", markeredgecolor=BELOW_FLOOR_COLOR, markeredgewidth=1.4, zorder=6,
+                        transform=data, gid="below_floor")
             if p[3].unstable:
                 drawn.unstable = True
                 ax.annotate("?", (p[0], p[1]), xytext=(shift * 72, 7), textcoords="offset points", ha="center",
@@ -403,6 +419,10 @@ def legend(ax, drawn_list, *, band_label=None, panel_per_transport=False, inside
     if any(d.unstable for d in drawn_list):
         marks.append((Line2D([], [], linestyle="none", marker="$?$", color="#333333", markersize=size * 1.4),
                       UNSTABLE_LEGEND))
+    if any(d.below_floor for d in drawn_list):
+        marks.append((Line2D([], [], linestyle="none", marker="o", markerfacecolor="none",
+                             markeredgecolor=BELOW_FLOOR_COLOR, markeredgewidth=1.4, markersize=size * 1.6),
+                      "ringed: beyond its round's\nhardware floor (not to be\ntrusted; below_floor_reason)"))
     if any(d.failed for d in drawn_list):
         marks.append((Line2D([], [], linestyle="none", marker="x", color="#333333", markeredgewidth=width,
                              markersize=size * 1.3), "failed (see note below)"))
@@ -428,6 +448,45 @@ def legend(ax, drawn_list, *, band_label=None, panel_per_transport=False, inside
         if entry[2]:
             text.set_fontweight("bold")
     return leg
+
+
+# ---- the hardware floor ---------------------------------------------------------------------------------------
+
+def _round_floors(context, key):
+    """The key of every round's floor (context.rounds[i].floor, measured before that round's cases)."""
+    values = [number((r.get("floor") or {}).get(key)) for r in context.get("rounds") or [] if isinstance(r, dict)]
+    return [v for v in values if v]
+
+
+def _start_floor(context, key):
+    return number((context.get("floor") or {}).get(key))
+
+
+def latency_floor(context):
+    """(ns, how many rounds) of the cache-line round trip to draw: the LOWEST of the rounds' floors, so that no
+    unflagged median crosses it (each repetition is at or above its own round's floor); the run-start figure
+    (0 rounds) for results written before floors were measured per round."""
+    rounds = _round_floors(context, "c2c_round_trip_ns")
+    if rounds:
+        return min(rounds), len(rounds)
+    start = _start_floor(context, "c2c_round_trip_ns")
+    one_way = _start_floor(context, "c2c_one_way_ns")
+    start = start or (2 * one_way if one_way else None)
+    return (start, 0) if start else (None, 0)
+
+
+def streaming_ceiling(context):
+    """(GB/s, how many rounds) of cross-core streaming to draw: the HIGHEST of the rounds' figures, as above."""
+    rounds = _round_floors(context, "xcore_gbps")
+    if rounds:
+        return max(rounds), len(rounds)
+    start = _start_floor(context, "xcore_gbps")
+    return (start, 0) if start else (None, 0)
+
+
+def floor_source(rounds, extreme):
+    """How a floor line's label says where its figure comes from."""
+    return f"{extreme} of {rounds} rounds" if rounds > 1 else ("its round" if rounds == 1 else "run start")
 
 
 # ---- axes ----------------------------------------------------------------------------------------------------

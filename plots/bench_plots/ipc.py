@@ -55,9 +55,10 @@ def latency_vs_size(all_cases, context):
     drawn = common.draw_lines(ax, chart, "msg_bytes", "rtt_p50_ns", band_field="rtt_p99_ns" if bands else None)
     if not drawn.has_data:
         return common.discard(fig)
-    c2c = _floor(context, "c2c_one_way_ns")
+    c2c, rounds = common.latency_floor(context)
     if c2c:
-        common.reference_line(ax, 2 * c2c, f"cache-line round trip (hardware floor): {style.fmt_time(2 * c2c)}")
+        common.reference_line(ax, c2c, f"cache-line round trip (hardware floor, {common.floor_source(rounds, 'lowest')}): "
+                                       f"{style.fmt_time(c2c)}")
     ax.set_yscale("log")
     common.log_axis(ax.yaxis, style.TIME)
     common.log2_axis(ax.xaxis, [c.ident.get("msg_bytes") for c in chart], style.fmt_size)
@@ -77,10 +78,13 @@ def throughput_vs_size(all_cases, context):
     drawn = common.draw_lines(ax, chart, "msg_bytes", "bytes_per_s")
     if not drawn.has_data:
         return common.discard(fig)
-    for key, label in (("memcpy_gbps", "memcpy in cache"), ("xcore_gbps", "cross-core streaming (hardware floor)")):
-        gbps = _floor(context, key)
-        if gbps:
-            common.reference_line(ax, gbps * 1e9, f"{label}: {style.fmt_bytes_rate(gbps * 1e9)}")
+    memcpy = _floor(context, "memcpy_gbps")
+    if memcpy:
+        common.reference_line(ax, memcpy * 1e9, f"memcpy in cache: {style.fmt_bytes_rate(memcpy * 1e9)}")
+    xcore, rounds = common.streaming_ceiling(context)
+    if xcore:
+        common.reference_line(ax, xcore * 1e9, f"cross-core streaming (hardware ceiling, "
+                                               f"{common.floor_source(rounds, 'highest')}): {style.fmt_bytes_rate(xcore * 1e9)}")
     ax.set_yscale("log")
     common.log_axis(ax.yaxis, style.BYTES_RATE)
     common.log2_axis(ax.xaxis, [c.ident.get("msg_bytes") for c in chart], style.fmt_size)
@@ -336,8 +340,7 @@ def _describe_latency_vs_size(all_cases, context):
     slow, slow_ns = max(at_small, key=lambda p: p[1])
     said = [f"A {style.fmt_size(small)} round trip took {style.fmt_time(fast_ns)} (p50) for {_who(fast)}"
             + (f" and {style.fmt_time(slow_ns)} for {_who(slow)}" if slow is not fast else "") + f"{_where(context)}."]
-    c2c = _floor(context, "c2c_round_trip_ns") or (2 * _floor(context, "c2c_one_way_ns")
-                                                   if _floor(context, "c2c_one_way_ns") else None)
+    c2c, _ = common.latency_floor(context)
     if c2c:
         said.append(f"The cache-line round trip between two cores, measured in the same run, was "
                     f"{style.fmt_time(c2c)}: {style.fmt_factor(fast_ns / c2c)} less than the fastest of them.")
@@ -359,9 +362,9 @@ def _describe_throughput_vs_size(all_cases, context):
     small, big = min(sizes), max(sizes)
     best, best_bps = max(sizes[big], key=lambda p: p[1])
     worst, worst_bps = min(sizes[big], key=lambda p: p[1])
-    xcore = _floor(context, "xcore_gbps")
+    xcore, _ = common.streaming_ceiling(context)
     said = [f"At {style.fmt_size(big)} per message, {_who(best)} streamed {style.fmt_bytes_rate(best_bps)}"
-            + (f", {100 * best_bps / (xcore * 1e9):.0f}% of the cross-core streaming floor "
+            + (f", {100 * best_bps / (xcore * 1e9):.0f}% of the cross-core streaming ceiling "
                f"({style.fmt_bytes_rate(xcore * 1e9)}) measured in the same run" if xcore else "") + "."]
     if worst is not best:
         said.append(f"The slowest at that size, {_who(worst)}, reached {style.fmt_bytes_rate(worst_bps)}, "

@@ -126,9 +126,9 @@ def cpu_vs_latency(all_cases, context):
     common_size = max(set(sizes), key=sizes.count)
     xs = [p[1] for p in measured]
     ys = [p[2] for p in measured]
-    c2c = common.number((context.get("floor") or {}).get("c2c_one_way_ns"))
+    floor_rtt, _ = common.latency_floor(context)
     interval = _interval_ns(measured)  # paced: polling ends burn the whole interval, not just the round trip
-    lo = min(xs + ys + ([2 * c2c] if c2c else [])) / 2
+    lo = min(xs + ys + ([floor_rtt] if floor_rtt else [])) / 2
     hi = max(xs + ys + ([2 * interval] if interval else [])) * 3
     failed, hollow = [], False
     waits = {}
@@ -167,11 +167,11 @@ def cpu_vs_latency(all_cases, context):
         if interval and lo < 2 * interval < hi:
             texts.extend(common.reference_line(ax, 2 * interval, f"both ends always busy\n(2 x {style.fmt_time(interval)})"))
         # Its label goes where no point can be: far above the diagonals, at low latency.
-        if c2c and lo < 2 * c2c < hi:
-            ax.axvline(2 * c2c, color="#666666", linestyle=(0, (2, 2)), linewidth=style.current()["line"] * 0.8,
+        if floor_rtt and lo < floor_rtt < hi:
+            ax.axvline(floor_rtt, color="#666666", linestyle=(0, (2, 2)), linewidth=style.current()["line"] * 0.8,
                        zorder=1)
-            texts.append(ax.annotate(f"cache-line round trip\n(hardware floor):\n{style.fmt_time(2 * c2c)}",
-                                     (2 * c2c, 0.75), xycoords=("data", "axes fraction"), xytext=(3, 0),
+            texts.append(ax.annotate(f"cache-line round trip\n(hardware floor):\n{style.fmt_time(floor_rtt)}",
+                                     (floor_rtt, 0.75), xycoords=("data", "axes fraction"), xytext=(3, 0),
                                      textcoords="offset points", ha="left", va="center",
                                      fontsize=style.current()["small"], color="#444444", zorder=1))
         _decades(ax.xaxis)

@@ -206,6 +206,28 @@ def document(ctx, cases, cores, failures):
     return {"context": ctx, "benchmarks": rows + aggregates(rows)}
 
 
+def with_round_floors(doc, c2c_round_trip_ns, xcore_gbps):
+    """The floor measured before each round (context.rounds[i].floor), one figure per round."""
+    for r, c2c, xcore in zip(doc["context"]["rounds"], c2c_round_trip_ns, xcore_gbps):
+        r["floor"] = {"c2c_round_trip_ns": c2c, "c2c_two_line_round_trip_ns": None if c2c is None else 1.1 * c2c,
+                      "xcore_gbps": xcore, "xcore_method": "16 x 64 KiB slots, shared mapping, read in place"}
+        r["canary_ns"] = c2c
+    return doc
+
+
+def flag_below_floor(doc, run_name, rep=0):
+    """Marks one repetition of a case, and its median row, as bench does for a figure beyond its round's floor."""
+    for row in doc["benchmarks"]:
+        if row.get("run_name") != run_name:
+            continue
+        if row.get("run_type") == "iteration" and row.get("repetition_index") == rep:
+            row.update({"below_floor": True, "below_floor_reason": "rtt p50 10 ns is below this round's cache-line "
+                                                                   "round trip 120 ns"})
+        if row.get("aggregate_name") == "median":
+            row.update({"below_floor": True, "below_floor_reason": f"1 of {REPS} repetition(s) below their round's floor"})
+    return doc
+
+
 def cases(transports, models, sizes, pairs_sweep, workloads):
     out = []
     for workload in workloads:

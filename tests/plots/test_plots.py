@@ -385,5 +385,65 @@ class LegendTest(unittest.TestCase):
         self.assertFalse(keyed[0].axison, "the key sits in a spare slot of the grid, not beside a panel")
         common.discard(fig)
 
+class FloorLinesTest(unittest.TestCase):
+    """The floor lines come from the rounds' own floors: the lowest round trip and the highest streaming rate, so
+    that no median of unflagged rows crosses them; a point beyond its round's floor is ringed, and the key says so."""
+
+    def doc(self):
+        return make_fixture.document(make_fixture.context(cores_requested=2, cores_available=2, c2c=55.0, xcore=8.0),
+                                     make_fixture.cases(["pipe", "unix"], ["thread"], [64, 65536], [1],
+                                                        ["latency", "throughput"]), 2, {})
+
+    def reference_lines(self, fig):
+        ax = fig.axes[0]
+        return {ln.get_ydata()[0]: ln for ln in ax.get_lines()
+                if len(ln.get_ydata()) == 2 and ln.get_ydata()[0] == ln.get_ydata()[1] and ln.get_color() == "#666666"}
+
+    def texts(self, fig):
+        ax = fig.axes[0]
+        legend = ax.get_legend()
+        return [t.get_text() for t in ax.texts] + ([t.get_text() for t in legend.get_texts()] if legend else [])
+
+    def test_lowest_round_trip_and_highest_streaming_of_the_rounds(self):
+        common, ipc, style = lecture_charts()
+        doc = make_fixture.with_round_floors(self.doc(), [150.0, 120.0, 135.0], [8.0, 9.5, 8.5])
+        fig = ipc.latency_vs_size(common.cases(doc), doc["context"])
+        self.assertEqual(list(self.reference_lines(fig)), [120.0])
+        self.assertIn("cache-line round trip (hardware floor, lowest of 3 rounds): 120 ns", self.texts(fig))
+        common.discard(fig)
+        fig = ipc.throughput_vs_size(common.cases(doc), doc["context"])
+        self.assertIn(9.5e9, self.reference_lines(fig))
+        self.assertNotIn(8.0e9, self.reference_lines(fig), "the run-start figure is not drawn when rounds have theirs")
+        self.assertTrue(any(t.startswith("cross-core streaming (hardware ceiling, highest of 3 rounds)")
+                            for t in self.texts(fig)))
+        common.discard(fig)
+
+    def test_old_results_fall_back_to_the_run_start_floor(self):
+        common, ipc, style = lecture_charts()
+        doc = self.doc()  # rounds without a floor of their own
+        fig = ipc.latency_vs_size(common.cases(doc), doc["context"])
+        self.assertEqual(list(self.reference_lines(fig)), [110.0])
+        self.assertIn("cache-line round trip (hardware floor, run start): 110 ns", self.texts(fig))
+        common.discard(fig)
+
+    def test_points_beyond_their_rounds_floor_are_ringed_and_keyed(self):
+        common, ipc, style = lecture_charts()
+        doc = make_fixture.with_round_floors(self.doc(), [150.0, 120.0, 135.0], [8.0, 9.5, 8.5])
+        fig = ipc.latency_vs_size(common.cases(doc), doc["context"])
+        self.assertFalse([ln for ln in fig.axes[0].get_lines() if ln.get_gid() == "below_floor"])
+        self.assertFalse([t for t in self.texts(fig) if "hardware floor (not" in t])
+        common.discard(fig)
+        name = make_fixture.run_name("unix", "thread", "latency", 64, 1)
+        make_fixture.flag_below_floor(doc, name)
+        fig = ipc.latency_vs_size(common.cases(doc), doc["context"])
+        rings = [ln for ln in fig.axes[0].get_lines() if ln.get_gid() == "below_floor"]
+        self.assertEqual(len(rings), 1)
+        median = next(r for r in doc["benchmarks"] if r.get("run_name") == name and r.get("aggregate_name") == "median")
+        self.assertEqual((rings[0].get_xdata()[0], rings[0].get_ydata()[0]), (64, median["rtt_p50_ns"]))
+        self.assertIn("ringed: beyond its round's\nhardware floor (not to be\ntrusted; below_floor_reason)",
+                      self.texts(fig))
+        common.discard(fig)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

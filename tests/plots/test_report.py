@@ -160,8 +160,8 @@ class ReportTest(unittest.TestCase):
         self.assertIn(f"{who(best)} streamed "
                       f"{style.fmt_bytes_rate(best['bytes_per_s'])}, "
                       f"{100 * best['bytes_per_s'] / (floor['xcore_gbps'] * 1e9):.0f}% of the cross-core streaming "
-                      f"floor ({style.fmt_bytes_rate(floor['xcore_gbps'] * 1e9)})", real[1])
-        self.assertIn("1.28 GB/s, 9% of the cross-core streaming floor (14.4 GB/s)", real[1])
+                      f"ceiling ({style.fmt_bytes_rate(floor['xcore_gbps'] * 1e9)})", real[1])
+        self.assertIn("1.28 GB/s, 9% of the cross-core streaming ceiling (14.4 GB/s)", real[1])
 
         # Figures of the other run, and its failed case, under its own charts.
         small = self.page.captions[5:]
