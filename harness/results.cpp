@@ -84,7 +84,8 @@ void add_aggregates(std::vector<json>& rows, const std::vector<std::string>& fie
         if (r->contains(f) && (*r)[f].is_number()) v.push_back(as_double((*r)[f]));
       if (!v.empty()) sums[f] = summarize(v);
     }
-    const summary& rt = sums["real_time"];
+    // The spread of the row's headline figure (an ipc latency row's is rtt_p50_ns: its real_time is a mean).
+    const summary& rt = sums[first.value("spread_of", std::string("real_time"))];
     for (const char* stat : {"median", "mean", "stddev", "cv", "min", "max"}) {
       json a;
       a["name"] = rn + "_" + stat;
