@@ -376,8 +376,9 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
         notes += fmt::format("sent {} late (p50) ", format_ns(m["send_late_p50_ns"].get<double>()));
       double spread = m.value("spread_pct", 0.0);
       if (lat) {
-        fmt::print("{}{:>11}{:>11}{:>11}{:>7.0f}%  {}\n", head, format_ns(m["rtt_p50_ns"].get<double>()), format_ns(m["rtt_p99_ns"].get<double>()),
-                   format_ns(m["rtt_p999_ns"].get<double>()), spread, notes);
+        // A dash: too few round trips for that percentile in its repetitions (their percentiles_withheld).
+        auto pct = [&m](const char* f) { return m.contains(f) && m[f].is_number() ? format_ns(m[f].get<double>()) : std::string("-"); };
+        fmt::print("{}{:>11}{:>11}{:>11}{:>7.0f}%  {}\n", head, pct("rtt_p50_ns"), pct("rtt_p99_ns"), pct("rtt_p999_ns"), spread, notes);
       } else {
         fmt::print("{}{:>12}{:>12.1f}{:>7.0f}%  {}\n", head, format_rate(m["msgs_per_s"].get<double>()), m["bytes_per_s"].get<double>() / 1e6, spread, notes);
       }
@@ -558,16 +559,31 @@ int run_ipc(const run_request& req) {
   }
   res.context["timeout_ns"] = req.timeout_ns ? req.timeout_ns : 10'000'000'000ull;
   res.context["metrics"] = {
-      {"real_time", "latency rows: median (p50) round-trip time; throughput rows: ns per message (1e9 / msgs_per_s)"},
+      {"real_time", "Google Benchmark's meaning: the measured window per iteration, an iteration being a message measured "
+                    "(all pairs): latency rows, from the first measured send to the last measured echo, over the round "
+                    "trips (one pair: the mean round trip, not the median, which is rtt_p50_ns); throughput rows, the "
+                    "receivers' first to last measured arrival over the messages (1e9 / msgs_per_s); time_unit ns"},
+      {"cpu_time", "Google Benchmark's meaning: CPU over the measured window per iteration, i.e. cpu_ns_per_msg"},
+      {"measured_window_ns", "the window real_time divides: latency, first measured send to last measured echo of any pair; "
+                             "throughput, first to last measured arrival of any pair"},
       {"rtt", "round trip measured by the client, send to verified echo; half of it is not a one-way time"},
       {"msgs_per_s", "one way, timed at the receiver between the first and last measured arrivals; the receiver "
                      "checks every byte of every message: where it lies in a shared-memory ring (thread and process "
                      "servers, messages above 4 KiB), after copying it out everywhere else"},
       {"bytes_per_s", "msgs_per_s x msg_bytes, decimal (1 MB/s = 1e6 bytes/s)"},
       {"msg_bytes", "bytes per message on the wire, including bench's 32-byte header"},
-      {"cpu_ns_per_msg", "CPU time (user + system) of both ends, the client thread and the server thread (or process, or "
-                         "its share of an event loop), per message the client sent: per round trip for latency rows, per "
-                         "message for throughput rows; warm-up included in both"},
+      {"cpu_ns_per_msg", "CPU time (user + system) over the measured window only, of every thread of every process of the "
+                         "case on this machine (clients, servers, the --rate pacer, an event loop, ZeroMQ's I/O threads, "
+                         "forked servers; the harness's watchdog thread too, which sleeps), per message measured: per round "
+                         "trip for latency rows, per message for throughput rows; null when it could not be read. With "
+                         "--peer, this machine only (the server's is server_cpu_ns_per_msg)"},
+      {"cpu_ns", "that CPU time in all: per process, from its first reading (just before the first measured message) to its "
+                 "last (after the last one)"},
+      {"cpu_window_ns", "the window the CPU was read over: the earliest reading to the latest, of every process; it holds "
+                        "each process's own span"},
+      {"cpus_busy", "cpu_ns / cpu_window_ns: CPUs busy on average over the window; at most the CPUs the case's threads ran on"},
+      {"percentiles_withheld", "latency rows: which percentiles are null and why: a tail percentile p is given only when at "
+                               "least 10 samples lie beyond it (p90 from 100 round trips, p99 from 1000, p99.9 from 10000)"},
       {"send_late_p50_ns", "--rate: median of how late the pacer started a measured send after its intended time (its own "
                            "wake-up, a CPU it waited for, or an earlier send that blocked); rtt counts from the intended "
                            "time, so this is part of it"},
@@ -696,7 +712,8 @@ int run_ipc(const run_request& req) {
   const std::vector<round_verdict> verdicts = mark_disturbed(res.rows, res.context, req.drop_disturbed);
   res.context["interrupted"] = interrupted();
   add_aggregates(res.rows, {"rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns", "rtt_mean_ns",
-                            "msgs_per_s", "bytes_per_s", "cpu_ns_per_msg", "messages", "lost", "duplicated", "corrupt",
+                            "msgs_per_s", "bytes_per_s", "cpu_ns_per_msg", "cpu_ns", "cpu_window_ns", "cpus_busy",
+                            "measured_window_ns", "messages", "lost", "duplicated", "corrupt",
                             "serialize_ns", "deserialize_ns", "transport_ns", "serialization_pct", "send_late_p50_ns",
                             "send_late_p99_ns"});
   mark_below_floor_medians(res.rows);

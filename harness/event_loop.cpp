@@ -18,49 +18,48 @@ void event_loop_host::start(std::span<server_job> jobs, const workload_params& w
   thread_ = std::thread([this] { thread_main(); });
 }
 
+// The loop is a thread of the harness process: its CPU is in the harness's process clock, which the case reads
+// around the clients' measured windows (each session also reads it, as every server does).
 void event_loop_host::thread_main() noexcept {
-  std::uint64_t cpu0 = 0;
   std::string error;
+  bool stopped = false;
   pthread_setname_np(pthread_self(), "bench-loop");  // tells the loop apart in top, perf and gdb
   try {
     pin_this_thread(cpu_);
     where_.sample();
-    cpu0 = thread_cpu_ns();
     for (auto& p : pairs_) p->buf.resize(wl_.msg_bytes);
     run_loop();
+  } catch (const aborted_error& e) {
+    error = e.what();
+    stopped = true;
   } catch (const std::exception& e) {
     error = e.what();
   }
   where_.sample();
-  // One thread served every pair: its CPU time is shared out evenly, so the case's total stays exact.
-  std::uint64_t cpu = cpu0 ? thread_cpu_ns() - cpu0 : 0;
-  std::uint64_t share = pairs_.empty() ? 0 : cpu / pairs_.size();
   if (error.empty()) {
     try {
       check_abort();
       error = "the event loop ended before this pair did";
     } catch (const aborted_error& e) {
       error = e.what();
+      stopped = true;
     }
   }
-  for (auto& p : pairs_) {
-    if (!p->over) fail_pair(*p, error);
-    // The harness reads the slot only after join(): writing the CPU time after the final state is safe here.
-    p->slot->cpu_ns = share;
-  }
+  for (auto& p : pairs_)
+    if (!p->over) fail_pair(*p, error, stopped);
 }
 
 void event_loop_host::finish_pair(loop_pair& p) noexcept {
   if (p.over) return;
   where_.sample();
-  p.session.finish(0, where_.seen());
+  p.session.finish(where_.seen());
   p.over = true;
   --left_;
 }
 
-void event_loop_host::fail_pair(loop_pair& p, std::string_view what) noexcept {
+void event_loop_host::fail_pair(loop_pair& p, std::string_view what, bool stopped) noexcept {
   if (p.over) return;
-  p.session.fail(what, 0, where_.seen());
+  p.session.fail(what, where_.seen(), stopped);
   p.over = true;
   --left_;
 }

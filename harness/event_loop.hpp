@@ -37,7 +37,7 @@ class event_loop_host : public server_host {
   // them until each is over (finish_pair/fail_pair) or the case is stopped (abort_requested()).
   virtual void run_loop() = 0;
   void finish_pair(loop_pair& p) noexcept;
-  void fail_pair(loop_pair& p, std::string_view what) noexcept;
+  void fail_pair(loop_pair& p, std::string_view what, bool stopped = false) noexcept;
   // Derived destructors call this first: the loop must not outlive what it uses.
   void stop_and_join() noexcept;
   std::size_t pairs_left() const noexcept { return left_; }

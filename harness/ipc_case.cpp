@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/accounting.hpp"
 #include "harness/cancel.hpp"
 #include "harness/clock.hpp"
 #include "harness/error.hpp"
@@ -53,6 +54,62 @@ void append_error(std::string& all, const std::string& e) {
   if (e.empty() || all.find(e) != std::string::npos) return;
   if (!all.empty()) all += "; ";
   all += e;
+}
+
+// Every server ready (or failed), the watchdog's deadline, or a stop, whichever comes first; then a start time a
+// little ahead, the same for every pair: their warm-ups end together, so the measured windows of the pairs
+// coincide and the case's window (the CPU's, the throughput's) holds all of them at once. A server that is
+// not ready is left to its client, which reports it.
+std::uint64_t common_start(shared_slots& slots, int pairs, std::uint64_t deadline) {
+  for (int i = 0; i < pairs; ++i) {
+    const pair_slot& s = slots[static_cast<std::size_t>(i)];
+    while (s.state.load(std::memory_order_acquire) == pair_slot::starting && now_ns() < deadline && !abort_requested())
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  constexpr std::uint64_t threads_start_ns = 2'000'000;  // the clients are created and pinned meanwhile
+  return now_ns() + threads_start_ns;
+}
+
+// Percentiles of the round trips, each withheld (null) when too few samples lie beyond it; the reason in the row.
+void write_latency_fields(json& row, const workload_params& wl, const histogram& rtt, const histogram& send_late) {
+  constexpr double reported[] = {50, 90, 99, 99.9};
+  constexpr const char* fields[] = {"rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns"};
+  for (std::size_t i = 0; i < std::size(reported); ++i)
+    row[fields[i]] = percentile_supported(rtt.count(), reported[i]) ? json(rtt.percentile(reported[i])) : json(nullptr);
+  std::string withheld = withheld_reason(rtt.count(), reported);
+  if (wl.rate > 0) {
+    row["send_late_p50_ns"] = percentile_supported(send_late.count(), 50) ? json(send_late.percentile(50)) : json(nullptr);
+    row["send_late_p99_ns"] = percentile_supported(send_late.count(), 99) ? json(send_late.percentile(99)) : json(nullptr);
+    constexpr double late[] = {99};
+    if (std::string w = withheld_reason(send_late.count(), late); !w.empty())
+      withheld += (withheld.empty() ? "send_late_" : "; send_late_") + w;
+  }
+  if (!withheld.empty()) row["percentiles_withheld"] = withheld;
+  row["rtt_max_ns"] = rtt.max();
+  row["rtt_mean_ns"] = rtt.mean();
+}
+
+// --serializers: medians per round trip of each part (see workload.hpp); their sum is close to, not exactly,
+// rtt_p50_ns.
+void write_serializer_fields(json& row, const histogram& serialize, const histogram& deserialize, const histogram& transport) {
+  std::uint64_t ser = serialize.percentile(50), deser = deserialize.percentile(50), rest = transport.percentile(50);
+  row["serialize_ns"] = ser;
+  row["deserialize_ns"] = deser;
+  row["transport_ns"] = rest;
+  double parts = static_cast<double>(ser + deser + rest);
+  row["serialization_pct"] = parts > 0 ? 100.0 * static_cast<double>(ser + deser) / parts : 0.0;
+}
+
+// CPU of every process of the case on this machine over the measured window, per message measured (Google
+// Benchmark's cpu_time), and the window itself, so that CPUs busy = cpu_ns / cpu_window_ns can be checked.
+void write_cpu_fields(json& row, const cpu_total& cpu, std::uint64_t messages) {
+  bool known = cpu.processes > 0 && messages > 0;
+  row["cpu_ns"] = known ? json(cpu.cpu_ns) : json(nullptr);
+  row["cpu_window_ns"] = known ? json(cpu.window_ns) : json(nullptr);
+  row["cpu_processes"] = cpu.processes;
+  row["cpus_busy"] = known ? json(cpus_busy(cpu)) : json(nullptr);
+  row["cpu_ns_per_msg"] = known ? json(per_iteration(cpu.cpu_ns, messages)) : json(nullptr);
+  row["cpu_time"] = row["cpu_ns_per_msg"];
 }
 
 }  // namespace
@@ -118,6 +175,9 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
     std::unique_ptr<server_host> host = env.remote_host ? env.remote_host(c) : c.model->make();
     host->start(jobs, c.wl);
 
+    // The watchdog: the case gets warm-up + duration + the timeout; then it is stopped and reported as failed.
+    std::uint64_t deadline = t_begin + c.wl.warmup_ns + c.wl.duration_ns + env.timeout_ns;
+    std::uint64_t start = common_start(slots, c.pairs, deadline);
     std::atomic<int> running{c.pairs};
     std::vector<std::thread> clients;
     for (int i = 0; i < c.pairs; ++i) {
@@ -125,18 +185,21 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
       clients.emplace_back([&, ui] {
         try {
           pin_this_thread(cpus[ui].client);
-          drive(*channels[ui].client, c.wl, slots[ui], reports[ui]);
+          drive(*channels[ui].client, c.wl, slots[ui], reports[ui], start);
         } catch (const std::exception& e) {
           reports[ui].error = std::string("client: ") + e.what();
         }
         running.fetch_sub(1);
       });
     }
-    // The watchdog: the case gets warm-up + duration + the timeout; then it is stopped and reported as failed.
-    std::uint64_t deadline = t_begin + c.wl.warmup_ns + c.wl.duration_ns + env.timeout_ns;
+    // This thread sleeps between its checks: its CPU, in the process clock the case reads, is a few microseconds
+    // per 5 ms, far below what the case's own threads use.
     while (running.load() > 0) {
-      if (abort_requested() || now_ns() > deadline) {
-        timed_out = !interrupted();
+      bool overdue = now_ns() > deadline;
+      // Timed out only when the watchdog is what stops the case: an end that failed (a pacer that could not send)
+      // stops it too, and its own error is then the case's.
+      if (overdue && !abort_requested()) timed_out = !interrupted();
+      if (abort_requested() || overdue) {
         request_abort();
         host->interrupt();
         for (auto& t : clients) poke_thread(t.native_handle());
@@ -162,16 +225,18 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
 
   // Gather what every pair saw.
   histogram rtt, serialize, deserialize, transport, send_late;
-  std::uint64_t messages = 0, lost = 0, duplicated = 0, corrupt = 0, sent = 0, cpu_ns = 0;
-  double msgs_per_s = 0;
-  std::string client_cpus, server_cpus;
+  std::uint64_t lost = 0, duplicated = 0, corrupt = 0, latency_iterations = 0;
+  std::vector<cpu_span> cpu_spans;
+  std::vector<stream_span> streams, round_trips;
+  std::string client_cpus, server_cpus, stops;
   for (int i = 0; i < c.pairs; ++i) {
     auto ui = static_cast<std::size_t>(i);
     client_report& r = reports[ui];
     pair_slot& s = slots[ui];
     if (!timed_out && !interrupted()) {
-      append_error(error, r.error);
-      append_error(error, s.error);
+      // An end that was only stopped names a consequence; the cause is another end's error.
+      append_error(r.stopped ? stops : error, r.error);
+      append_error(s.stopped ? stops : error, s.error);
     }
     rtt.merge(r.rtt);
     serialize.merge(r.serialize);
@@ -181,19 +246,20 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
     lost += r.lost + s.lost;
     duplicated += r.duplicated + s.duplicated;
     corrupt += r.corrupt + s.corrupt;
-    sent += r.sent;
-    cpu_ns += r.cpu_ns + s.cpu_ns;
-    if (c.wl.kind == workload_kind::latency) {
-      messages += r.measured;
-    } else {
-      messages += s.measured;
-      if (s.t_last_ns > s.t_first_ns) msgs_per_s += static_cast<double>(s.measured) * 1e9 / static_cast<double>(s.t_last_ns - s.t_first_ns);
-    }
+    latency_iterations += r.measured;
+    cpu_spans.push_back(r.window);
+    cpu_spans.push_back(s.window);
+    streams.push_back({s.t_first_ns, s.t_last_ns, s.measured});
+    round_trips.push_back({r.t_first_ns, r.t_last_ns, 0});
     client_cpus += (i ? ";" : "");
     client_cpus += r.cpus;
     server_cpus += (i ? ";" : "");
     server_cpus += s.cpus;
   }
+  if (error.empty()) error = stops;
+  bool lat = c.wl.kind == workload_kind::latency;
+  stream_total stream = combine_streams(streams);
+  std::uint64_t messages = lat ? latency_iterations : stream.messages;
   if (error.empty() && (lost || duplicated || corrupt)) {
     error = fmt::format("{} lost, {} duplicated or out of order, {} corrupt messages", lost, duplicated, corrupt);
   }
@@ -205,34 +271,18 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
   row["corrupt"] = corrupt;
   row["error_occurred"] = !error.empty();
   row["error_message"] = error;
-  if (c.wl.kind == workload_kind::latency) {
-    row["real_time"] = static_cast<double>(rtt.percentile(50));
-    row["rtt_p50_ns"] = rtt.percentile(50);
-    row["rtt_p90_ns"] = rtt.percentile(90);
-    row["rtt_p99_ns"] = rtt.percentile(99);
-    row["rtt_p999_ns"] = rtt.percentile(99.9);
-    row["rtt_max_ns"] = rtt.max();
-    row["rtt_mean_ns"] = rtt.mean();
-    if (c.wl.rate > 0) {
-      row["send_late_p50_ns"] = send_late.percentile(50);
-      row["send_late_p99_ns"] = send_late.percentile(99);
-    }
-    if (c.wl.serializer) {
-      // Medians per round trip of each part (see workload.hpp); their sum is close to, not exactly, rtt_p50_ns.
-      row["serialize_ns"] = serialize.percentile(50);
-      row["deserialize_ns"] = deserialize.percentile(50);
-      row["transport_ns"] = transport.percentile(50);
-      double parts = static_cast<double>(serialize.percentile(50) + deserialize.percentile(50) + transport.percentile(50));
-      row["serialization_pct"] = parts > 0 ? 100.0 * static_cast<double>(serialize.percentile(50) + deserialize.percentile(50)) / parts : 0.0;
-    }
+  // Google Benchmark's real_time: the measured window per iteration (per message measured, all pairs).
+  std::uint64_t window_ns = lat ? combine_streams(round_trips).window_ns : stream.window_ns;
+  row["real_time"] = per_iteration(window_ns, messages);
+  row["measured_window_ns"] = window_ns;
+  if (lat) {
+    write_latency_fields(row, c.wl, rtt, send_late);
+    if (c.wl.serializer) write_serializer_fields(row, serialize, deserialize, transport);
   } else {
-    row["real_time"] = msgs_per_s > 0 ? 1e9 / msgs_per_s : 0.0;
-    row["msgs_per_s"] = msgs_per_s;
-    row["bytes_per_s"] = msgs_per_s * static_cast<double>(c.wl.msg_bytes);
+    row["msgs_per_s"] = stream.msgs_per_s;
+    row["bytes_per_s"] = stream.msgs_per_s * static_cast<double>(c.wl.msg_bytes);
   }
-  // CPU time of both ends (all pairs) per message crossed, warm-up included on both sides of the division.
-  row["cpu_ns_per_msg"] = sent ? static_cast<double>(cpu_ns) / static_cast<double>(sent) : 0.0;
-  row["cpu_time"] = row["cpu_ns_per_msg"];
+  write_cpu_fields(row, combine_cpu(cpu_spans), messages);
   row["time_unit"] = "ns";
   row["iterations"] = messages;
   row["client_cpus"] = client_cpus;

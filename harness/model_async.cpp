@@ -198,7 +198,7 @@ class async_host final : public event_loop_host {
           co_await body();
           finish_pair(c->pair);
         } catch (const std::exception& e) {
-          fail_pair(c->pair, e.what());
+          fail_pair(c->pair, e.what(), dynamic_cast<const aborted_error*>(&e) != nullptr);
         }
       }, asio::detached);
     }

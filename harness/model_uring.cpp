@@ -155,7 +155,7 @@ class uring_host final : public event_loop_host {
         try {
           complete(i, static_cast<op>(t & 7), cqe->res);
         } catch (const std::exception& e) {
-          fail_pair(*pairs_[i], e.what());
+          fail_pair(*pairs_[i], e.what(), dynamic_cast<const aborted_error*>(&e) != nullptr);
         }
       }
       io_uring_cq_advance(r.get(), seen);

@@ -68,17 +68,13 @@ std::uint64_t window_messages(const workload_params& wl) {
 // many messages were measured: a figure from zero samples is no figure.
 constexpr std::uint64_t min_measured = 3;
 
-void wait_ready(const pair_slot& slot) {
-  std::uint64_t deadline = now_ns() + 10'000'000'000ull;
-  for (;;) {
-    int s = slot.state.load(std::memory_order_acquire);
-    if (s == pair_slot::ready) return;
-    if (s == pair_slot::failed) throw std::runtime_error(std::string("server failed to start: ") + slot.error);
-    if (now_ns() > deadline) throw std::runtime_error("server did not become ready within 10 s");
-    check_abort();
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
+// The client's readings of the harness process's CPU around its measured window. Exact (every thread brought up
+// to date, see open_cpu_reading): taken where no measured message waits for them.
+std::uint64_t begin_window(client_report& out) {
+  out.window.begin = open_cpu_reading(true);
+  return now_ns();
 }
+void end_window(client_report& out) { out.window.end = close_cpu_reading(true); }
 
 // The echo of message `seq`; a wrong sequence number is counted by the tally as a gap or duplicate.
 void receive_echo(endpoint& ep, std::vector<std::byte>& buf, const workload_params& wl, sequence_tally& tally) {
@@ -87,23 +83,26 @@ void receive_echo(endpoint& ep, std::vector<std::byte>& buf, const workload_para
   check_message(std::span<const std::byte>(buf.data(), n), wl.msg_bytes, tally);
 }
 
-void drive_closed_loop(endpoint& ep, const workload_params& wl, client_report& out, sequence_tally& tally) {
+void drive_closed_loop(endpoint& ep, const workload_params& wl, client_report& out, sequence_tally& tally,
+                       std::uint64_t start) {
   message_source src(wl.msg_bytes, wl.seed);
   std::vector<std::byte> buf(wl.msg_bytes);
-  std::uint64_t start = now_ns();
   std::uint64_t warm_end = start + wl.warmup_ns, end = warm_end + wl.duration_ns;
   std::uint64_t seq = 0;
-  for (std::uint64_t now = start; now < end || out.measured < min_measured; ++seq) {
+  for (std::uint64_t now = now_ns(); now < end || out.measured < min_measured; ++seq) {
     bool warm = now < warm_end;
+    if (!warm && out.measured == 0) now = out.t_first_ns = begin_window(out);
     ep.send(src.next(seq, warm ? flag_warmup : 0));
     receive_echo(ep, buf, wl, tally);
     std::uint64_t t = now_ns();
     if (!warm) {
       out.rtt.record(t - now);
       ++out.measured;
+      out.t_last_ns = t;
     }
     now = t;
   }
+  end_window(out);
   ep.send(src.next(seq, flag_end));
   receive_echo(ep, buf, wl, tally);
   out.sent = seq + 1;
@@ -113,9 +112,9 @@ void drive_closed_loop(endpoint& ep, const workload_params& wl, client_report& o
 // before warm_end are warm-up, and the one due at or after end is the last (flagged end).
 struct open_loop_schedule {
   std::uint64_t interval, start, warm_end, end;
-  explicit open_loop_schedule(const workload_params& wl)
+  open_loop_schedule(const workload_params& wl, std::uint64_t at)
       : interval(static_cast<std::uint64_t>(1e9 / wl.rate)),
-        start(now_ns() + 1'000'000),
+        start(at),
         warm_end(start + wl.warmup_ns),
         end(warm_end + wl.duration_ns) {}
   std::uint64_t due(std::uint64_t seq) const noexcept { return start + seq * interval; }
@@ -133,15 +132,17 @@ bool take_open_loop_echo(std::size_t n, std::span<const std::byte> buf, std::uin
   if (!(h.flags & flag_warmup)) {
     out.rtt.record(t - h.stamp);
     ++out.measured;
+    out.t_last_ns = t;
   }
   return false;
 }
 
 // Open loop: a pacer thread sends at the intended times, this thread receives. Latency is counted from the
-// intended send time carried in the header, so a stall delays every later message and is not hidden.
+// intended send time carried in the header, so a stall delays every later message and is not hidden. A pacer that
+// cannot send stops the case with its own error, which is the case's error (not the stop it causes).
 void drive_open_loop(endpoint& ep, const workload_params& wl, client_report& out, sequence_tally& tally,
-                     int cpu) {
-  const open_loop_schedule at(wl);
+                     int cpu, std::uint64_t start) {
+  const open_loop_schedule at(wl, start);
   std::atomic<std::uint64_t> total{0};
   std::string pacer_error;
   pthread_t self = pthread_self();
@@ -153,16 +154,20 @@ void drive_open_loop(endpoint& ep, const workload_params& wl, client_report& out
       std::uint64_t spin_ns = std::min(pacer_spin_ns, at.interval / 4);
       std::uint64_t seq = 0;
       for (std::uint64_t due = at.start; due < at.end; due = at.due(++seq)) {
-        wait_until(due, spin_ns);
         bool warmup = due < at.warm_end;
+        if (!warmup && !out.window.begin.pid) {  // before waiting for the first measured send: it is not delayed
+          begin_window(out);
+          out.t_first_ns = due;
+        }
+        wait_until(due, spin_ns);
         if (!warmup) out.send_late.record(now_ns() - due);  // the receiving thread does not touch it until join
         ep.send(src.next(seq, warmup ? flag_warmup : 0, due));
       }
       ep.send(src.next(seq, flag_end, at.end));
       total = seq + 1;
     } catch (const std::exception& e) {
-      pacer_error = e.what();
-      request_abort();
+      pacer_error = std::string("the pacer (--rate) could not send: ") + e.what();
+      request_abort();  // the receiving thread waits for echoes that will not come
       poke_thread(self);
     }
   });
@@ -172,6 +177,7 @@ void drive_open_loop(endpoint& ep, const workload_params& wl, client_report& out
       std::size_t n = ep.recv(buf);
       if (take_open_loop_echo(n, buf, now_ns(), wl, out, tally)) break;
     }
+    end_window(out);
   } catch (...) {
     pacer.join();
     if (!pacer_error.empty()) throw std::runtime_error(pacer_error);
@@ -186,8 +192,9 @@ void drive_open_loop(endpoint& ep, const workload_params& wl, client_report& out
 // the echoes in between. With a pacer thread beside a spinning receiver on one core, every echo waited for the
 // receiver to be switched back in after a send (a 64 B round trip read 12 us at 1000/s, against 0.4 us closed).
 // The same intended times, the same stamps, the same lateness record as drive_open_loop.
-void drive_open_loop_polled(endpoint& ep, const workload_params& wl, client_report& out, sequence_tally& tally) {
-  const open_loop_schedule at(wl);
+void drive_open_loop_polled(endpoint& ep, const workload_params& wl, client_report& out, sequence_tally& tally,
+                            std::uint64_t start) {
+  const open_loop_schedule at(wl, start);
   message_source src(wl.msg_bytes, wl.seed);
   std::vector<std::byte> buf(wl.msg_bytes);
   std::uint64_t seq = 0, due = at.start;
@@ -203,6 +210,10 @@ void drive_open_loop_polled(endpoint& ep, const workload_params& wl, client_repo
       } else {
         bool warmup = due < at.warm_end;
         if (!warmup) out.send_late.record(now - due);
+        if (!warmup && !out.window.begin.pid) {
+          begin_window(out);  // after this send's lateness was taken: the reading is not charged to it
+          out.t_first_ns = due;
+        }
         ep.send(src.next(seq, warmup ? flag_warmup : 0, due));
         due = at.due(++seq);
       }
@@ -215,16 +226,17 @@ void drive_open_loop_polled(endpoint& ep, const workload_params& wl, client_repo
     }
     if (take_open_loop_echo(*n, buf, now_ns(), wl, out, tally)) break;
   }
+  end_window(out);
 }
 
 // --serializers: the closed loop with every message encoded before it is sent and decoded after it arrives, in
 // both directions (see workload.hpp). Clock reads: t0 before encoding, t1 after, t2 once the reply is in and its
 // frame checked, t3 after decoding it; the server's two times come back in the reply's stamp.
-void drive_serialized(endpoint& ep, const workload_params& wl, client_report& out, sequence_tally& tally) {
+void drive_serialized(endpoint& ep, const workload_params& wl, client_report& out, sequence_tally& tally,
+                      std::uint64_t start) {
   message_codec codec(wl);
   std::vector<std::byte> buf(wl.msg_bytes);
   const char* decode_error = nullptr;
-  std::uint64_t start = now_ns();
   std::uint64_t warm_end = start + wl.warmup_ns, end = warm_end + wl.duration_ns;
   std::uint64_t seq = 0;
   auto round_trip = [&](std::uint32_t flags) {
@@ -255,23 +267,27 @@ void drive_serialized(endpoint& ep, const workload_params& wl, client_report& ou
       out.deserialize.record(deser);
       out.transport.record(rtt > ser + deser ? rtt - ser - deser : 0);
       ++out.measured;
+      out.t_last_ns = t3;
     }
     return t3;
   };
-  for (std::uint64_t now = start; now < end || out.measured < min_measured; ++seq) {
-    now = round_trip(now < warm_end ? flag_warmup : 0);
+  for (std::uint64_t now = now_ns(); now < end || out.measured < min_measured; ++seq) {
+    bool warm = now < warm_end;
+    if (!warm && !out.window.begin.pid) out.t_first_ns = begin_window(out);
+    now = round_trip(warm ? flag_warmup : 0);
     // A decoder that refuses every reply would never measure a round trip: give up after the warm-up.
     if (decode_error && now >= warm_end && out.measured == 0) break;
   }
+  end_window(out);
   round_trip(flag_end);
   out.sent = seq + 1;
   if (decode_error)
     out.error = fmt::format("client: {} could not read the server's reply: {}", codec.name(), decode_error);
 }
 
-void drive_stream(endpoint& ep, const workload_params& wl, const pair_slot& slot, client_report& out) {
+void drive_stream(endpoint& ep, const workload_params& wl, const pair_slot& slot, client_report& out,
+                  std::uint64_t start) {
   message_source src(wl.msg_bytes, wl.seed);
-  std::uint64_t start = now_ns();
   std::uint64_t warm_end = start + wl.warmup_ns, end = warm_end + wl.duration_ns;
   std::uint64_t seq = 0;
   // The clock is read every 16 messages: the sender's pace is not what is measured, the receiver's is.
@@ -288,8 +304,9 @@ void drive_stream(endpoint& ep, const workload_params& wl, const pair_slot& slot
       acked = std::max(acked, h.seq);
     }
   };
-  for (std::uint64_t now = start; now < end || measured < min_measured + 1; ++seq) {
+  for (std::uint64_t now = now_ns(); now < end || measured < min_measured + 1; ++seq) {
     bool warm = now < warm_end;
+    if (!warm && measured == 0) begin_window(out);
     await_credit();
     ep.send(src.next(seq, warm ? flag_warmup : 0));
     measured += warm ? 0 : 1;
@@ -305,6 +322,8 @@ void drive_stream(endpoint& ep, const workload_params& wl, const pair_slot& slot
     if (now_ns() > deadline) throw std::runtime_error("the receiver did not finish within 10 s of the end of the stream");
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
+  // After the receiver's last measured message (a receiver in this process is then done with it too).
+  end_window(out);
 }
 
 }  // namespace
@@ -373,8 +392,14 @@ const char* server_session::closed_message() const noexcept {
                                             : "the sender closed the connection before the end of the stream";
 }
 
-void server_session::write_tallies(std::uint64_t cpu_ns, const std::string& cpus) noexcept {
-  slot_.cpu_ns = cpu_ns;
+void server_session::end_window() noexcept {
+  if (slot_.window.begin.pid && !slot_.window.end.pid) slot_.window.end = close_cpu_reading(true);
+}
+
+void server_session::write_tallies(const std::string& cpus) noexcept {
+  end_window();  // a session that failed mid-way: its window ends here
+  const cpu_span& w = slot_.window;
+  slot_.cpu_ns = w.end.cpu_ns > w.begin.cpu_ns ? w.end.cpu_ns - w.begin.cpu_ns : 0;
   slot_.lost = tally_.lost;
   slot_.duplicated = tally_.duplicated;
   slot_.corrupt = tally_.corrupt;
@@ -384,26 +409,25 @@ void server_session::write_tallies(std::uint64_t cpu_ns, const std::string& cpus
               fmt::format("server: {} could not read a request: {}", codec_->name(), decode_error_));
 }
 
-void server_session::finish(std::uint64_t cpu_ns, const std::string& cpus) noexcept {
+void server_session::finish(const std::string& cpus) noexcept {
   slot_.received = tally_.received;
-  write_tallies(cpu_ns, cpus);
+  write_tallies(cpus);
   slot_.state.store(pair_slot::done, std::memory_order_release);
 }
 
-void server_session::fail(std::string_view what, std::uint64_t cpu_ns, const std::string& cpus) noexcept {
-  write_tallies(cpu_ns, cpus);
+void server_session::fail(std::string_view what, const std::string& cpus, bool stopped) noexcept {
+  write_tallies(cpus);
+  slot_.stopped = stopped;
   report_server_failure(slot_, what);
 }
 
 void serve(endpoint& ep, const workload_params& wl, pair_slot& slot, int cpu, work_lock& lock) noexcept {
   cpu_sampler where;
   server_session session(wl, slot, lock);
-  std::uint64_t cpu0 = 0;
   try {
     pin_this_thread(cpu);
     std::vector<std::byte> buf(wl.msg_bytes);
     where.sample();
-    cpu0 = thread_cpu_ns();
     session.ready();
     auto send = [&ep](std::span<const std::byte> reply) { ep.send(reply); };
     // Where the transport allows it (the shared rings), a message larger than a page is checked, and echoed,
@@ -423,29 +447,47 @@ void serve(endpoint& ep, const workload_params& wl, pair_slot& slot, int cpu, wo
       if (last) break;
     }
     where.sample();
-    session.finish(thread_cpu_ns() - cpu0, where.seen());
+    session.finish(where.seen());
+  } catch (const aborted_error& e) {
+    session.fail(e.what(), where.seen(), true);
   } catch (const std::exception& e) {
-    session.fail(e.what(), cpu0 ? thread_cpu_ns() - cpu0 : 0, where.seen());
+    session.fail(e.what(), where.seen());
   }
 }
 
-void drive(endpoint& ep, const workload_params& wl, const pair_slot& slot, client_report& out) noexcept {
+void wait_ready(const pair_slot& slot) {
+  std::uint64_t deadline = now_ns() + 10'000'000'000ull;
+  for (;;) {
+    int s = slot.state.load(std::memory_order_acquire);
+    if (s == pair_slot::ready) return;
+    if (s == pair_slot::failed) throw std::runtime_error(std::string("server failed to start: ") + slot.error);
+    if (now_ns() > deadline) throw std::runtime_error("server did not become ready within 10 s");
+    check_abort();
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+}
+
+void drive(endpoint& ep, const workload_params& wl, const pair_slot& slot, client_report& out,
+           std::uint64_t start_ns) noexcept {
   cpu_sampler where;
   sequence_tally tally;
-  std::uint64_t cpu0 = thread_cpu_ns();
   try {
     wait_ready(slot);
+    wait_until(start_ns, 0);
+    std::uint64_t start = std::max(start_ns, now_ns());
     where.sample();
-    if (wl.kind == workload_kind::throughput) drive_stream(ep, wl, slot, out);
-    else if (wl.serializer) drive_serialized(ep, wl, out, tally);
-    else if (wl.rate > 0 && ep.spin_receiver()) drive_open_loop_polled(ep, wl, out, tally);
-    else if (wl.rate > 0) drive_open_loop(ep, wl, out, tally, current_cpu());
-    else drive_closed_loop(ep, wl, out, tally);
+    if (wl.kind == workload_kind::throughput) drive_stream(ep, wl, slot, out, start);
+    else if (wl.serializer) drive_serialized(ep, wl, out, tally, start);
+    else if (wl.rate > 0 && ep.spin_receiver()) drive_open_loop_polled(ep, wl, out, tally, start);
+    else if (wl.rate > 0) drive_open_loop(ep, wl, out, tally, current_cpu(), start);
+    else drive_closed_loop(ep, wl, out, tally, start);
+  } catch (const aborted_error& e) {
+    out.error = std::string("client: ") + e.what();
+    out.stopped = true;
   } catch (const std::exception& e) {
     out.error = std::string("client: ") + e.what();
   }
   where.sample();
-  out.cpu_ns = thread_cpu_ns() - cpu0;
   out.lost = tally.lost;
   out.duplicated = tally.duplicated;
   out.corrupt = tally.corrupt;

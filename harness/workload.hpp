@@ -31,6 +31,7 @@
 #include <string>
 #include <string_view>
 
+#include "harness/accounting.hpp"
 #include "harness/clock.hpp"
 #include "harness/cpu.hpp"
 #include "harness/gil.hpp"
@@ -111,7 +112,13 @@ struct alignas(64) pair_slot {
   std::uint64_t lost = 0, duplicated = 0, corrupt = 0;
   std::uint64_t measured = 0;   // sink: messages after the first measured one
   std::uint64_t t_first_ns = 0, t_last_ns = 0;
-  std::uint64_t cpu_ns = 0;     // CPU time of the server loop
+  // CPU of the server's whole process (all its threads: ZeroMQ's I/O threads too) over the server's measured
+  // window, from its first measured message to the end of the case's messages. For a server in the harness
+  // process (threads, event loops) that is the harness's clock, which the case reads from the clients' readings;
+  // window.begin/end are the readings (pid 0 from another machine: --peer sends cpu_ns only).
+  std::uint64_t cpu_ns = 0;
+  cpu_span window;
+  bool stopped = false;         // its error is only that the case was stopped (by the watchdog, or another end failing)
   char cpus[48] = {};           // CPUs the server was seen on
   char error[200] = {};         // a failure, or the first message it could not decode
 };
@@ -126,10 +133,16 @@ struct client_report {
   histogram send_late;
   std::uint64_t sent = 0;       // every message, warm-up included
   std::uint64_t measured = 0;   // round trips recorded
+  // Latency: the measured window, from the first measured send (its intended time, --rate) to the arrival of the
+  // last measured echo.
+  std::uint64_t t_first_ns = 0, t_last_ns = 0;
   std::uint64_t lost = 0, duplicated = 0, corrupt = 0;
-  std::uint64_t cpu_ns = 0;
+  // The harness process's CPU (every thread of it) read just before the first measured message and after the
+  // last (throughput: once its receiver has finished), with every thread brought up to date.
+  cpu_span window;
   std::string cpus;
   std::string error;
+  bool stopped = false;         // error is only that the case was stopped (aborted_error), not a cause
 };
 
 // Why this workload cannot run over this transport (its messaging pattern forbids it: see
@@ -168,14 +181,20 @@ class server_session {
   const char* closed_message() const noexcept;
   // Throws if the session could not be set up (its serializer), which the caller reports as the server's failure.
   void ready();
-  // Writes the tallies, the CPU time and CPUs into the slot; then the state (done or failed) that lets the
-  // client go on.
-  void finish(std::uint64_t cpu_ns, const std::string& cpus) noexcept;
-  void fail(std::string_view what, std::uint64_t cpu_ns, const std::string& cpus) noexcept;
+  // Writes the tallies, the CPU time of the measured window and CPUs into the slot; then the state (done or
+  // failed) that lets the client go on. `stopped`: the failure is only that the case was being stopped.
+  void finish(const std::string& cpus) noexcept;
+  void fail(std::string_view what, const std::string& cpus, bool stopped = false) noexcept;
   bool ended() const noexcept { return ended_; }
 
  private:
-  void write_tallies(std::uint64_t cpu_ns, const std::string& cpus) noexcept;
+  void write_tallies(const std::string& cpus) noexcept;
+  // The process's CPU at the first measured message (cheap: the serving thread is the one that counts, and a
+  // measured round trip may be waiting) and at the end (exact: nothing measured waits any more).
+  void begin_window() noexcept {
+    if (!slot_.window.begin.pid) slot_.window.begin = open_cpu_reading(false);
+  }
+  void end_window() noexcept;
 
   // --serializers: decodes the request, encodes the reply (the same message) and returns it, framed.
   std::span<const std::byte> answer(std::span<const std::byte> msg, const frame_header& h);
@@ -203,7 +222,10 @@ bool server_session::on_message(std::span<const std::byte> msg, Send&& send) {
     if (wl_.work_ns && !(flags & flag_end)) lock_.run(wl_.work_ns);
     // Echo exactly what arrived (a corrupt message comes back corrupt and the client sees it), or answer it.
     send(ok && codec_ ? answer(msg, read_header(msg)) : msg);
-    return ended_ = (flags & flag_end) != 0;
+    ended_ = (flags & flag_end) != 0;
+    if (ok && !(flags & (flag_warmup | flag_end))) begin_window();  // after the echo: its round trip does not wait
+    if (ended_) end_window();
+    return ended_;
   }
   std::uint64_t t = now_ns();
   bool ok = check_message(msg, wl_.msg_bytes, tally_);
@@ -214,11 +236,15 @@ bool server_session::on_message(std::span<const std::byte> msg, Send&& send) {
   }
   if (!ok) return false;
   std::uint32_t flags = read_header(msg).flags;
-  if (flags & flag_end) return ended_ = true;
+  if (flags & flag_end) {
+    end_window();
+    return ended_ = true;
+  }
   if (wl_.work_ns) lock_.run(wl_.work_ns);
   if (flags & flag_warmup) return false;
   if (!started_) {
     started_ = true;
+    begin_window();
     slot_.t_first_ns = t;
   } else {
     ++slot_.measured;
@@ -231,8 +257,14 @@ bool server_session::on_message(std::span<const std::byte> msg, Send&& send) {
 // throws: an error ends the loop and is written into the slot (state failed).
 void serve(endpoint& ep, const workload_params& wl, pair_slot& slot, int cpu, work_lock& lock) noexcept;
 
+// Waits (at most 10 s, abortable) for the server to be ready; throws if it failed or did not come.
+void wait_ready(const pair_slot& slot);
+
 // Client side. Waits (bounded, abortable) for the server to be ready, then drives the case. Never throws.
-void drive(endpoint& ep, const workload_params& wl, const pair_slot& slot, client_report& out) noexcept;
+// `start_ns`: when its warm-up begins (CLOCK_MONOTONIC), the same for every pair of a case so that their measured
+// windows coincide; 0: as soon as the server is ready.
+void drive(endpoint& ep, const workload_params& wl, const pair_slot& slot, client_report& out,
+           std::uint64_t start_ns = 0) noexcept;
 
 // The harness's own cost per message: a clock read, composing and verifying a 64-byte message and recording
 // one histogram sample, measured in a loop with no transport. Reported in every ipc result's context.

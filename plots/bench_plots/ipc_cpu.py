@@ -2,9 +2,9 @@
 
 One point per (transport, model, wait) among the shared-memory rings, mmap, eventfd and pipe: x is the MEAN
 round trip of the smallest message each one ran, one pair; y is the CPU time of BOTH ends (the client thread and
-the server thread or process, user + system) per round trip, from the results' cpu_ns_per_msg, which for latency
-rows is counted per message the client sent, i.e. per round trip, warm-up included on both sides of the
-division. It is a mean, so it is set against the mean round trip (not the p50 of the other charts: a tail of
+the server thread or process, user + system) per round trip, from the results' cpu_ns_per_msg: the CPU of every
+thread of the case's processes over the measured window only, per round trip measured (files before issue 15
+counted the warm-up on both sides of the division). It is a mean, so it is set against the mean round trip (not the p50 of the other charts: a tail of
 descheduled round trips would otherwise put two polling ends far above what they can burn). Two diagonals read
 it: an end that polls is busy the whole round trip, so two polling ends sit on "CPU = 2 x latency"; ends that
 sleep in the kernel sit below it by the time they slept.
@@ -193,8 +193,8 @@ def cpu_vs_latency(all_cases, context):
     each = f"median of {reps.pop()} repetitions" if len(reps) == 1 and None not in reps else "median of the repetitions"
     notes = [f"failed: {common.case_label(c)}: {c.error}" for c in failed]
     common.finish(fig, "CPU time vs latency: what spinning buys and what it costs", context,
-                  f"{style.fmt_size(common_size)} messages, one pair, {load} · the receiver {markers} · CPU = client "
-                  f"thread + server thread or process, user + system, per round trip, against the mean round trip "
+                  f"{style.fmt_size(common_size)} messages, one pair, {load} · the receiver {markers} · CPU = every "
+                  f"thread of both ends' processes over the measured window, user + system, per round trip, against the mean round trip "
                   f"(CPU per round trip is a mean too) · each point: {each}", notes)
     return fig
 
@@ -213,18 +213,21 @@ def describe(all_cases, context):
     fast, fast_rtt, fast_cpu = min(measured, key=lambda p: p[1])
     interval = _interval_ns(measured)
 
-    def busy(rtt, cpu):  # CPUs busy on average: CPU time over the time from one round trip to the next
-        return cpu / (interval or rtt)
+    def busy(case, rtt, cpu):
+        """CPUs busy on average: the row's own CPU over its measured window (cpus_busy), else (older files) CPU time
+        over the time from one round trip to the next."""
+        given = case.value("cpus_busy")
+        return given if given is not None else cpu / (interval or rtt)
 
     dear, dear_rtt, dear_cpu = max(measured, key=lambda p: p[2])
     size = style.fmt_size(fast.ident.get("msg_bytes") or 0)
     said = [f"The fastest {size} round trip here (mean), {style.fmt_time(fast_rtt)} for {who(fast)}, cost "
-            f"{style.fmt_time(fast_cpu)} of CPU on its two ends per round trip: {busy(fast_rtt, fast_cpu):.2f} CPUs busy "
+            f"{style.fmt_time(fast_cpu)} of CPU on its two ends per round trip: {busy(fast, fast_rtt, fast_cpu):.2f} CPUs busy "
             f"on average while it ran (2 would be both ends busy all the time)."]
     if dear_cpu > fast_cpu:
         said.append(f"The most CPU per round trip, {style.fmt_time(dear_cpu)} ({style.fmt_factor(dear_cpu / fast_cpu)} "
                     f"that), went to {who(dear)}, whose round trip took {style.fmt_time(dear_rtt)}: "
-                    f"{busy(dear_rtt, dear_cpu):.2f} CPUs busy on average."
+                    f"{busy(dear, dear_rtt, dear_cpu):.2f} CPUs busy on average."
                     + (" Paced, a polling end holds its core between round trips too." if interval and _spins(dear)
                        else " While messages keep coming, going to sleep and being woken costs more CPU per message "
                        "than polling; what polling costs is the core it holds when nothing comes (a paced run, --rate, "

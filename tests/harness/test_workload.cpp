@@ -74,7 +74,7 @@ TEST_P(EverySerializer, ServerAnswersWithItsOwnEncodingOfTheMessage) {
     ASSERT_EQ(reply.size(), wl.msg_bytes);
     EXPECT_TRUE(verify_message(reply));
     EXPECT_EQ(client.decode(reply), nullptr) << ser::to_string(shape);
-    session.finish(0, "");
+    session.finish("");
     EXPECT_EQ(slot.corrupt, 0u);
     EXPECT_STREQ(slot.error, "");
   }
@@ -93,7 +93,7 @@ TEST_P(EverySerializer, ServerCountsAndReportsARequestItCannotRead) {
   message_codec client(wl);
   EXPECT_EQ(client.decode(reply), nullptr);
   EXPECT_TRUE(session.on_message(garbage_frame(wl, 1, flag_end), send));
-  session.finish(0, "");
+  session.finish("");
   EXPECT_EQ(slot.corrupt, 2u);
   EXPECT_EQ(slot.state.load(), pair_slot::done);
   EXPECT_NE(std::string(slot.error).find("could not read a request"), std::string::npos) << slot.error;
