@@ -12,7 +12,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 from matplotlib.transforms import blended_transform_factory
 
-from .. import common, style
+from .. import common
 
 WIDTH_PX, HEIGHT_PX, DPI = 1920, 1080, 100
 MIN_PX = 20
