@@ -93,7 +93,7 @@ def _panel(ax, rows):
         ax.axvline(rows["raw"].value("rtt_p50_ns"), color=slide.REFERENCE, linestyle=(0, (1, 2)), linewidth=3,
                    zorder=5)
     ax.set_yticks(range(len(names)), names)
-    ax.set_ylim(len(names) - 0.5, -0.5)
+    ax.set_ylim(len(names) - 0.5, -1.7)  # a free row on top: the key goes there, clear of every bar's label
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="y", visible=False)
     ax.set_xlim(0, (right or 1) * 1.9)
