@@ -134,6 +134,9 @@ int main(int argc, char** argv) {
   auto* report = app.add_subcommand("report", "one self-contained HTML page of finished runs: machine, floor, charts, tables");
   report->add_option("dirs", report_dirs, "run directories (holding results.json)")->required();
   report->add_option("--out", report_out, "the HTML file (default: report.html in the first directory)");
+  std::vector<std::string> lecture_dirs;
+  auto* lecture = app.add_subcommand("lecture", "the lecture deck of finished runs (slides, PDF, slide show) into the first one's lecture/");
+  lecture->add_option("dirs", lecture_dirs, "run directories (holding results.json); the others add their rows")->required();
   auto* compare = app.add_subcommand("compare", "two runs case by case: ratios of the medians, verdicts beyond the noise, a chart");
   compare->add_option("a", compare_a, "the baseline run directory")->required();
   compare->add_option("b", compare_b, "the run directory compared with it")->required();
@@ -221,6 +224,10 @@ int main(int argc, char** argv) {
       std::vector<std::string> args = report_dirs;
       if (!report_out.empty()) args.insert(args.end(), {"--out", report_out});
       return run_python_tool("report.py", args);
+    }
+    if (lecture->parsed()) {
+      for (const auto& d : lecture_dirs) require_results(d);
+      return run_python_tool("lecture.py", lecture_dirs);
     }
     if (compare->parsed()) {
       require_results(compare_a);

@@ -43,23 +43,19 @@ def main(argv=None):
     parser.add_argument("--style", choices=sorted(style.STYLES), default="lecture",
                         help="lecture: large fonts for a projector (default); paper: small, for print")
     args = parser.parse_args(argv)
-    try:
+
+    def draw_charts():
         doc = common.load_results(args.run_dir)
         suite = common.suite_of(doc, args.run_dir)
         draw = SUITES.get(suite)
         if draw is None:
             print(f"plot.py: no charts for suite {suite} yet", file=sys.stderr)
-            return 0
+            return
         style.apply(args.style)
         for path in draw(doc, args.run_dir, args.formats):
             print(path, flush=True)
-    except common.ResultsError as e:
-        print(f"plot.py: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        print(f"plot.py: cannot write charts into {args.run_dir}: {e}", file=sys.stderr)
-        return 2
-    return 0
+
+    return common.guarded("plot.py", f"charts into {args.run_dir}", draw_charts)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,20 @@ def run_main(main):
         return 141
 
 
+def guarded(script, what, work):
+    """Runs work() for a script's main(): 0, or 2 with one line on stderr when a results file is missing or
+    malformed, or `what` cannot be written."""
+    try:
+        work()
+    except ResultsError as e:
+        print(f"{script}: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"{script}: cannot write {what}: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def load_results(run_dir):
     path = Path(run_dir) / "results.json"
     try:

@@ -233,6 +233,7 @@ TEST(Cli, BadInputExitsTwoWithOneClearLine) {
       {{"run", "ipc", "--frobnicate"}, "--frobnicate"},
       {{"plot", good.string()}, "holds no results.json"},
       {{"report", good.string()}, "holds no results.json"},
+      {{"lecture", good.string()}, "holds no results.json"},
       {{"compare", good.string(), good.string()}, "holds no results.json"},
       {{"compare", good.string()}, "b is required"},
       {{"run", "all", "--transports", "pipe"}, "--transports does not apply to the all suite"},
@@ -485,6 +486,20 @@ TEST(Cli, ReportAndCompareOfFinishedRuns) {
   outcome bad = bench_cmd({"compare", (tmp / "a").string(), (tmp / "b").string()});
   EXPECT_EQ(bad.status, 2);
   EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+  fs::remove_all(tmp);
+}
+
+TEST(Cli, LectureOfFinishedRuns) {
+  if (find_python().empty()) GTEST_SKIP() << "no Python with matplotlib: bench lecture cannot run";
+  fs::path tmp = temp_dir("lecture");
+  fs::copy(fs::path(BENCH_FIXTURES) / "ipc-real", tmp / "ipc");
+  fs::copy(fs::path(BENCH_FIXTURES) / "contention-real", tmp / "contention");
+  outcome r = bench_cmd({"lecture", (tmp / "ipc").string(), (tmp / "contention").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  // Every path it wrote, one a line: the manifest and the slide show among them.
+  EXPECT_NE(r.out.find((tmp / "ipc" / "lecture" / "slides.json").string() + "\n"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(tmp / "ipc" / "lecture" / "index.html"));
+  EXPECT_TRUE(fs::exists(tmp / "ipc" / "lecture" / "01-latency-ladder.png"));
   fs::remove_all(tmp);
 }
 

@@ -19,8 +19,12 @@ The rows follow harness/results.cpp: iteration rows in round order, then the agg
 stddev, cv, min, max) of every run_name with at least one successful repetition.
 """
 import json
+import os
 import random
+import shutil
 import statistics
+import subprocess
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -411,12 +415,23 @@ def lock_document(cores, failures):
     return {"context": ctx, "benchmarks": rows + aggregates(rows)}
 
 
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def headless_chromium(url, workdir, *args, budget_ms=10000):
+    """Runs Debian's chromium headless on url (a file:// page) with name resolution switched off, so that a page
+    that tried to fetch anything would fail to; a fresh profile and HOME under workdir. Returns the process."""
+    profile = tempfile.mkdtemp(dir=workdir, prefix="profile-")
+    return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                           "--hide-scrollbars", f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND",
+                           f"--virtual-time-budget={budget_ms}", *args, url], capture_output=True, text=True,
+                          timeout=180, cwd=workdir, env=dict(os.environ, HOME=str(workdir)))
+
+
 def temporary_copy():
     """A temporary folder (removed at exit) with the synthetic fixtures and the kept ones (fixtures/ipc-real), for
     the tests."""
     import atexit
-    import shutil
-    import tempfile
     root = Path(tempfile.mkdtemp(prefix="bench-plot-fixtures-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     main(root)

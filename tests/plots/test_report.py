@@ -28,7 +28,7 @@ import make_fixture  # noqa: E402
 from bench_plots import style  # noqa: E402  (the formatting under test is tested in test_plots.py)
 
 FIXTURES = make_fixture.temporary_copy()
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = make_fixture.CHROMIUM
 
 
 def run(script, *args):
@@ -278,13 +278,7 @@ class BrowserTest(unittest.TestCase):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def chromium(self, page, *args):
-        profile = tempfile.mkdtemp(dir=self.tmp, prefix="profile-")
-        return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                               "--hide-scrollbars", f"--user-data-dir={profile}",
-                               "--host-resolver-rules=MAP * ~NOTFOUND",
-                               "--virtual-time-budget=10000", *args, page.as_uri()],
-                              capture_output=True, text=True, timeout=180, cwd=self.tmp,
-                              env=dict(os.environ, HOME=str(self.tmp)))
+        return make_fixture.headless_chromium(page.as_uri(), self.tmp, *args)
 
     def dom_root(self, page):
         proc = self.chromium(page, "--dump-dom")

@@ -1,0 +1,36 @@
+#!/usr/bin/python3
+"""Draws the lecture deck of bench runs: one slide per lesson, from the results files alone.
+
+    /usr/bin/python3 plots/lecture.py RUN_DIR [RUN_DIR ...] [--out DIR]
+
+The first directory gets lecture/ (or --out DIR); the others add their rows (a contention run beside an ipc
+run): each lesson draws the rows of the first run that has them. Writes NN-name.png and .svg per slide,
+lecture.pdf, index.html and slides.json, and prints each written path on stdout, one per line. Exit status 0,
+2 if a results.json is missing or malformed.
+"""
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot: Debian's matplotlibrc selects TkAgg, which needs a display
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_plots import common  # noqa: E402
+from bench_plots.lecture import deck  # noqa: E402
+
+
+def main(argv=None):
+    parser = common.ArgumentParser(description="Draw the lecture deck of bench runs into the first one's lecture/.")
+    parser.add_argument("run_dirs", metavar="RUN_DIR", nargs="+", help="directories holding results.json")
+    parser.add_argument("--out", help="where the deck goes (default: RUN_DIR/lecture of the first)")
+    args = parser.parse_args(argv)
+
+    def draw_deck():
+        for path in deck.write(args.run_dirs, args.out):
+            print(path, flush=True)
+
+    return common.guarded("lecture.py", "the deck", draw_deck)
+
+if __name__ == "__main__":
+    sys.exit(common.run_main(main))
