@@ -119,7 +119,13 @@ TEST_P(EveryTransport, SmallMessagesRoundTripIntact) {
   json row = run(workload_kind::latency, small());
   expect_clean(row);
   EXPECT_GT(row["rtt_p50_ns"].get<std::uint64_t>(), 0u);
-  EXPECT_LE(row["rtt_p50_ns"].get<std::uint64_t>(), row["rtt_p99_ns"].get<std::uint64_t>());
+  // A short case may hold too few round trips for a p99 (it needs 1000): then it is withheld, with the reason.
+  if (row["rtt_p99_ns"].is_null()) {
+    EXPECT_NE(row.value("percentiles_withheld", "").find("p99"), std::string::npos) << row.dump();
+  } else {
+    EXPECT_LE(row["rtt_p50_ns"].get<std::uint64_t>(), row["rtt_p99_ns"].get<std::uint64_t>());
+  }
+  EXPECT_LE(row["rtt_p50_ns"].get<std::uint64_t>(), row["rtt_max_ns"].get<std::uint64_t>());
 }
 
 TEST_P(EveryTransport, LargeMessagesSurviveSplitReadsAndWrites) {
