@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/contention/contention_suite.hpp"
 #include "bench/progress.hpp"
 #include "harness/cancel.hpp"
 #include "harness/clock.hpp"
@@ -36,18 +37,24 @@ struct ipc_defaults {
   int max_pairs;  // the sweep goes 1, 2, 4, ... up to this (and while the endpoints fit the requested cores)
 };
 
-// Quick: a small matrix for smoke tests and demos (well under 30 s on 2 cores). Default: the lecture run,
-// whose measured time per case is fitted to a budget (below) unless --duration is given.
+// Quick: a small matrix for smoke tests and demos (well under 30 s on 2 cores). The lecture matrix takes five
+// repetitions: its oversubscribed sweeps vary from round to round, and a median and MAD of five stand firmer than
+// of three. The measured time per case is fitted to a budget (below) unless --duration is given.
 ipc_defaults defaults_for(const run_request& req) {
   if (req.quick) return {{64, 64 * 1024}, 25'000'000, 5'000'000, 2, 2};
-  return {{64, 4096, 64 * 1024, 1024 * 1024}, 200'000'000, 20'000'000, 3, 1 << 20};
+  return {{64, 4096, 64 * 1024, 1024 * 1024}, 200'000'000, 20'000'000, lecture_matrix(req) ? 5 : 3, 1 << 20};
 }
 
-// The default run must fit a class's attention span (issue: `bench run ipc --cores 8` within 3 minutes) whatever
-// the number of transports and models: without --duration, each case gets an equal share of this budget,
-// between 30 ms (thousands of round trips even at 40 us each) and 200 ms.
-constexpr std::uint64_t default_budget_ns = 115'000'000'000ull;
+// The default run must fit a class's attention span (`bench run ipc --cores 8` within 3 minutes, set-up, the
+// contention lessons and the charts included) whatever the number of transports and models: without --duration,
+// each case gets an equal share of its matrix's budget, between 30 ms (thousands of round trips even at 40 us
+// each) and 200 ms.
+std::uint64_t measuring_budget_ns(const run_request& req) {
+  return lecture_matrix(req) ? 80'000'000'000ull : 115'000'000'000ull;
+}
 constexpr std::uint64_t min_fitted_ns = 30'000'000, max_fitted_ns = 200'000'000;
+// The window of each contention case the lecture run adds (locks; the convoy runs at least 40 switch intervals).
+constexpr std::uint64_t lecture_contention_window_ns = 100'000'000;
 
 // The rows the user named (all available ones by default); an unknown name is a usage error listing the valid
 // ones. keep_unavailable: named or not, unavailable rows stay in the plan (skipped there, with the reason).
@@ -72,16 +79,6 @@ std::vector<const transport_info*> chosen_transports(const run_request& req) {
   return chosen(transports(), req.transports, "transport", true);
 }
 std::vector<const model_info*> chosen_models(const run_request& req) { return chosen(models(), req.models, "model", false); }
-
-// "block", "spin" or "block,spin": the context's and the console's word for the disciplines of the run.
-std::string waits_text(const std::vector<wait_mode>& waits) {
-  std::string out;
-  for (wait_mode w : waits) {
-    if (!out.empty()) out += ',';
-    out += to_string(w);
-  }
-  return out;
-}
 
 // --serializers and --shapes (default: small and large, the two ends of the range, for a short lecture run).
 std::vector<const ser::serializer_info*> chosen_serializers(const run_request& req) {
@@ -124,6 +121,13 @@ std::vector<std::string> chosen_locks(const run_request& req) {
 }  // namespace
 
 void validate_ipc(const run_request& req) {
+  if (!req.matrix.empty() && req.matrix != "lecture" && req.matrix != "full")
+    throw usage_error(fmt::format("unknown matrix '{}' (valid: lecture, full)", req.matrix));
+  if (req.matrix == "lecture" && (req.quick || !req.matrix_flags.empty()))
+    throw usage_error(fmt::format("--matrix lecture runs the lessons' own cases; {} chooses cases of its own (use "
+                                  "--matrix full, or leave --matrix out)",
+                                  req.quick ? std::string("--quick") : join_list(req.matrix_flags)));
+  if (std::optional<run_request> c = lecture_contention_request(req, "results")) validate_contention(*c);
   chosen_transports(req);
   chosen_models(req);
   chosen_locks(req);
@@ -155,93 +159,219 @@ void validate_ipc(const run_request& req) {
   }
 }
 
+namespace {
+
+// One block of the plan: a cross product of transports x models x waits x locks, each at one pair for every size
+// and, beyond one pair, at the smallest size for every count of `sweep_pairs`. The full matrix is one section made
+// from the flags; the lecture matrix is several, one or more per lesson (lecture_sections below).
+struct plan_section {
+  std::vector<const transport_info*> transports;
+  std::vector<const model_info*> models;
+  std::vector<workload_kind> kinds{workload_kind::latency, workload_kind::throughput};
+  std::vector<std::uint64_t> sizes;
+  bool sizes_asked = false;  // sizes the user named stay as asked (a wake-up-only transport is not moved to its own)
+  std::vector<int> sweep_pairs;
+  std::vector<wait_mode> waits{wait_mode::block};
+  std::vector<std::string> locks{"none"};
+  std::uint64_t work_ns = 0;
+  placement place = placement::cross;
+  std::vector<const ser::serializer_info*> serializers;
+  std::vector<ser::shape> shapes;
+};
+
+std::vector<const transport_info*> transports_named(std::initializer_list<const char*> names) {
+  std::vector<const transport_info*> out;
+  for (const char* n : names) out.push_back(find_row(transports(), n));
+  return out;
+}
+std::vector<const model_info*> models_named(std::initializer_list<const char*> names) {
+  std::vector<const model_info*> out;
+  for (const char* n : names)
+    if (const model_info* m = find_row(models(), n); m && m->unavailable_reason().empty()) out.push_back(m);
+  return out;
+}
+
+// The lecture matrix: the cases the lessons of plots/bench_plots/lecture/ draw, and no others. Clients grow to 64
+// whatever the CPUs (the lesson is what each model does beyond them); the locks-and-GIL sweep runs with
+// --placement same so that on a small machine each pair's server has a CPU of its own for as long as there are
+// CPUs (with `cross` every server would share the second CPU).
+std::vector<plan_section> lecture_sections() {
+  std::vector<plan_section> out;
+  constexpr std::uint64_t small = 64;
+  auto section = [&](std::vector<const transport_info*> t, std::vector<const model_info*> m,
+                     std::vector<workload_kind> kinds, std::vector<std::uint64_t> sizes) -> plan_section& {
+    plan_section s;
+    s.transports = std::move(t);
+    s.models = std::move(m);
+    s.kinds = std::move(kinds);
+    s.sizes = std::move(sizes);
+    return out.emplace_back(std::move(s));
+  };
+  const std::vector<workload_kind> lat{workload_kind::latency}, thr{workload_kind::throughput},
+      both{workload_kind::latency, workload_kind::throughput};
+  // The latency ladder, one transport per family (eventfd runs at the 32 B it carries).
+  section(transports_named({"shm-spin", "shm", "shm-eventfd", "eventfd", "pipe", "unix", "tcp", "zmq-ipc"}),
+          models_named({"process"}), lat, {small});
+  // Spinning against sleeping: the kernel transports polled too (the rings wait their own way, run above).
+  section(transports_named({"pipe", "unix"}), models_named({"process"}), lat, {small}).waits = {wait_mode::spin};
+  // Size: where the per-message cost ends and copying begins.
+  section(transports_named({"shm", "pipe", "unix", "tcp"}), models_named({"process"}), thr,
+          {64, 1024, 4096, 64 * 1024, 1024 * 1024});
+  // Clients: a thread, a process or one event loop (epoll and io_uring) per client, 1 to 64 clients.
+  section(transports_named({"unix"}), models_named({"thread", "process", "async", "async-uring"}), both, {small})
+      .sweep_pairs = {2, 4, 8, 16, 32, 64};
+  // Serialization against transport, a small and a large message.
+  plan_section& ser_section = section(transports_named({"shm"}), models_named({"thread"}), lat, {});
+  for (const char* n : {"raw", "protobuf", "capnp", "json"}) ser_section.serializers.push_back(ser::find_serializer(n));
+  ser_section.shapes = {ser::shape::small, ser::shape::large};
+  // Locks and a GIL in a server: 10 us of work per message; threads without a lock, under a mutex and under the
+  // new GIL; processes (a GIL each); one event loop.
+  auto worked = [&](const char* model, std::vector<std::string> locks) {
+    plan_section& s = section(transports_named({"unix"}), models_named({model}), thr, {small});
+    s.sweep_pairs = {2, 4, 8};
+    s.work_ns = 10'000;
+    s.locks = std::move(locks);
+    s.place = placement::same;
+  };
+  worked("thread", {"none", "mutex", "gil-new"});
+  worked("process", {"gil-new"});
+  worked("async", {"none"});
+  return out;
+}
+
+// The full matrix: one section from the flags (every available transport and model by default).
+plan_section section_from_flags(const run_request& req, const core_plan& cores) {
+  const ipc_defaults d = defaults_for(req);
+  plan_section s;
+  s.transports = chosen_transports(req);
+  s.models = chosen_models(req);
+  s.sizes = req.sizes.empty() ? d.sizes : req.sizes;
+  s.sizes_asked = !req.sizes.empty();
+  // Pairs sweep: 2, 4, ... while two endpoints per pair fit in the requested cores (one per pair for `same`).
+  const int per_pair = req.place == placement::same ? 1 : 2;
+  for (int p = 2; p * per_pair <= std::max(cores.requested, per_pair) && p <= d.max_pairs; p *= 2) s.sweep_pairs.push_back(p);
+  s.waits = req.waits;
+  s.locks = chosen_locks(req);
+  s.work_ns = req.work_ns;
+  s.place = req.place;
+  if (!req.serializers.empty()) {
+    s.serializers = chosen_serializers(req);
+    s.shapes = chosen_shapes(req);
+  }
+  return s;
+}
+
+// What the planned cases vary in, for the context and the console: "cross" or "cross,same", the waits, the
+// locks, and the server work (one figure: no section of either matrix mixes two).
+struct run_shape {
+  std::string placements, waits;
+  std::vector<std::string> locks;
+  std::uint64_t work_ns = 0;
+};
+run_shape shape_of(const std::vector<ipc_case>& cases) {
+  run_shape out;
+  std::vector<std::string> places, waits;
+  auto add = [](std::vector<std::string>& v, std::string x) {
+    if (std::find(v.begin(), v.end(), x) == v.end()) v.push_back(std::move(x));
+  };
+  for (const ipc_case& c : cases) {
+    add(places, to_string(c.place));
+    add(waits, to_string(c.wait_as));
+    add(out.locks, c.wl.lock);
+    out.work_ns = std::max(out.work_ns, c.wl.work_ns);
+  }
+  out.placements = fmt::format("{}", fmt::join(places, ","));
+  out.waits = fmt::format("{}", fmt::join(waits, ","));
+  return out;
+}
+
+}  // namespace
+
+bool lecture_matrix(const run_request& req) {
+  return req.matrix == "lecture" || (req.matrix.empty() && !req.quick && req.matrix_flags.empty());
+}
+
 std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
   ipc_defaults d = defaults_for(req);
-  std::vector<std::uint64_t> sizes = req.sizes.empty() ? d.sizes : req.sizes;
-  std::uint64_t sweep_size = *std::min_element(sizes.begin(), sizes.end());
-  // Pairs sweep: 1, 2, 4, ... while two endpoints per pair fit in the requested cores (one per pair for `same`).
-  std::vector<int> pair_counts;
-  int per_pair = req.place == placement::same ? 1 : 2;
-  for (int p = 1; p * per_pair <= std::max(cores.requested, per_pair) && p <= d.max_pairs; p *= 2) pair_counts.push_back(p);
-
   std::optional<std::regex> filter;
   if (!req.filter.empty()) filter.emplace(req.filter);
-
-  // --serializers: the size of every (serializer, shape) on the wire, from one encoding of the case's message.
-  struct encoding {
-    const ser::serializer_info* serializer;
-    ser::shape shape;
-    std::uint64_t msg_bytes;
-  };
-  std::vector<encoding> serializers;
-  for (ser::shape shape : req.serializers.empty() ? std::vector<ser::shape>{} : chosen_shapes(req))
-    for (const ser::serializer_info* s : chosen_serializers(req))
-      serializers.push_back({s, shape, header_bytes + encoded_bytes(*s, shape)});
-
   std::vector<ipc_case> cases;
-  const std::vector<std::string> locks = chosen_locks(req);
-  for (const transport_info* t : chosen_transports(req)) {
-    for (const model_info* m : chosen_models(req)) {
-      auto add_one = [&](workload_kind kind, std::uint64_t size, int pairs, wait_mode w, const std::string& lock,
-                         const ser::serializer_info* serializer, ser::shape shape) {
-        ipc_case c;
-        c.transport = t;
-        c.model = m;
-        c.pairs = pairs;
-        c.place = req.place;
-        c.wl.kind = kind;
-        c.wl.msg_bytes = size;
-        c.wl.duration_ns = req.duration_ns ? req.duration_ns : d.duration_ns;
-        c.wl.warmup_ns = req.warmup_ns ? req.warmup_ns : d.warmup_ns;
-        c.wl.rate = kind == workload_kind::latency ? req.rate : 0;
-        c.wl.work_ns = req.work_ns;
-        c.wl.lock = lock;
-        c.wl.seed = 0x5eed0000 + cases.size();
-        c.wl.serializer = serializer;
-        c.wl.shape = shape;
-        // Loopback UDP's default receive buffer is 208 KiB of kernel memory, a 64-byte datagram taking about
-        // 1 KiB of it: 64 KiB of credit keeps the receiver's queue well inside it.
-        if (t->lossy) c.wl.flow_window_bytes = 64 * 1024;
-        c.wait = t->fixed_wait.empty() ? to_string(w) : std::string(t->fixed_wait);
-        c.wait_as = w;
-        c.name = case_name(c);
-        if (filter && !std::regex_search(c.name, *filter)) return;
-        if (std::string why = t->unavailable_reason(); !why.empty()) c.skip_reason = why;
-        else if (std::string why2 = incompatibility(*m, *t); !why2.empty()) c.skip_reason = why2;
-        else if (std::string why3 = workload_incompatibility(*t, c.wl); !why3.empty()) c.skip_reason = why3;
-        else if (w == wait_mode::spin && t->fixed_wait.empty() && !t->spin_capable)
-          c.skip_reason = fmt::format("{} has no spinning mode", t->name);
-        else if (w == wait_mode::spin && t->fixed_wait.empty() && !m->spins)
-          c.skip_reason = fmt::format("the {} model's event loop always waits in the kernel (no spinning mode)", m->name);
-        else if (t->max_msg_bytes && size > t->max_msg_bytes)
-          c.skip_reason = fmt::format("{} carries at most {} per message; {} requested", t->name,
-                                      format_bytes(t->max_msg_bytes), format_bytes(size));
-        cases.push_back(std::move(c));
-      };
-      // The locks of one configuration run back to back: their ratio is taken under the same conditions.
-      auto add = [&](workload_kind kind, std::uint64_t size, int pairs, wait_mode w,
-                     const ser::serializer_info* serializer = nullptr, ser::shape shape = ser::shape::small) {
-        for (const std::string& lock : locks) add_one(kind, size, pairs, w, lock, serializer, shape);
-      };
-      // The default sizes all exceed what a wake-up-only transport carries (eventfd: its 32-byte header): it runs
-      // at its largest size instead, named so in every row, rather than appearing only as skipped rows. Sizes the
-      // user asked for are kept as asked (too large ones are skipped with the reason).
-      const bool own_size = req.sizes.empty() && t->max_msg_bytes && t->max_msg_bytes < sweep_size;
-      const std::vector<std::uint64_t> t_sizes = own_size ? std::vector<std::uint64_t>{t->max_msg_bytes} : sizes;
-      for (wait_mode w : req.waits) {
-        // A transport that waits its own way (the shm rings) is the same case under every --wait: run it once.
-        if (!t->fixed_wait.empty() && w != req.waits.front()) continue;
-        if (!serializers.empty()) {
-          // The ping-pong only, one pair: what a round trip costs with each serializer and message shape.
-          for (const encoding& e : serializers) add(workload_kind::latency, e.msg_bytes, 1, w, e.serializer, e.shape);
-          continue;
-        }
-        for (workload_kind kind : {workload_kind::latency, workload_kind::throughput}) {
-          for (std::uint64_t s : t_sizes) add(kind, s, 1, w);
-          // The pairs sweep runs at the run's smallest size, which a transport run at its own size cannot carry.
-          if (!own_size)
-            for (int p : pair_counts)
-              if (p > 1) add(kind, sweep_size, p, w);
+  std::set<std::string> planned;
+  for (const plan_section& sec : lecture_matrix(req) ? lecture_sections() : std::vector{section_from_flags(req, cores)}) {
+    std::uint64_t sweep_size = sec.sizes.empty() ? 0 : *std::min_element(sec.sizes.begin(), sec.sizes.end());
+    // --serializers: the size of every (serializer, shape) on the wire, from one encoding of the case's message.
+    struct encoding {
+      const ser::serializer_info* serializer;
+      ser::shape shape;
+      std::uint64_t msg_bytes;
+    };
+    std::vector<encoding> serializers;
+    for (ser::shape shape : sec.shapes)
+      for (const ser::serializer_info* s : sec.serializers)
+        serializers.push_back({s, shape, header_bytes + encoded_bytes(*s, shape)});
+    for (const transport_info* t : sec.transports) {
+      for (const model_info* m : sec.models) {
+        auto add_one = [&](workload_kind kind, std::uint64_t size, int pairs, wait_mode w, const std::string& lock,
+                           const ser::serializer_info* serializer, ser::shape shape) {
+          ipc_case c;
+          c.transport = t;
+          c.model = m;
+          c.pairs = pairs;
+          c.place = sec.place;
+          c.wl.kind = kind;
+          c.wl.msg_bytes = size;
+          c.wl.duration_ns = req.duration_ns ? req.duration_ns : d.duration_ns;
+          c.wl.warmup_ns = req.warmup_ns ? req.warmup_ns : d.warmup_ns;
+          c.wl.rate = kind == workload_kind::latency ? req.rate : 0;
+          c.wl.work_ns = sec.work_ns;
+          c.wl.lock = lock;
+          c.wl.seed = 0x5eed0000 + cases.size();
+          c.wl.serializer = serializer;
+          c.wl.shape = shape;
+          // Loopback UDP's default receive buffer is 208 KiB of kernel memory, a 64-byte datagram taking about
+          // 1 KiB of it: 64 KiB of credit keeps the receiver's queue well inside it.
+          if (t->lossy) c.wl.flow_window_bytes = 64 * 1024;
+          c.wait = t->fixed_wait.empty() ? to_string(w) : std::string(t->fixed_wait);
+          c.wait_as = w;
+          c.name = case_name(c);
+          if (filter && !std::regex_search(c.name, *filter)) return;
+          if (!planned.insert(c.name).second) return;  // two lessons may ask for one case
+          if (std::string why = t->unavailable_reason(); !why.empty()) c.skip_reason = why;
+          else if (std::string why2 = incompatibility(*m, *t); !why2.empty()) c.skip_reason = why2;
+          else if (std::string why3 = workload_incompatibility(*t, c.wl); !why3.empty()) c.skip_reason = why3;
+          else if (w == wait_mode::spin && t->fixed_wait.empty() && !t->spin_capable)
+            c.skip_reason = fmt::format("{} has no spinning mode", t->name);
+          else if (w == wait_mode::spin && t->fixed_wait.empty() && !m->spins)
+            c.skip_reason = fmt::format("the {} model's event loop always waits in the kernel (no spinning mode)", m->name);
+          else if (t->max_msg_bytes && size > t->max_msg_bytes)
+            c.skip_reason = fmt::format("{} carries at most {} per message; {} requested", t->name,
+                                        format_bytes(t->max_msg_bytes), format_bytes(size));
+          cases.push_back(std::move(c));
+        };
+        // The locks of one configuration run back to back: their ratio is taken under the same conditions.
+        auto add = [&](workload_kind kind, std::uint64_t size, int pairs, wait_mode w,
+                       const ser::serializer_info* serializer = nullptr, ser::shape shape = ser::shape::small) {
+          for (const std::string& lock : sec.locks) add_one(kind, size, pairs, w, lock, serializer, shape);
+        };
+        // The default sizes all exceed what a wake-up-only transport carries (eventfd: its 32-byte header): it runs
+        // at its largest size instead, named so in every row, rather than appearing only as skipped rows. Sizes the
+        // user asked for are kept as asked (too large ones are skipped with the reason).
+        const bool own_size = !sec.sizes_asked && t->max_msg_bytes && t->max_msg_bytes < sweep_size;
+        const std::vector<std::uint64_t> t_sizes = own_size ? std::vector<std::uint64_t>{t->max_msg_bytes} : sec.sizes;
+        for (wait_mode w : sec.waits) {
+          // A transport that waits its own way (the shm rings) is the same case under every --wait: run it once.
+          if (!t->fixed_wait.empty() && w != sec.waits.front()) continue;
+          if (!serializers.empty()) {
+            // The ping-pong only, one pair: what a round trip costs with each serializer and message shape.
+            for (const encoding& e : serializers) add(workload_kind::latency, e.msg_bytes, 1, w, e.serializer, e.shape);
+            continue;
+          }
+          for (workload_kind kind : sec.kinds) {
+            for (std::uint64_t s : t_sizes) add(kind, s, 1, w);
+            // The pairs sweep runs at the smallest size, which a transport run at its own size cannot carry.
+            if (!own_size)
+              for (int p : sec.sweep_pairs) add(kind, sweep_size, p, w);
+          }
         }
       }
     }
@@ -251,7 +381,7 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
     for (const ipc_case& c : cases) runnable += c.skip_reason.empty() ? 1 : 0;
     int reps = req.reps ? req.reps : d.reps;
     if (runnable) {
-      std::uint64_t share = default_budget_ns / (runnable * static_cast<std::uint64_t>(reps));
+      std::uint64_t share = measuring_budget_ns(req) / (runnable * static_cast<std::uint64_t>(reps));
       std::uint64_t warm = req.warmup_ns ? req.warmup_ns : d.warmup_ns;
       std::uint64_t fitted = std::clamp(share > warm ? share - warm : 0, min_fitted_ns, max_fitted_ns);
       for (ipc_case& c : cases) c.wl.duration_ns = fitted;
@@ -305,8 +435,12 @@ int print_serializer_table(const std::vector<ipc_case>& cases, const std::map<st
 void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cases) {
   int unstable = 0, below_floor = 0;
   // A lock column only when the run has a lock to tell apart (--lock other than none).
-  bool locks = std::any_of(cases.begin(), cases.end(), [](const ipc_case& c) { return c.wl.lock != "none"; });
-  auto lock_cell = [locks](const std::string& text) { return locks ? fmt::format("{:<13}", text) : std::string(); };
+  // A column for the server's work and its lock only when the run has work (--work, or the lecture's GIL lesson).
+  bool worked = std::any_of(cases.begin(), cases.end(), [](const ipc_case& c) { return c.wl.work_ns > 0; });
+  auto lock_cell = [worked](const std::string& text) { return worked ? fmt::format("{:<19}", text) : std::string(); };
+  auto work_text = [](const ipc_case& c) {
+    return c.wl.work_ns ? fmt::format("{} {}", format_ns(static_cast<double>(c.wl.work_ns)), c.wl.lock) : std::string("-");
+  };
   std::map<std::string, const json*> medians;
   std::map<std::string, std::vector<const json*>> iterations;
   for (const json& r : rows) {
@@ -315,18 +449,19 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
   }
   bool serialized = std::any_of(cases.begin(), cases.end(), [](const ipc_case& c) { return c.wl.serializer != nullptr; });
   for (workload_kind kind : {workload_kind::latency, workload_kind::throughput}) {
-    if (serialized) break;  // a --serializers run has its own table (below)
+    // Serialized cases have a table of their own (below).
+    auto in_table = [kind](const ipc_case& c) { return c.wl.kind == kind && !c.wl.serializer; };
     bool lat = kind == workload_kind::latency;
-    if (std::none_of(cases.begin(), cases.end(), [&](const ipc_case& c) { return c.wl.kind == kind; })) continue;
+    if (std::none_of(cases.begin(), cases.end(), in_table)) continue;
     fmt::print("\n{}\n", lat ? "Round-trip latency (client-measured, median of repetitions; spread = 1.48 x MAD / median of p50, msg/s below)"
                              : "Throughput (one way, timed at the receiver, median of repetitions)");
-    if (lat) fmt::print("{:<15}{:<12}{}{:<9}{:>9}{:>6}{:>11}{:>11}{:>11}{:>8}  {}\n", "transport", "model", lock_cell("lock"), "wait", "size", "pairs", "p50", "p99", "p99.9", "spread", "notes");
-    else fmt::print("{:<15}{:<12}{}{:<9}{:>9}{:>6}{:>12}{:>12}{:>8}  {}\n", "transport", "model", lock_cell("lock"), "wait", "size", "pairs", "msg/s", "MB/s", "spread", "notes");
+    if (lat) fmt::print("{:<15}{:<12}{}{:<9}{:>9}{:>6}{:>11}{:>11}{:>11}{:>8}  {}\n", "transport", "model", lock_cell("work, lock"), "wait", "size", "pairs", "p50", "p99", "p99.9", "spread", "notes");
+    else fmt::print("{:<15}{:<12}{}{:<9}{:>9}{:>6}{:>12}{:>12}{:>8}  {}\n", "transport", "model", lock_cell("work, lock"), "wait", "size", "pairs", "msg/s", "MB/s", "spread", "notes");
     // Skipped cases of one transport and one reason (shm-spin under both event loops, udp at 1 MiB under every
     // model and pair count) get one line with their count and models, not a line each.
     std::map<std::pair<std::string, std::string>, std::pair<int, std::vector<std::string>>> skipped;
     for (const ipc_case& c : cases)
-      if (c.wl.kind == kind && !c.skip_reason.empty()) {
+      if (in_table(c) && !c.skip_reason.empty()) {
         auto& [n, models] = skipped[{std::string(c.transport->name), c.skip_reason}];
         ++n;
         if (std::find(models.begin(), models.end(), c.model->name) == models.end()) models.emplace_back(c.model->name);
@@ -342,10 +477,10 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
     };
     std::string_view last_transport;
     for (const ipc_case& c : cases) {
-      if (c.wl.kind != kind) continue;
+      if (!in_table(c)) continue;
       if (c.transport->name != last_transport) flush();
       last_transport = c.transport->name;
-      std::string head = fmt::format("{:<15}{:<12}{}{:<9}{:>9}{:>6}", c.transport->name, c.model->name, lock_cell(c.wl.lock), c.wait,
+      std::string head = fmt::format("{:<15}{:<12}{}{:<9}{:>9}{:>6}", c.transport->name, c.model->name, lock_cell(work_text(c)), c.wait,
                                      format_bytes(c.wl.msg_bytes), c.pairs);
       if (!c.skip_reason.empty()) {
         std::pair<std::string, std::string> key{std::string(c.transport->name), c.skip_reason};
@@ -486,6 +621,46 @@ void print_round_floors(const json& rounds, const std::vector<round_verdict>& ve
 
 }  // namespace
 
+// The lecture's two lessons of the contention suite: the convoy at CPython's 5 ms switch interval, and spinlocks
+// from one thread to the requested cores (oversubscribed beyond the CPUs). Written into DIR/contention/, which
+// `bench lecture DIR` reads beside DIR. None with --filter, which narrows the ipc cases.
+std::optional<run_request> lecture_contention_request(const run_request& req, const fs::path& dir) {
+  if (!lecture_matrix(req) || !req.filter.empty()) return std::nullopt;
+  run_request c;
+  c.suite = "contention";
+  c.command_line = req.command_line;
+  c.cores = req.cores;
+  c.cores_given = req.cores_given;
+  c.out = dir / "contention";
+  c.no_plot = true;
+  c.reps = req.reps;
+  c.duration_ns = req.duration_ns ? req.duration_ns : lecture_contention_window_ns;
+  c.switch_intervals_ns = {5'000'000};
+  c.locks = {"tas", "ticket", "mutex"};
+  c.policies = {"none", "new"};
+  c.filter = "experiment:locks/|experiment:gil-convoy/policy:[a-z]+/cpu_threads:[01](/|$)";
+  return c;
+}
+
+namespace {
+
+// Charts of the run, then the lecture deck of it (and of DIR/contention/ when the lecture run wrote one).
+void draw_lecture(const run_request& req, const fs::path& dir) {
+  if (req.no_plot) return;
+  std::vector<std::string> dirs = {dir.string()};
+  if (fs::exists(dir / "contention" / "results.json")) dirs.push_back((dir / "contention").string());
+  fmt::print("lecture:\n");
+  std::fflush(stdout);
+  try {
+    if (int rc = run_python_tool("lecture.py", dirs); rc != 0)
+      fmt::print(stderr, "warning: the lecture script failed (status {}); the results files are complete\n", rc);
+  } catch (const std::runtime_error& e) {
+    fmt::print(stderr, "warning: no lecture deck: {}\n", e.what());
+  }
+}
+
+}  // namespace
+
 int run_ipc(const run_request& req) {
   validate_ipc(req);
   core_plan cores = plan_cores(req.cores);
@@ -532,18 +707,20 @@ int run_ipc(const run_request& req) {
   res.context["floor"] = to_json(floor);
   double overhead = measure_harness_overhead_ns();
   res.context["harness_overhead_ns"] = overhead;
-  res.context["placement"] = to_string(req.place);
-  res.context["wait"] = waits_text(req.waits);
+  const run_shape shape = shape_of(cases);
+  res.context["matrix"] = lecture_matrix(req) ? "lecture" : "full";
+  res.context["placement"] = shape.placements;
+  res.context["wait"] = shape.waits;
   res.context["reps"] = reps;
   res.context["duration_ns"] = cases.front().wl.duration_ns;
   res.context["warmup_ns"] = cases.front().wl.warmup_ns;
-  res.context["work_ns"] = req.work_ns;
-  res.context["locks"] = chosen_locks(req);
+  res.context["work_ns"] = shape.work_ns;
+  res.context["locks"] = shape.locks;
   // Calibrated before anything is measured, whether or not there is --work (every server's lock is built with
   // it; forked servers inherit it): the work is a count of instructions, the same under every lock and model,
   // not a span of wall time that a pre-empted server would "spend" idle.
   cpu_work::calibrate();
-  if (req.work_ns) {
+  if (shape.work_ns) {
     const gil_config gil_defaults;
     res.context["server_lock"] = {
         {"scope", "one lock per server process, shared by all its server threads (thread model: every pair's "
@@ -628,12 +805,19 @@ int run_ipc(const run_request& req) {
       "a latency row whose rtt_p50_ns is below its round's rounds[i].floor.c2c_round_trip_ns, or a one-pair throughput "
       "row whose bytes_per_s exceeds its round's xcore_gbps, the two ends on different CPUs; a median row is below "
       "the floor when any repetition it summarises is";
-  fmt::print("bench run ipc: {} cases x {} repetitions on {} (placement {}, wait {}){}\n", runnable, reps,
-             machine_line(res.context), to_string(req.place), waits_text(req.waits),
+  fmt::print("bench run ipc{}: {} cases x {} repetitions on {} (placement {}, wait {}){}\n",
+             lecture_matrix(req) ? " (the lecture's cases; --matrix full for every transport and model)" : "", runnable,
+             reps, machine_line(res.context), shape.placements, shape.waits,
              cores.oversubscribed ? fmt::format(", OVERSUBSCRIBED: {} cores requested, {} available", cores.requested, cores.available) : "");
-  fmt::print("each case: {} warm-up, then {} measured{}\n", format_ns(static_cast<double>(cases.front().wl.warmup_ns)),
+  // What the measuring alone will take; case set-up (forking and connecting up to 64 pairs), the floors, the
+  // contention lessons and the charts come on top.
+  const double measuring_s = static_cast<double>(runnable) * reps *
+                             static_cast<double>(cases.front().wl.warmup_ns + cases.front().wl.duration_ns) / 1e9;
+  fmt::print("each case: {} warm-up, then {} measured{}; measuring takes {:.0f} s ({} cases x {} repetitions), set-up "
+             "and charts come on top\n", format_ns(static_cast<double>(cases.front().wl.warmup_ns)),
              format_ns(static_cast<double>(cases.front().wl.duration_ns)),
-             req.duration_ns || req.quick ? "" : " (fitted to a run of about 2 minutes; --duration sets it)");
+             req.duration_ns || req.quick ? "" : " (fitted to the matrix's time budget; --duration sets it)", measuring_s,
+             runnable, reps);
   // The two-line figure beside the one-line one: what a channel with a line per direction pays at least.
   fmt::print("hardware floor: timer {:.0f} ns, cache-line round trip {}{} (median of {} round trips), memcpy {:.1f} GB/s in "
              "cache / {:.1f} GB/s from memory, cross-core streaming {}; harness cost {:.0f} ns per message\n",
@@ -725,9 +909,18 @@ int run_ipc(const run_request& req) {
     fmt::print(stderr, "interrupted: the {} measurements finished before Ctrl-C are in {}\n", res.rows.size(), dir.string());
     return 130;
   }
+  int status = failures ? 1 : 0;
+  if (std::optional<run_request> c = lecture_contention_request(req, dir)) {
+    fmt::print("\n== the contention lessons (bench run contention, into {}) ==\n", c->out->string());
+    std::fflush(stdout);
+    int rc = run_contention(*c);
+    if (rc == 130) return rc;
+    if (rc != 0) status = 1;
+  }
   draw_charts(req, dir);
+  if (lecture_matrix(req)) draw_lecture(req, dir);
   if (failures) fmt::print(stderr, "{} case repetition(s) failed; see error_message in results.json\n", failures);
-  return failures ? 1 : 0;
+  return status;
 }
 
 }  // namespace bench

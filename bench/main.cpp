@@ -170,6 +170,9 @@ int main(int argc, char** argv) {
   run->add_flag("--no-plot", no_plot, "write results only, no charts");
   run->add_option("--json", json_to, "also copy results.json to FILE; - prints it on stdout (everything else goes to stderr)");
   run->add_option("--csv", csv_to, "also copy results.csv to FILE; - prints it on stdout (everything else goes to stderr)");
+  std::string matrix;
+  run->add_option("--matrix", matrix, "ipc: lecture (the default: the cases the lecture deck's lessons draw) or full "
+                                      "(every transport and model at every size; what the case flags narrow)");
   run->add_option("--placement", placement_s, "cross (ends on different cores), same (one core), os (unpinned)");
   run->add_option("--wait", wait_s, "block (sleep in the kernel), spin (non-blocking, polled), or block,spin (both, side by side)");
   run->add_option("--rate", rate_s, "open-loop latency: messages per second per pair, paced");
@@ -319,7 +322,7 @@ int main(int argc, char** argv) {
     };
     const owned owners[] = {{"--transports", {"ipc"}}, {"--models", {"ipc"}}, {"--sizes", {"ipc"}}, {"--placement", {"ipc"}},
                             {"--wait", {"ipc"}}, {"--rate", {"ipc"}}, {"--work", {"ipc"}}, {"--lock", {"ipc"}},
-                            {"--drop-disturbed", {"ipc"}}, {"--peer", {"ipc"}}, {"--serializers", {"serialize", "ipc"}}, {"--shapes", {"serialize", "ipc"}},
+                            {"--drop-disturbed", {"ipc"}}, {"--peer", {"ipc"}}, {"--matrix", {"ipc"}}, {"--serializers", {"serialize", "ipc"}}, {"--shapes", {"serialize", "ipc"}},
                             {"--cs", {"contention"}}, {"--switch-interval", {"contention"}}, {"--check-interval", {"contention"}},
                             {"--locks", {"contention"}}, {"--policies", {"contention"}}};
     for (const owned& o : owners) {
@@ -327,6 +330,11 @@ int main(int argc, char** argv) {
       if (std::find(o.suites.begin(), o.suites.end(), suite) == o.suites.end())
         throw usage_error(fmt::format("{} does not apply to the {} suite", o.flag, suite));
     }
+    // Any flag that chooses ipc cases plans the full matrix narrowed by it, as it always did.
+    for (const char* f : {"--transports", "--models", "--sizes", "--placement", "--wait", "--rate", "--work", "--lock",
+                          "--peer", "--serializers", "--shapes"})
+      if (run->count(f)) req.matrix_flags.emplace_back(f);
+    req.matrix = matrix;
     if (!peer.empty()) {
       check_peer_request(peer, req.transports, req.place);
       req.peer = peer;

@@ -4,7 +4,8 @@
     /usr/bin/python3 plots/lecture.py RUN_DIR [RUN_DIR ...] [--out DIR]
 
 The first directory gets lecture/ (or --out DIR); the others add their rows (a contention run beside an ipc
-run): each lesson draws the rows of the first run that has them. Writes NN-name.png and .svg per slide,
+run; RUN_DIR/contention/, which a lecture run of bench run ipc writes, is added by itself): each lesson draws
+the rows of the first run that has them. Writes NN-name.png and .svg per slide,
 lecture.pdf, index.html and slides.json, and prints each written path on stdout, one per line. Exit status 0,
 2 if a results.json is missing or malformed.
 """
@@ -26,8 +27,15 @@ def main(argv=None):
     parser.add_argument("--out", help="where the deck goes (default: RUN_DIR/lecture of the first)")
     args = parser.parse_args(argv)
 
+    # A lecture run of bench run ipc writes its contention lessons into RUN_DIR/contention/: they come along.
+    run_dirs = list(args.run_dirs)
+    for d in args.run_dirs:
+        extra = Path(d) / "contention"
+        if (extra / "results.json").is_file() and str(extra) not in run_dirs:
+            run_dirs.append(str(extra))
+
     def draw_deck():
-        for path in deck.write(args.run_dirs, args.out):
+        for path in deck.write(run_dirs, args.out):
             print(path, flush=True)
 
     return common.guarded("lecture.py", "the deck", draw_deck)
