@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "harness/units.hpp"
 
 #include <fmt/format.h>
@@ -98,6 +99,9 @@ std::vector<std::string> split_list(std::string_view text, std::string_view what
     if (comma == std::string_view::npos) comma = text.size();
     std::string_view item = trim(text.substr(start, comma - start));
     if (item.empty()) throw usage_error(fmt::format("{} list '{}' has an empty item", what, text));
+    // A name given twice would run (or be meant to run) its cases twice: a typo the user should hear about.
+    if (std::find(out.begin(), out.end(), item) != out.end())
+      throw usage_error(fmt::format("{} lists '{}' twice", what, item));
     out.emplace_back(item);
     start = comma + 1;
   }

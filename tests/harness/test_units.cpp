@@ -52,6 +52,7 @@ TEST(SplitList, Items) {
   EXPECT_EQ(split_list("a,b, c", "x"), (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_THROW(split_list("a,,b", "x"), usage_error);
   EXPECT_THROW(split_list("", "x"), usage_error);
+  EXPECT_THROW(split_list("a,b, a", "x"), usage_error);  // a name twice
 }
 
 TEST(Format, ReadableUnits) {
