@@ -260,6 +260,7 @@ constexpr stream_method stream_methods[] = {
     {16, true, false}, {4, true, false}, {4, false, false}, {16, false, false}, {64, true, false}, {16, true, true}};
 
 void measure_streaming(round_floor& f, std::uint64_t budget_per_method_ns) {
+  const stream_method* best = nullptr;
   for (const stream_method& m : stream_methods) {
     std::optional<double> g = stream_gbps(f.cpu_a, f.cpu_b, m, budget_per_method_ns);
     if (!g) continue;
@@ -267,8 +268,16 @@ void measure_streaming(round_floor& f, std::uint64_t budget_per_method_ns) {
     if (!f.xcore_gbps || *g > *f.xcore_gbps) {
       f.xcore_gbps = *g;
       f.xcore_method = m.name();
+      best = &m;
     }
   }
+  // A ceiling is the most the hardware did: one short window of a shared vCPU can read a few percent low, and a
+  // transport streaming for longer then crosses it (the rings read 2% above a single window on a 2-vCPU VM).
+  // The best method gets three more windows, and the fastest of its four is the ceiling.
+  constexpr int extra_windows = 3;
+  for (int i = 0; best && i < extra_windows; ++i)
+    if (std::optional<double> g = stream_gbps(f.cpu_a, f.cpu_b, *best, budget_per_method_ns); g && *g > *f.xcore_gbps)
+      f.xcore_gbps = *g;
 }
 
 round_floor cross_core(int cpu_a, int cpu_b, std::uint64_t budget_per_method_ns) {
