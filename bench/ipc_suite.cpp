@@ -128,6 +128,12 @@ void validate_ipc(const run_request& req) {
                                   "--matrix full, or leave --matrix out)",
                                   req.quick ? std::string("--quick") : join_list(req.matrix_flags)));
   if (std::optional<run_request> c = lecture_contention_request(req, "results")) validate_contention(*c);
+  if (req.place == placement::smt || req.place == placement::far) {
+    const topology t = req.topology.empty() ? read_topology("", allowed_cpus()) : read_topology(req.topology);
+    if (std::string why = placement_refusal(req.place, t); !why.empty()) throw usage_error(why);
+  } else if (!req.topology.empty()) {
+    read_topology(req.topology);  // a spec hwloc cannot read is bad input, before any work
+  }
   chosen_transports(req);
   chosen_models(req);
   chosen_locks(req);
@@ -659,12 +665,48 @@ void draw_lecture(const run_request& req, const fs::path& dir) {
   }
 }
 
+// --dry-run: the plan as a run would carry it out, and no measurement. Each runnable case with the CPUs of its
+// ends and what they share; with --out (or --json), a results document whose rows carry client_cpus and
+// server_cpus as a real run's do.
+int print_dry_run(const run_request& req, const core_plan& cores, const std::vector<ipc_case>& cases) {
+  const int reps = req.reps ? req.reps : defaults_for(req).reps;
+  std::uint64_t measuring_ns = 0;
+  run_results res;
+  res.context = json{{"suite", "ipc"}, {"dry_run", true}, {"command_line", req.command_line},
+                     {"cores_requested", cores.requested}, {"cores_available", cores.available},
+                     {"oversubscribed", cores.oversubscribed}, {"cpus_used", cores.cpus}, {"topology", to_json(cores.topo)},
+                     {"matrix", lecture_matrix(req) ? "lecture" : "full"}, {"reps", reps}};
+  fmt::print("bench run ipc --dry-run: the plan for {} ({}), {} cores requested: CPUs in the order pairs take them: {}\n",
+             cores.topo.source, cores.topo.describe(), cores.requested, fmt::join(cores.cpus, ","));
+  for (const ipc_case& c : cases) {
+    if (!c.skip_reason.empty()) continue;
+    const std::vector<pair_cpus> pairs = place_pairs(c.place, c.pairs, cores);
+    measuring_ns += (c.wl.warmup_ns + c.wl.duration_ns) * static_cast<std::uint64_t>(reps);
+    json row{{"name", c.name}, {"run_name", c.name}, {"run_type", "plan"}, {"transport", c.transport->name},
+             {"model", c.model->name}, {"workload", to_string(c.wl.kind)}, {"wait", c.wait}, {"placement", to_string(c.place)},
+             {"msg_bytes", c.wl.msg_bytes}, {"pairs", c.pairs}, {"work_ns", c.wl.work_ns}, {"lock", c.wl.lock},
+             {"client_cpus", planned_cpus(pairs, true)}, {"server_cpus", planned_cpus(pairs, false)},
+             {"placed", core_sharing(pairs, cores.topo)}};
+    fmt::print("  {:<100} client {:<12} server {:<12} {}\n", c.name, row["client_cpus"].get<std::string>(),
+               row["server_cpus"].get<std::string>(), row["placed"].get<std::string>());
+    res.rows.push_back(std::move(row));
+  }
+  fmt::print("{} cases x {} repetitions: {:.0f} s of measuring, set-up and charts on top; nothing was measured\n",
+             res.rows.size(), reps, static_cast<double>(measuring_ns) / 1e9);
+  if (req.out) {
+    res.dir = prepare_run_dir(req.out, "ipc");
+    write_results(res);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int run_ipc(const run_request& req) {
   validate_ipc(req);
-  core_plan cores = plan_cores(req.cores);
+  core_plan cores = req.topology.empty() ? plan_cores(req.cores) : plan_cores(req.cores, read_topology(req.topology));
   std::vector<ipc_case> cases = plan_ipc(req, cores);
+  if (req.dry_run) return print_dry_run(req, cores, cases);
   // --peer: the handshake with `bench serve` comes before any work; a peer that cannot be used is exit status 2.
   std::unique_ptr<remote_session> remote;
   if (!req.peer.empty()) {

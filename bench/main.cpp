@@ -91,7 +91,11 @@ void print_info() {
   for (const auto& cache : c["caches"])
     fmt::print("  {:<22}L{} {} {} KiB, shared by {}\n", "cache", cache["level"].get<int>(), cache["type"].get<std::string>(),
                cache["size"].get<long>() / 1024, cache["num_sharing"].get<int>());
-  std::vector<int> cpus = allowed_cpus();
+  // The floor's two CPUs as a run picks them: two distinct physical cores of one L3 where there are.
+  const core_plan plan = plan_cores(static_cast<int>(allowed_cpus().size()));
+  fmt::print("  {:<22}{} ({}; cross order: {})\n", "topology", plan.topo.describe(), plan.topo.source,
+             fmt::join(plan.cpus, ","));
+  const std::vector<int>& cpus = plan.cpus;
   const int a = cpus[0], b = cpus.size() > 1 ? cpus[1] : cpus[0];
   busy_check busy = measure_busy(std::vector<int>{a, b});
   fmt::print("hardware floor (measured now on CPUs {} and {}, as every run measures it before each round):\n", a, b);
@@ -173,7 +177,14 @@ int main(int argc, char** argv) {
   std::string matrix;
   run->add_option("--matrix", matrix, "ipc: lecture (the default: the cases the lecture deck's lessons draw) or full "
                                       "(every transport and model at every size; what the case flags narrow)");
-  run->add_option("--placement", placement_s, "cross (ends on different cores), same (one core), os (unpinned)");
+  run->add_option("--placement", placement_s, "cross (two physical cores sharing an L3, the default), smt (the two hardware "
+                                             "threads of one core), far (two L3 domains or NUMA nodes), same (one hardware "
+                                             "thread), os (unpinned)");
+  bool dry_run = false;
+  std::string topology_spec;
+  run->add_flag("--dry-run", dry_run, "ipc: print the plan (cases, the CPUs of each end, the time it takes) and measure nothing");
+  run->add_option("--topology", topology_spec, "ipc with --dry-run: plan for another machine: an XML file from lstopo --of xml, "
+                                               "or synthetic:DESCRIPTION (hwloc's format, e.g. 'synthetic:package:1 l3:2 core:4 pu:2')");
   run->add_option("--wait", wait_s, "block (sleep in the kernel), spin (non-blocking, polled), or block,spin (both, side by side)");
   run->add_option("--rate", rate_s, "open-loop latency: messages per second per pair, paced");
   run->add_flag("--drop-disturbed", drop, "leave rounds with a disturbed canary or steal time out of the aggregates");
@@ -205,6 +216,14 @@ int main(int argc, char** argv) {
 
   install_signal_handlers();
   try {
+    // An option given an empty or blank value (--transports "") is a mistake, not a request for the default.
+    for (const CLI::App* sub : app.get_subcommands())
+      for (const CLI::Option* o : sub->get_options()) {
+        if (o->count() == 0 || o->get_expected_min() == 0) continue;  // not given, or a flag without a value
+        for (const std::string& v : o->results())
+          if (v.find_first_not_of(" \t") == std::string::npos)
+            throw usage_error(fmt::format("{} was given an empty value", o->get_name()));
+      }
     if (list->parsed()) {
       print_list(list_what);
       return 0;
@@ -288,10 +307,12 @@ int main(int argc, char** argv) {
     if (!out.empty()) req.out = out;
     req.no_plot = no_plot;
     req.drop_disturbed = drop;
-    if (placement_s == "cross") req.place = placement::cross;
-    else if (placement_s == "same") req.place = placement::same;
-    else if (placement_s == "os") req.place = placement::os;
-    else throw usage_error(fmt::format("unknown placement '{}' (valid: cross, same, os)", placement_s));
+    if (std::optional<placement> p = parse_placement(placement_s)) req.place = *p;
+    else throw usage_error(fmt::format("unknown placement '{}' (valid: cross, smt, far, same, os)", placement_s));
+    req.dry_run = dry_run;
+    req.topology = topology_spec;
+    if (!req.topology.empty() && !req.dry_run)
+      throw usage_error("--topology plans for another machine, whose CPUs cannot be pinned here: it needs --dry-run");
     req.waits.clear();
     for (const auto& w : split_list(wait_s, "--wait")) {
       wait_mode m;
@@ -322,7 +343,7 @@ int main(int argc, char** argv) {
     };
     const owned owners[] = {{"--transports", {"ipc"}}, {"--models", {"ipc"}}, {"--sizes", {"ipc"}}, {"--placement", {"ipc"}},
                             {"--wait", {"ipc"}}, {"--rate", {"ipc"}}, {"--work", {"ipc"}}, {"--lock", {"ipc"}},
-                            {"--drop-disturbed", {"ipc"}}, {"--peer", {"ipc"}}, {"--matrix", {"ipc"}}, {"--serializers", {"serialize", "ipc"}}, {"--shapes", {"serialize", "ipc"}},
+                            {"--drop-disturbed", {"ipc"}}, {"--peer", {"ipc"}}, {"--matrix", {"ipc"}}, {"--dry-run", {"ipc"}}, {"--topology", {"ipc"}}, {"--serializers", {"serialize", "ipc"}}, {"--shapes", {"serialize", "ipc"}},
                             {"--cs", {"contention"}}, {"--switch-interval", {"contention"}}, {"--check-interval", {"contention"}},
                             {"--locks", {"contention"}}, {"--policies", {"contention"}}};
     for (const owned& o : owners) {

@@ -26,6 +26,7 @@ json suite_context(const run_request& req, const core_plan& cores) {
   c["cores_available"] = cores.available;
   c["oversubscribed"] = cores.oversubscribed;
   c["cpus_used"] = cores.cpus;
+  c["topology"] = to_json(cores.topo);
   c["quick"] = req.quick;
   c["sanitized"] = build_info::sanitized;
   // Measured before the suite's own work, while nothing of bench runs: what machine_warnings calls busy.

@@ -145,6 +145,7 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
   row["lock"] = c.wl.lock;
 
   std::vector<pair_cpus> cpus = place_pairs(c.place, c.pairs, *env.cores);
+  row["placed"] = core_sharing(cpus, env.cores->topo);
   // Oversubscribed when the endpoints that want a core of their own outnumber the CPUs.
   int endpoints = c.place == placement::same ? c.pairs : 2 * c.pairs;
   row["oversubscribed"] = endpoints > env.cores->available;

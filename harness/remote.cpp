@@ -196,7 +196,9 @@ void check_peer_request(const std::string& peer, std::vector<std::string>& names
     if (!t->network)
       throw usage_error(fmt::format("--peer: transport '{}' cannot cross machines (network transports: {})", n, join_list(network)));
   }
-  if (place == placement::same) throw usage_error("--peer: --placement same cannot apply: the two ends of a pair are on two machines");
+  if (place == placement::same || place == placement::smt || place == placement::far)
+    throw usage_error(fmt::format("--peer: --placement {} cannot apply: the two ends of a pair are on two machines",
+                                  to_string(place)));
 }
 
 namespace {

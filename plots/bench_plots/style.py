@@ -158,15 +158,24 @@ BYTES_RATE = formatter(fmt_bytes_rate)
 
 # ---- the machine behind the numbers -------------------------------------------------------------------------
 
+def cpus_text(context):
+    """The machine's CPUs in a footer: "8 cores / 16 threads, 2 L3 domains, 1 NUMA node" from its topology
+    (hwloc), or "2 CPUs" for results written before topologies were recorded; None when neither is known."""
+    topo = context.get("topology") or {}
+    if topo.get("describe"):
+        return str(topo["describe"]).replace(", virtual", "")
+    n = context.get("cores_available")
+    return f"{n} CPU{'' if n == 1 else 's'}" if n is not None else None
+
+
 def subtitle(context):
     """(machine line, warning or None), e.g. ("Intel Xeon · 4 CPUs · Linux 6.1 · placement: cross · wait: block",
     "OVERSUBSCRIBED: 8 cores requested on 2")."""
     parts = []
     if context.get("cpu_model"):
         parts.append(str(context["cpu_model"]))
-    if context.get("cores_available") is not None:
-        n = context["cores_available"]
-        parts.append(f"{n} CPU{'' if n == 1 else 's'}")
+    if cpus_text(context):
+        parts.append(cpus_text(context))
     if context.get("kernel"):
         parts.append(str(context["kernel"]))
     if context.get("placement"):

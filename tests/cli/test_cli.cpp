@@ -215,6 +215,15 @@ TEST(Cli, BadInputExitsTwoWithOneClearLine) {
       {{"run", "ipc", "--transports", "pipe,carrier-pigeon"}, "unknown transport 'carrier-pigeon' (valid: "},
       {{"run", "ipc", "--models", "fibers"}, "unknown model 'fibers' (valid: thread, process"},
       {{"run", "ipc", "--matrix", "most"}, "unknown matrix 'most' (valid: lecture, full)"},
+      {{"run", "ipc", "--topology", "synthetic:package:1 core:4 pu:2"}, "--topology plans for another machine"},
+      {{"run", "ipc", "--dry-run", "--topology", "synthetic:nonsense:7"}, "hwloc cannot read that synthetic description"},
+      {{"run", "ipc", "--dry-run", "--placement", "far", "--topology", "synthetic:package:1 core:4 pu:2"},
+       "--placement far needs two L3 domains or NUMA nodes"},
+      {{"run", "ipc", "--transports", ""}, "--transports was given an empty value"},
+      {{"run", "ipc", "--filter", " "}, "--filter was given an empty value"},
+      {{"run", "ipc", "--reps", ""}, "--reps was given an empty value"},
+      {{"run", "ipc", "--transports", "pipe,pipe"}, "--transports lists 'pipe' twice"},
+      {{"run", "ipc", "--wait", "spin,spin"}, "--wait lists 'spin' twice"},
       {{"run", "ipc", "--matrix", "lecture", "--sizes", "64"}, "--matrix lecture runs the lessons' own cases; --sizes"},
       {{"run", "contention", "--matrix", "full"}, "--matrix does not apply to the contention suite"},
       {{"run", "ipc", "--cores", "0"}, "--cores must be at least 1"},
@@ -513,6 +522,40 @@ TEST(Cli, LectureOfFinishedRuns) {
   EXPECT_NE(r.out.find((tmp / "ipc" / "lecture" / "slides.json").string() + "\n"), std::string::npos) << r.out;
   EXPECT_TRUE(fs::exists(tmp / "ipc" / "lecture" / "index.html"));
   EXPECT_TRUE(fs::exists(tmp / "ipc" / "lecture" / "01-latency-ladder.png"));
+  fs::remove_all(tmp);
+}
+
+// Planning the class machine from here: a synthetic 8-core / 16-thread / 2-L3 topology, every placement's pairs as
+// defined, and nothing measured; --json writes the plan with the rows' client_cpus and server_cpus.
+TEST(Cli, DryRunPlansAnotherMachine) {
+  fs::path tmp = temp_dir("dry");
+  const std::string topo = "synthetic:package:1 l3:2 core:4 pu:2";
+  for (const char* place : {"cross", "smt", "far"}) {
+    fs::path plan = tmp / (std::string(place) + ".json");
+    outcome r = bench_cmd({"run", "ipc", "--dry-run", "--topology", topo, "--cores", "8", "--placement", place,
+                           "--transports", "unix", "--models", "thread", "--sizes", "64", "--json", plan.string(),
+                           "--out", (tmp / place).string()});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("nothing was measured"), std::string::npos) << r.out;
+    json doc = read_results(plan);
+    EXPECT_EQ(doc["context"]["topology"]["cores"], 8);
+    EXPECT_EQ(doc["context"]["topology"]["l3_domains"], 2);
+    int at_four = 0;
+    for (const json& row : doc["benchmarks"]) {
+      EXPECT_EQ(row["placement"], place);
+      EXPECT_TRUE(row.contains("client_cpus") && row.contains("server_cpus")) << row.dump();
+      if (row["pairs"] == 4 && std::string(place) != "smt") {
+        ++at_four;
+        EXPECT_EQ(row["placed"], "8 endpoints on 8 distinct cores") << row.dump();
+      }
+      if (std::string(place) == "smt") {
+        EXPECT_NE(row["placed"].get<std::string>().find("hardware threads"), std::string::npos);
+      }
+    }
+    if (std::string(place) != "smt") {
+      EXPECT_EQ(at_four, 2) << place;  // latency and throughput at 4 pairs
+    }
+  }
   fs::remove_all(tmp);
 }
 

@@ -12,7 +12,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 from matplotlib.transforms import blended_transform_factory
 
-from .. import common
+from .. import common, style
 
 WIDTH_PX, HEIGHT_PX, DPI = 1920, 1080, 100
 MIN_PX = 20
@@ -85,8 +85,7 @@ class Slide:
 
 def footer_text(context):
     """"Intel Xeon · 2 CPUs · Linux 6.1 · 2026-11-25 · bench run ipc --cores 8"."""
-    n = context.get("cores_available")
-    parts = [context.get("cpu_model"), f"{n} CPU{'' if n == 1 else 's'}" if n else None, context.get("kernel"),
+    parts = [context.get("cpu_model"), style.cpus_text(context), context.get("kernel"),
              str(context.get("date") or "")[:10] or None, context.get("command_line")]
     return " · ".join(str(p) for p in parts if p)
 
@@ -94,7 +93,7 @@ def footer_text(context):
 def virtual_machine(context):
     """Why this looks like a virtual machine, or None: Linux's haltpoll cpuidle driver exists only in KVM guests,
     and bench writes "a VM?" where cpufreq is missing."""
-    if context.get("virtual"):
+    if context.get("virtual") or (context.get("topology") or {}).get("virtual"):
         return "virtual machine"
     if "haltpoll" in str(context.get("idle_policy") or ""):
         return "virtual machine (cpuidle haltpoll: a KVM guest)"
@@ -181,9 +180,9 @@ def end_labels(ax, entries):
                     color=color, fontweight="bold", annotation_clip=False)
 
 
-def reference(ax, y, label, *, vertical=False, where=0.01):
+def reference(ax, y, label, *, vertical=False, where=0.01, below=False):
     """A dashed grey line (a physical reference: the hardware floor, the ideal, the switch interval) with its
-    label written on it."""
+    label written on it (under it with below=True, for the lower of two references close together)."""
     kw = {"color": REFERENCE, "linestyle": (0, (4, 3)), "linewidth": 2.2, "zorder": 1}
     box = {"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.5}
     if vertical:
@@ -193,8 +192,9 @@ def reference(ax, y, label, *, vertical=False, where=0.01):
                     zorder=7, bbox=box)
     else:
         ax.axhline(y, **kw)
-        ax.annotate(label, (where, y), xycoords=("axes fraction", "data"), xytext=(0, 4), textcoords="offset points",
-                    ha="left", va="bottom", fontsize=PT["reference"], color="#333333", zorder=7, bbox=box)
+        ax.annotate(label, (where, y), xycoords=("axes fraction", "data"), xytext=(0, -5 if below else 4),
+                    textcoords="offset points", ha="left", va="top" if below else "bottom", fontsize=PT["reference"],
+                    color="#333333", zorder=7, bbox=box)
 
 
 def shade_beyond(ax, x, label):
