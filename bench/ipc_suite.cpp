@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "bench/contention/contention_suite.hpp"
+#include "bench/cores/cores_suite.hpp"
 #include "bench/progress.hpp"
 #include "harness/cancel.hpp"
 #include "harness/clock.hpp"
@@ -654,7 +655,8 @@ namespace {
 void draw_lecture(const run_request& req, const fs::path& dir) {
   if (req.no_plot) return;
   std::vector<std::string> dirs = {dir.string()};
-  if (fs::exists(dir / "contention" / "results.json")) dirs.push_back((dir / "contention").string());
+  for (const char* sub : {"contention", "cores"})
+    if (fs::exists(dir / sub / "results.json")) dirs.push_back((dir / sub).string());
   fmt::print("lecture:\n");
   std::fflush(stdout);
   try {
@@ -958,6 +960,16 @@ int run_ipc(const run_request& req) {
     int rc = run_contention(*c);
     if (rc == 130) return rc;
     if (rc != 0) status = 1;
+  }
+  // Where the machine has more than one kind of CPU pair, the deck opens with its core-to-core map.
+  if (lecture_matrix(req) && req.filter.empty() && cores.topo.mixed_pairs()) {
+    run_request m = req;
+    m.suite = "cores";
+    m.quick = true;
+    m.out = dir / "cores";
+    fmt::print("\n== where your threads run (bench run cores --quick, into {}) ==\n", m.out->string());
+    std::fflush(stdout);
+    if (int rc = run_cores(m); rc == 130) return rc;
   }
   draw_charts(req, dir);
   if (lecture_matrix(req)) draw_lecture(req, dir);

@@ -46,7 +46,8 @@ fs::path prepare_run_dir(const std::optional<fs::path>& out, std::string_view su
 namespace {
 const std::vector<std::string> identity_fields = {
     "suite", "transport", "model", "serializer", "workload", "wait", "placement", "msg_bytes", "pairs", "rate",
-    "work_ns", "shape", "wire_bytes", "phase", "experiment", "lock", "policy", "switch_interval_us", "oversubscribed"};
+    "work_ns", "shape", "wire_bytes", "phase", "experiment", "lock", "policy", "switch_interval_us", "oversubscribed",
+    "cpu_a", "cpu_b", "relation"};
 
 double as_double(const json& v) { return v.is_number() ? v.get<double>() : std::nan(""); }
 

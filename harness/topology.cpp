@@ -63,6 +63,7 @@ int topology::packages() const { return distinct(pus, [](const cpu_site& s) { re
 bool topology::smt() const {
   return std::any_of(pus.begin(), pus.end(), [](const cpu_site& s) { return s.thread > 0; });
 }
+bool topology::mixed_pairs() const { return smt() || l3_domains() > 1 || numa_nodes() > 1 || packages() > 1; }
 const cpu_site* topology::site(int cpu) const {
   auto it = std::find_if(pus.begin(), pus.end(), [cpu](const cpu_site& s) { return s.cpu == cpu; });
   return it == pus.end() ? nullptr : &*it;

@@ -33,6 +33,9 @@ struct topology {
   int numa_nodes() const;
   int packages() const;
   bool smt() const;  // some core has more than one hardware thread
+  // More than one kind of CPU pair (SMT siblings, two L3 domains, NUMA nodes or packages): a core-to-core map
+  // shows something.
+  bool mixed_pairs() const;
   const cpu_site* site(int cpu) const;
   // "8 cores / 16 threads, 2 L3 domains, 1 NUMA node" (and ", virtual" for a VM)
   std::string describe() const;

@@ -4,7 +4,7 @@
     /usr/bin/python3 plots/lecture.py RUN_DIR [RUN_DIR ...] [--out DIR]
 
 The first directory gets lecture/ (or --out DIR); the others add their rows (a contention run beside an ipc
-run; RUN_DIR/contention/, which a lecture run of bench run ipc writes, is added by itself): each lesson draws
+run; RUN_DIR/contention/ and RUN_DIR/cores/, which a lecture run of bench run ipc writes, are added by themselves): each lesson draws
 the rows of the first run that has them. Writes NN-name.png and .svg per slide,
 lecture.pdf, index.html and slides.json, and prints each written path on stdout, one per line. Exit status 0,
 2 if a results.json is missing or malformed.
@@ -27,12 +27,14 @@ def main(argv=None):
     parser.add_argument("--out", help="where the deck goes (default: RUN_DIR/lecture of the first)")
     args = parser.parse_args(argv)
 
-    # A lecture run of bench run ipc writes its contention lessons into RUN_DIR/contention/: they come along.
+    # A lecture run of bench run ipc writes its contention lessons into RUN_DIR/contention/ and, on a machine with
+    # more than one kind of CPU pair, its core-to-core map into RUN_DIR/cores/: they come along.
     run_dirs = list(args.run_dirs)
     for d in args.run_dirs:
-        extra = Path(d) / "contention"
-        if (extra / "results.json").is_file() and str(extra) not in run_dirs:
-            run_dirs.append(str(extra))
+        for sub in ("contention", "cores"):
+            extra = Path(d) / sub
+            if (extra / "results.json").is_file() and str(extra) not in run_dirs:
+                run_dirs.append(str(extra))
 
     def draw_deck():
         for path in deck.write(run_dirs, args.out):

@@ -15,13 +15,14 @@ import matplotlib
 matplotlib.use("Agg")  # before pyplot: Debian's matplotlibrc selects TkAgg, which needs a display
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_plots import common, contention, ipc, serialize, style  # noqa: E402
+from bench_plots import common, contention, cores, ipc, serialize, style  # noqa: E402
 
 # context.suite -> function(doc, run_dir, formats) returning the written paths.
 SUITES = {
     "ipc": ipc.plot,
     "contention": contention.plot,
     "serialize": serialize.plot,
+    "cores": cores.plot,
 }
 FORMATS = ("png", "svg", "pdf")
 

@@ -9,6 +9,7 @@ lecture-contention: gil-convoy rows (no GIL, new GIL and I/O priority at 5 ms, b
                     alone) and locks rows (tas, ticket, mutex, 1..16 threads on 4 CPUs).
 lecture-one-cpu:    make_fixture's --work/--lock sweep on 2 CPUs, placement cross: every server on CPU 1, so the
                     locks-and-GIL lesson cannot be shown.
+lecture-cores:      bench run cores on 8 cores x 2 threads in two L3 domains (lesson 0, where your threads run).
 ipc-lock, ipc-serialize: make_fixture's (lessons 7 and 6).
 
 The figures are shaped like a 4-CPU machine's, rounded; they test the drawing and the sentences, not a machine.
@@ -49,7 +50,7 @@ def _aggregate(rows):
 
 
 IDENTITY_NUMBERS = ("msg_bytes", "pairs", "rate", "work_ns", "threads", "cpu_threads", "switch_interval_us",
-                    "repetitions", "family_index", "cs_ns")
+                    "repetitions", "family_index", "cs_ns", "cpu_a", "cpu_b")
 
 
 def _rows(name, ident, metrics, spread=SPREAD, oversubscribed=False, time_field=None):
@@ -143,11 +144,35 @@ def contention_document():
     return {"context": ctx, "benchmarks": rows + _aggregate(rows)}
 
 
+def cores_document():
+    """bench run cores on a 16-thread machine: 8 cores of 2 threads (siblings numbered side by side), two L3 domains
+    of 4 cores; a round trip of 25 ns between siblings, 60 ns within an L3 and 180 ns across."""
+    ctx = make_fixture.context(cores_requested=16, cores_available=16, c2c=60.0, xcore=12.0)
+    ctx.update(suite="cores", command_line="bench run cores --quick",
+               topology={"source": "this machine", "describe": "8 cores / 16 threads, 2 L3 domains, 1 NUMA node",
+                         "cores": 8, "pus": 16, "l3_domains": 2, "numa_nodes": 1, "packages": 1, "smt": True,
+                         "virtual": False})
+    rows = []
+    for a in range(16):
+        for b in range(a + 1, 16):
+            if a // 2 == b // 2:
+                relation, rtt = "smt siblings", 25.0
+            elif a // 8 == b // 8:
+                relation, rtt = "same L3", 60.0 + (a + b) % 3
+            else:
+                relation, rtt = "other L3", 180.0 + (a + b) % 5
+            ident = {"suite": "cores", "cpu_a": a, "cpu_b": b, "relation": relation}
+            rows += _rows(f"cores/cpu_a:{a}/cpu_b:{b}", ident, {"rtt_p50_ns": rtt, "rtt_p10_ns": rtt * 0.9,
+                                                                 "rtt_p90_ns": rtt * 1.2}, time_field="rtt_p50_ns")
+    return {"context": ctx, "benchmarks": rows + _aggregate(rows)}
+
+
 def write_all(root):
     """Writes every fixture the deck's tests use under root; returns root."""
     root = Path(root)
     make_fixture.write("lecture-ipc", ipc_document(), root)
     make_fixture.write("lecture-contention", contention_document(), root)
+    make_fixture.write("lecture-cores", cores_document(), root)
     make_fixture.write("ipc-lock", make_fixture.lock_document(4, {}), root)
     make_fixture.write("ipc-serialize", make_fixture.serialized_document(), root)
     make_fixture.write("lecture-one-cpu", make_fixture.lock_document(2, {}), root)

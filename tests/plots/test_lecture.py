@@ -38,7 +38,7 @@ from bench_plots.lecture import LESSONS, deck, slide  # noqa: E402
 
 CHROMIUM = make_fixture.CHROMIUM
 PDFINFO = shutil.which("pdfinfo")
-FULL = ("lecture-ipc", "ipc-serialize", "ipc-lock", "lecture-contention")
+FULL = ("lecture-ipc", "ipc-serialize", "ipc-lock", "lecture-contention", "lecture-cores")
 
 
 def fixtures():
@@ -204,6 +204,22 @@ class AbsentAndCannotShowTest(unittest.TestCase):
         self.assertIn("CPU 1", s["cannot_show"])
         self.assertIn("cannot show", s["headline"])
 
+    def test_a_machine_whose_cpu_pairs_are_alike_gets_no_core_map_lesson(self):
+        # The first run's topology decides: every pair alike, and the map is neither drawn nor called missing.
+        path = self.root / "ipc-serialize" / "results.json"
+        doc = json.loads(path.read_text())
+        doc["context"]["topology"] = {"describe": "2 cores / 2 threads, 1 L3 domain, 1 NUMA node", "smt": False,
+                                      "l3_domains": 1, "numa_nodes": 1, "packages": 1}
+        path.write_text(json.dumps(doc))
+        try:
+            manifest = self.deck("ipc-serialize")
+        finally:
+            make_lecture_fixture.write_all(self.root)
+        self.assertNotIn("where-threads-run", {a["lesson"] for a in manifest["not_in_results"]})
+        (na,) = manifest["not_for_this_machine"]
+        self.assertEqual(na["lesson"], "where-threads-run")
+        self.assertIn("2 cores / 2 threads", na["why"])
+
     def test_a_redraw_leaves_no_stale_slides(self):
         self.deck("ipc-serialize", "lecture-contention")
         manifest = self.deck("ipc-serialize")
@@ -256,8 +272,9 @@ class SlideFormTest(unittest.TestCase):
     def test_the_footer_names_the_machine_and_its_caveats(self):
         for entry, fig in self.figures:
             texts = " ".join(t.get_text() for t in fig.texts)
-            cpus = json.loads((Path(entry["run"]) / "results.json").read_text())["context"]["cores_available"]
-            self.assertIn(f"{cpus} CPUs", texts, entry["file"])
+            ctx = json.loads((Path(entry["run"]) / "results.json").read_text())["context"]
+            machine = (ctx.get("topology") or {}).get("describe") or f"{ctx['cores_available']} CPUs"
+            self.assertIn(machine, texts, entry["file"])
             self.assertIn("2026-11-25", texts, entry["file"])
         over = [fig for entry, fig in self.figures if entry["lesson"] == "clients"][0]
         self.assertIn("oversubscribed", " ".join(t.get_text() for t in over.texts))

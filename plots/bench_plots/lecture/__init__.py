@@ -10,8 +10,10 @@ The lesson registry, in the order of the lecture. Each lesson is a module with
   headline(chosen, context) -> str           the result with its figures, computed from `chosen` only
   notes(chosen, context) -> str              speaker notes: the mechanism and what to point at
   draw(slide, chosen, context)               the chart, on slide.axes()
+  applies(context) -> str|None  (optional)   why the lesson does not apply to the machine of the first run
+                                             (slides.json: not_for_this_machine), None where it does
 deck.py turns them into lecture/: PNG and SVG per slide, lecture.pdf, index.html and slides.json.
 """
-from . import clients, convoy, gil_server, ladder, serialization, size, spinlocks, uring, waits
+from . import clients, convoy, gil_server, ladder, serialization, size, spinlocks, uring, waits, where
 
-LESSONS = (ladder, size, waits, clients, uring, serialization, gil_server, convoy, spinlocks)
+LESSONS = (where, ladder, size, waits, clients, uring, serialization, gil_server, convoy, spinlocks)

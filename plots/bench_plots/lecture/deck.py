@@ -30,6 +30,9 @@ def plan(sources):
     cannot (the lesson, what it needs, the flags that would produce it)."""
     drawn, absent = [], []
     for lesson in LESSONS:
+        # A lesson that does not apply to this machine (its applies() gives why) is neither drawn nor missing.
+        if hasattr(lesson, "applies") and lesson.applies(sources[0].context):
+            continue
         found = next(((s, chosen) for s in sources for chosen in [lesson.select(s.cases, s.context)] if chosen),
                      None)
         if found:
@@ -80,7 +83,10 @@ def write(run_dirs, out_dir=None):
             slide.close(fig)
             entries.append(entry)
             paths += [f"{stem}.png", f"{stem}.svg"]
-    manifest = {"runs": [str(s.dir) for s in sources], "slides": entries, "not_in_results": absent}
+    manifest = {"runs": [str(s.dir) for s in sources], "slides": entries, "not_in_results": absent,
+                "not_for_this_machine": [{"lesson": lesson.NAME, "why": lesson.applies(sources[0].context)}
+                                         for lesson in LESSONS
+                                         if hasattr(lesson, "applies") and lesson.applies(sources[0].context)]}
     (out / "slides.json").write_text(json.dumps(manifest, indent=1) + "\n")
     (out / "index.html").write_text(slide_show(out, entries, sources[0].context))
     return paths + [str(out / "lecture.pdf"), str(out / "index.html"), str(out / "slides.json")]
