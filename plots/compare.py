@@ -170,12 +170,37 @@ def label(case):
     return f"{text} {kind}" if kind else text
 
 
+def varying_labels(cases):
+    """{run_name: "unix process throughput 8 pairs 10us gil-new"}: the identity fields whose values differ among the
+    cases, in IDENTITY's order, so that a chart's labels stay short; the run_names where even those repeat."""
+    fields = [f for f in common.IDENTITY if f != "suite"
+              and len({str(c.ident.get(f)) for c in cases.values()}) > 1]
+    unit = {"pairs": " pairs", "threads": " threads"}
+
+    def text(case):
+        parts = []
+        for f in fields:
+            v = case.ident.get(f)
+            if v is None or v in ("none", 0):
+                continue
+            if f == "msg_bytes":
+                v = style.fmt_size(v)
+            elif f == "work_ns":
+                v = "work " + style.fmt_time(v)
+            suffix = unit.get(f, "")
+            parts.append(f"{v}{suffix[:-1] if suffix and v == 1 else suffix}")
+        return " ".join(parts)
+
+    labels = {n: text(c) for n, c in cases.items()}
+    return labels if len(set(labels.values())) == len(labels) else {n: n for n in cases}
+
+
 def compare(a, b, alpha, method="bh"):
     """The compare.json document."""
     common_names = [n for n in a.cases if n in b.cases]
     labels = {n: label(a.cases[n]) for n in common_names}
-    if len(set(labels.values())) < len(labels):  # not telling cases apart: the full names
-        labels = {n: n for n in common_names}
+    if len(set(labels.values())) < len(labels):  # not telling cases apart: the fields in which they differ
+        labels = varying_labels({n: a.cases[n] for n in common_names})
     rows = []
     for name in common_names:
         ca, cb = a.cases[name], b.cases[name]

@@ -113,6 +113,25 @@ def synthetic_run(values, workload="latency"):
     return {"context": {"suite": "ipc", "schema_version": 2, "host_name": "vm"}, "benchmarks": rows + medians}
 
 
+class LabelTest(unittest.TestCase):
+    """The chart's labels: the fields in which the compared cases differ, short enough to read."""
+
+    def test_cases_that_differ_in_work_and_lock_get_short_distinct_labels(self):
+        from bench_plots import common
+        cases = {}
+        for lock in ("none", "mutex", "gil-new"):
+            for pairs in (1, 8):
+                case = common.Case(f"ipc/transport:unix/model:thread/workload:throughput/pairs:{pairs}/lock:{lock}")
+                case.ident = {"suite": "ipc", "transport": "unix", "model": "thread", "workload": "throughput",
+                              "msg_bytes": 64, "pairs": pairs, "work_ns": 10000, "lock": lock}
+                cases[case.run_name] = case
+        labels = compare_module.varying_labels(cases)
+        self.assertEqual(len(set(labels.values())), len(cases))
+        self.assertEqual(labels["ipc/transport:unix/model:thread/workload:throughput/pairs:8/lock:gil-new"],
+                         "8 pairs gil-new")
+        self.assertEqual(labels["ipc/transport:unix/model:thread/workload:throughput/pairs:1/lock:none"], "1 pair")
+
+
 class CompareTest(unittest.TestCase):
     def setUp(self):
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-compare-"))
