@@ -81,6 +81,8 @@ void draw_charts(const run_request& req, const std::filesystem::path& dir);
 void warn_oversubscribed(const core_plan& cores);
 // An interpreter that can import matplotlib ($BENCH_PYTHON, the configured one, /usr/bin/python3, python3), or "".
 std::string find_python();
+// The plots/ folder of this source tree ($BENCH_PLOTS_DIR, the configured one, or found beside the binary).
+std::filesystem::path plots_dir();
 // Runs plots/plot.py DIR; returns its exit status (charts' paths go to stdout).
 int run_plot_script(const std::filesystem::path& dir);
 // Runs plots/<script> ARGS (plot.py, report.py, compare.py) with find_python() and returns its exit status;

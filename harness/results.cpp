@@ -47,7 +47,7 @@ namespace {
 const std::vector<std::string> identity_fields = {
     "suite", "transport", "model", "serializer", "workload", "wait", "placement", "msg_bytes", "pairs", "rate",
     "work_ns", "shape", "wire_bytes", "phase", "experiment", "lock", "policy", "switch_interval_us", "oversubscribed",
-    "cpu_a", "cpu_b", "relation"};
+    "cpu_a", "cpu_b", "relation", "runtime"};
 
 double as_double(const json& v) { return v.is_number() ? v.get<double>() : std::nan(""); }
 

@@ -17,6 +17,7 @@
 #include "harness/error.hpp"
 #include "harness/gil.hpp"
 #include "harness/results.hpp"
+#include "bench/contention/cpython_convoy.hpp"
 #include "harness/stats.hpp"
 #include "harness/sysinfo.hpp"
 #include "harness/units.hpp"
@@ -376,6 +377,7 @@ json to_row(const benchmark::BenchmarkReporter::Run& run, const planned& p, cons
   row["cpu_time"] = measured ? counter("cpu_time_ns") : json(0.0);
   row["time_unit"] = "ns";
   row["suite"] = "contention";
+  row["runtime"] = "cpp";  // bench's own emulation; rows of the real interpreter say cpython-X.Y
   row["experiment"] = d.experiment;
   if (d.experiment == "locks") {
     row["lock"] = d.lock;
@@ -484,6 +486,9 @@ void print_console(const std::vector<json>& rows, const std::vector<std::unique_
       d.threads = t;
       auto it = first_row.find(d.name());
       if (it != first_row.end()) order.emplace_back(it->first, it->second);
+      // The real interpreter's counterpart, right after the emulated case it stands beside.
+      for (const auto& [name, row] : first_row)
+        if (name.rfind(d.name() + "/runtime:", 0) == 0) order.emplace_back(name, row);
     }
   }
   bool unstable = false;
@@ -551,7 +556,7 @@ void print_console(const std::vector<json>& rows, const std::vector<std::unique_
     else
       std::printf("\nGIL placement: the CPU-bound thread and the echo peer on the I/O thread's core (same) or not "
                   "(cross)\n");
-    std::printf("  %-9s %-19s %9s %10s %7s %10s %13s\n", "policy",
+    std::printf("  %-13s %-19s %9s %10s %7s %10s %13s\n", "policy",
                 std::string_view(exp) == "gil-convoy" ? "cpu threads" : "cpu thread / echo", "switch", "rtt p50",
                 "spread", "rtt p99", "round trips/s");
     for (auto& [rn, first] : v) {
@@ -566,7 +571,10 @@ void print_console(const std::vector<json>& rows, const std::vector<std::unique_
                            ? short_duration(static_cast<std::uint64_t>((*first)["switch_interval_us"].get<double>() * 1000))
                            : "-";
       std::string p50s = g.empty() ? "FAILED" : starved.ok && starved.s.median >= 1 ? "starved" : ns_cell(p50);
-      std::printf("  %-9s %-19s %9s %10s %7s %10s %13s\n", (*first)["policy"].get<std::string>().c_str(),
+      // The real interpreter's rows name it instead of the emulated policy (its GIL is the new one).
+      const std::string runtime = first->value("runtime", std::string("cpp"));
+      const std::string policy = runtime == "cpp" ? (*first)["policy"].get<std::string>() : runtime;
+      std::printf("  %-13s %-19s %9s %10s %7s %10s %13s\n", policy.c_str(),
                   where.c_str(), sw.c_str(), p50s.c_str(), spread_text(p50, unstable).c_str(), ns_cell(p99).c_str(),
                   rts.ok ? format_rate(rts.s.median).c_str() : "-");
     }
@@ -591,6 +599,40 @@ void validate_contention(const run_request& req) {
   contention::settings s = contention::resolve_settings(req);
   contention::plan_cases(s);
 }
+
+namespace contention {
+namespace {
+
+// The real CPython convoy beside every emulated new-GIL convoy of up to one CPU-bound thread (the worker runs
+// one): as long as the emulation's own window, as many repetitions. Returns what the context says of them.
+std::string add_cpython_convoy(std::vector<json>& rows, const std::vector<std::unique_ptr<planned>>& plan,
+                               const settings& cfg) {
+  std::vector<cpython_convoy_case> cases;
+  for (const auto& p : plan) {
+    const case_desc& d = p->desc;
+    if (d.experiment != "gil-convoy" || d.policy != gil_policy::new_gil || d.cpu_threads > 1) continue;
+    const std::uint64_t window = std::max(cfg.convoy_min_ns, cfg.convoy_min_intervals * d.switch_interval_ns);
+    cases.push_back({d.name(), d.cpu_threads, d.switch_interval_ns, window, d.cpu_threads + 1 > cfg.cores.available});
+  }
+  if (cases.empty()) return "no emulated new-GIL convoy in this run";
+  std::fprintf(stderr, "contention: the same convoy on the real CPython (%zu cases x %d repetitions)\n", cases.size(),
+               cfg.reps);
+  std::string why;
+  std::vector<json> real = cpython_convoy_rows(cases, cfg.reps, why);
+  if (real.empty()) return "not measured: " + why;
+  for (json& r : real) {
+    r["family_index"] = 0;
+    r["per_family_instance_index"] = 0;
+    r["tick_ns"] = nullptr;
+    rows.push_back(std::move(r));
+  }
+  return "rows with runtime cpython-X.Y: bench/contention/cpython_compare.py --convoy-worker, an I/O thread's 64-byte "
+         "socketpair echoes (echo peer in a forked process) beside one CPU-bound thread under sys.setswitchinterval; "
+         "its raw round trips, with bench's statistics";
+}
+
+}  // namespace
+}  // namespace contention
 
 int run_contention(const run_request& req) {
   using namespace contention;
@@ -650,6 +692,7 @@ int run_contention(const run_request& req) {
     if (it == by_family.end()) continue;
     results.rows.push_back(to_row(run, *it->second, cfg));
   }
+  const std::string cpython_note = add_cpython_convoy(results.rows, plan, cfg);
   add_aggregates(results.rows, metric_fields, contention_primary_metric);
   copy_extra_identity(results.rows);
 
@@ -678,6 +721,7 @@ int run_contention(const run_request& req) {
   ctx["thread_counts"] = cfg.thread_counts;
   ctx["cpu_thread_counts"] = cfg.cpu_thread_counts;
   ctx["random_interleaving"] = true;
+  ctx["cpython_convoy"] = cpython_note;
   results.context = std::move(ctx);
   write_results(results);
 

@@ -116,6 +116,7 @@ def convoy(switch_s, with_cpu_thread, duration_s, cpu_list, echo_cpu):
         finally:
             os._exit(0)
     b.close()
+    cpu_before = time.process_time_ns()  # every thread of this interpreter; the echo peer's below
     stop = False
     started = threading.Event()
 
@@ -158,10 +159,15 @@ def convoy(switch_s, with_cpu_thread, duration_s, cpu_list, echo_cpu):
     if spinner:
         spinner.join()
     a.close()
+    own_cpu = time.process_time_ns() - cpu_before
     os.waitpid(pid, 0)
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    raw = list(samples)
     samples.sort()
     span_ns = sum(samples)  # back-to-back round trips: their sum is the time they took
     return {
+        "samples_ns": raw,
+        "cpu_ns": own_cpu + int((child.ru_utime + child.ru_stime) * 1e9),
         "p50": samples[int(0.50 * (len(samples) - 1))],
         "p99": samples[int(0.99 * (len(samples) - 1))],
         "round_trips_per_s": len(samples) * 1e9 / span_ns if span_ns else 0,
@@ -202,7 +208,25 @@ def fmt_ns(ns):
     return f"{ns:.0f} ns"
 
 
+def convoy_worker(argv):
+    """bench run contention's worker: one convoy, its raw round trips as one JSON line on stdout. bench computes
+    every statistic from them, as it does for its own emulation."""
+    ap = argparse.ArgumentParser(prog="cpython_compare.py --convoy-worker")
+    ap.add_argument("--switch-us", type=float, required=True)
+    ap.add_argument("--cpu-threads", type=int, choices=(0, 1), required=True)
+    ap.add_argument("--duration-ms", type=float, required=True)
+    args = ap.parse_args(argv)
+    cpu_list = cpus()
+    r = convoy(args.switch_us / 1e6, args.cpu_threads == 1, args.duration_ms / 1e3, cpu_list,
+               cpu_list[1 % len(cpu_list)])
+    print(json.dumps({"python": sys.version.split()[0], "implementation": sys.implementation.name,
+                      "samples_ns": r["samples_ns"], "cpu_ns": r["cpu_ns"]}))
+    return 0
+
+
 def main():
+    if sys.argv[1:2] == ["--convoy-worker"]:
+        return convoy_worker(sys.argv[2:])
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions, shorter runs")
     ap.add_argument("--reps", type=int, default=0, help="repetitions (default 5, quick 3)")

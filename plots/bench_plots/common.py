@@ -91,7 +91,7 @@ def suite_of(doc, run_dir):
 
 IDENTITY = ("suite", "transport", "model", "serializer", "workload", "wait", "placement", "msg_bytes", "pairs",
             "rate", "work_ns", "shape", "phase", "experiment", "lock", "policy", "switch_interval_us", "cpu_a", "cpu_b",
-            "relation")
+            "relation", "runtime")
 _NAME_KEYS = {"size": "msg_bytes"}  # run_name spells msg_bytes as size:N
 
 

@@ -215,6 +215,15 @@ def gil_cpu(all_cases, context):
 
 # ---- gil-convoy ----------------------------------------------------------------------------------------------
 
+CPYTHON_COLOR = "#d62728"
+
+
+def _policy_key(case):
+    """The policy a convoy row is drawn under: the real interpreter's rows (runtime cpython-X.Y) as one of their own."""
+    runtime = str(case.ident.get("runtime") or "cpp")
+    return runtime if runtime.startswith("cpython") else case.ident.get("policy")
+
+
 def gil_convoy(all_cases, context):
     chart = [c for c in common.select(all_cases, experiment="gil-convoy")]
     if not chart:
@@ -229,10 +238,11 @@ def gil_convoy(all_cases, context):
     starved = []
     cpu_counts = sorted({_field(c, "cpu_threads") for c in chart if _field(c, "cpu_threads")})
     styles = {k: s for k, s in zip(cpu_counts, ("-", "--", ":", "-."))}
-    for policy in POLICY_ORDER:
-        color = style.lock_color(policy)
+    real = sorted({_policy_key(c) for c in chart if _policy_key(c) not in POLICY_ORDER})
+    for policy in list(POLICY_ORDER) + real:
+        color = CPYTHON_COLOR if policy in real else style.lock_color(policy)
         for k in cpu_counts:
-            cs = [c for c in chart if c.ident.get("policy") == policy and _field(c, "cpu_threads") == k]
+            cs = [c for c in chart if _policy_key(c) == policy and _field(c, "cpu_threads") == k]
             if not cs:
                 continue
             # Starved in every repetition: no percentile to draw.
@@ -250,7 +260,8 @@ def gil_convoy(all_cases, context):
                             zorder=3)
             handles.append(Line2D([], [], color=color, linestyle=styles[k],
                                   marker=None if policy in ("none", "old") else "o",
-                                  label=f"{policy}, {k} CPU-bound thread{'s' if k != 1 else ''}"))
+                                  label=f"{'real ' + policy + ' (new GIL)' if policy in real else policy}, "
+                                        f"{k} CPU-bound thread{'s' if k != 1 else ''}"))
     alone = next((c for c in chart if _field(c, "cpu_threads") == 0 and c.ident.get("policy") == "none"), None)
     for ax, title in zip(axes, ("p50 (median)", "p99 (1 in 100 is slower)")):
         lo, hi = xs_ns[0], xs_ns[-1]

@@ -214,10 +214,15 @@ TEST(run_contention_test, writes_rows_with_the_required_fields) {
   }
   EXPECT_EQ(experiments,
             (std::set<std::string>{"locks", "false-sharing", "gil-cpu", "gil-convoy", "gil-placement"}));
-  // ticket@2, shared-mutex@1, padded@2, gil-cpu thread+process, convoy new+none, placement: 8 cases x 2 reps.
-  EXPECT_EQ(iterations_per_name.size(), 8u);
+  // ticket@2, shared-mutex@1, padded@2, gil-cpu thread+process, convoy new+none, placement, and the real CPython
+  // beside the emulated new-GIL convoy: 9 cases x 2 reps.
+  EXPECT_EQ(iterations_per_name.size(), 9u);
   for (const auto& [n, count] : iterations_per_name) EXPECT_EQ(count, 2) << n;
-  EXPECT_EQ(aggregates, 8 * 6);  // median, mean, stddev, cv, min, max
+  EXPECT_EQ(aggregates, 9 * 6);  // median, mean, stddev, cv, min, max
+  int real = 0;
+  for (const auto& [n, count] : iterations_per_name)
+    real += n.rfind("contention/experiment:gil-convoy/policy:new/cpu_threads:1/switch:1ms/runtime:cpython-", 0) == 0;
+  EXPECT_EQ(real, 1) << "the real CPython's convoy, named after the emulated one";
   fs::remove_all(dir);
 }
 

@@ -8,7 +8,7 @@ TITLE = "The convoy: I/O beside a CPU-bound thread"
 NEEDS = "gil-convoy rows of the contention suite: policy new and none, beside one CPU-bound thread"
 FLAGS = "bench run contention --filter experiment:gil-convoy --switch-interval 5ms"
 PERCENTILES = (("rtt_p50_ns", "p50"), ("rtt_p90_ns", "p90"), ("rtt_p99_ns", "p99"), ("rtt_max_ns", "max"))
-COLORS = {"none": "#4d4d4d", "new": "#1f77b4", "alone": "#2ca02c", "priority": "#ff7f0e"}
+COLORS = {"none": "#4d4d4d", "new": "#1f77b4", "alone": "#2ca02c", "priority": "#ff7f0e", "cpython": "#d62728"}
 
 
 def cpu_threads(case):
@@ -24,8 +24,14 @@ def _interval(cases, context):
     return default if default in have else (have[-1] if have else None)
 
 
+def _real(case):
+    """A row of the real interpreter (runtime cpython-X.Y) rather than bench's emulation."""
+    return str(case.ident.get("runtime") or "cpp").startswith("cpython")
+
+
 def select(cases, context):
-    pool = [c for c in cases if c.ident.get("experiment") == "gil-convoy"]
+    convoys = [c for c in cases if c.ident.get("experiment") == "gil-convoy"]
+    pool = [c for c in convoys if not _real(c)]
     interval = _interval(pool, context)
 
     def one(policy, threads, timed):
@@ -35,7 +41,10 @@ def select(cases, context):
     new, free = one("new", 1, True), one("none", 1, False)
     if interval is None or new is None or free is None:
         return []
-    return [c for c in (free, new, one("priority", 1, True), one("new", 0, True)) if c]
+    # The real CPython beside the emulation, at the same interval with one CPU-bound thread, where the run has it.
+    real = next((c for c in convoys if _real(c) and cpu_threads(c) == 1 and c.ident.get("switch_interval_us") == interval),
+                None)
+    return [c for c in (free, new, one("priority", 1, True), one("new", 0, True), real) if c]
 
 
 def cannot_show(chosen, context):
@@ -45,11 +54,19 @@ def cannot_show(chosen, context):
 def _label(case):
     policy, k = case.ident.get("policy"), cpu_threads(case)
     interval = style.fmt_time(case.ident["switch_interval_us"] * 1e3) if case.ident.get("switch_interval_us") else ""
+    if _real(case):
+        return f"real {_runtime(case)}, {interval}"
     if policy == "none":
         return "no GIL, beside a CPU-bound thread"
     if k == 0:
         return f"new GIL, {interval}, alone"
     return {"new": f"new GIL, {interval}", "priority": f"GIL with I/O priority, {interval}"}.get(policy, policy)
+
+
+def _runtime(case):
+    """"CPython 3.11" from the row's runtime "cpython-3.11"."""
+    name, _, version = str(case.ident.get("runtime")).partition("-")
+    return f"{'CPython' if name == 'cpython' else name} {version}".strip()
 
 
 def _starved(case):
@@ -66,11 +83,14 @@ def headline(chosen, context):
     r99, noise99 = facts.ratio(new, free, "rtt_p99_ns")
     p99 = (f"; p99 {'within noise' if noise99 else facts.times(r99)}: {style.fmt_time(new.value('rtt_p99_ns'))} "
            f"against {style.fmt_time(free.value('rtt_p99_ns'))}") if r99 else ""
+    real = next((c for c in chosen if _real(c) and not _starved(c)), None)
+    beside = (f"; real {_runtime(real)}'s p99 {style.fmt_time(real.value('rtt_p99_ns'))}"
+              if real and real.value("rtt_p99_ns") else "")
     if noise:
-        return f"Beside a CPU-bound thread the new GIL's median round trip is within noise of no GIL{p99}"
+        return f"Beside a CPU-bound thread the new GIL's median round trip is within noise of no GIL{p99}{beside}"
     return (f"Beside a CPU-bound thread, the new GIL ({interval} interval) made the I/O thread's median round trip "
             f"{facts.times(r)} that without a GIL ({style.fmt_time(new.value('rtt_p50_ns'))} against "
-            f"{style.fmt_time(free.value('rtt_p50_ns'))}){p99}")
+            f"{style.fmt_time(free.value('rtt_p50_ns'))}){p99}{beside}")
 
 
 def notes(chosen, context):
@@ -80,14 +100,16 @@ def notes(chosen, context):
             "asks for it, so every time the I/O thread needs the GIL back it may wait up to a whole interval. "
             "Each line is one round-trip distribution: its median, p90, p99 and the slowest, with the "
             "repetitions' range as whiskers. Point at how far the new GIL's tail climbs towards the interval while "
-            "the no-GIL line stays flat.")
+            "the no-GIL line stays flat. Where the run has it, the red line is Python itself (the same echo loop "
+            "written in Python, sys.setswitchinterval at the same interval): what the emulation is a model of.")
 
 
 def draw(sl, chosen, context):
     (ax,) = sl.axes()
     entries, starved = [], []
     for c in chosen:
-        key = "none" if c.ident.get("policy") == "none" else ("alone" if cpu_threads(c) == 0 else c.ident.get("policy"))
+        key = ("cpython" if _real(c) else "none" if c.ident.get("policy") == "none"
+               else "alone" if cpu_threads(c) == 0 else c.ident.get("policy"))
         if _starved(c):
             starved.append(_label(c))
             continue
