@@ -51,7 +51,7 @@ ipc_defaults defaults_for(const run_request& req) {
 // each case gets an equal share of its matrix's budget, between 30 ms (thousands of round trips even at 40 us
 // each) and 200 ms.
 std::uint64_t measuring_budget_ns(const run_request& req) {
-  return lecture_matrix(req) ? 80'000'000'000ull : 115'000'000'000ull;
+  return lecture_matrix(req) ? 100'000'000'000ull : 115'000'000'000ull;
 }
 constexpr std::uint64_t min_fitted_ns = 30'000'000, max_fitted_ns = 200'000'000;
 // The window of each contention case the lecture run adds (locks; the convoy runs at least 40 switch intervals).

@@ -3,6 +3,10 @@
 // threads of one core; far: two L3 domains or NUMA nodes; same: one thread).
 #include <gtest/gtest.h>
 
+#include <hwloc.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <set>
 
 #include "harness/cpu.hpp"
@@ -31,6 +35,25 @@ TEST(Topology, CountsWhatHwlocDescribes) {
   EXPECT_EQ(t.describe(), "8 cores / 16 threads, 2 L3 domains, 1 NUMA node");
   auto j = to_json(t);
   for (const char* f : {"cores", "pus", "l3_domains", "numa_nodes", "smt", "virtual"}) EXPECT_TRUE(j.contains(f)) << f;
+}
+
+TEST(Topology, AnXmlFileAsLstopoWritesIt) {
+  // The instructor's path: `lstopo --of xml` on the class machine, then --topology FILE here. hwloc writes the XML
+  // of a synthetic 2-NUMA machine, as lstopo would of a real one.
+  hwloc_topology_t h;
+  ASSERT_EQ(hwloc_topology_init(&h), 0);
+  ASSERT_EQ(hwloc_topology_set_synthetic(h, "package:2 numa:1 l3:1 core:4 pu:2"), 0);
+  ASSERT_EQ(hwloc_topology_load(h), 0);
+  const std::string path = ::testing::TempDir() + "bench-topology-" + std::to_string(::getpid()) + ".xml";
+  ASSERT_EQ(hwloc_topology_export_xml(h, path.c_str(), 0), 0);
+  hwloc_topology_destroy(h);
+  topology t = read_topology(path);
+  std::remove(path.c_str());
+  EXPECT_EQ(t.source, path);
+  EXPECT_EQ(t.describe(), "8 cores / 16 threads, 2 L3 domains, 2 NUMA nodes");
+  EXPECT_EQ(t.packages(), 2);
+  for (const pair_cpus& p : place(t, placement::far, 16, 2))
+    EXPECT_NE(t.site(p.client)->package, t.site(p.server)->package);
 }
 
 TEST(Topology, SpecsHwlocCannotReadAreBadInput) {
