@@ -65,6 +65,9 @@ struct hardware_floor {
 hardware_floor measure_floor(int cpu_a, int cpu_b);
 // The cross-core part alone (well under a second on a quiet machine), measured before every round.
 round_floor measure_round_floor(int cpu_a, int cpu_b);
+// The cross-core streaming ceiling alone, measured now (the round's methods and windows): for a stream that came out
+// above its round's ceiling, the ceiling again right beside it, since the host moves a VM's capacity within a round.
+std::optional<double> measure_streaming_ceiling(int cpu_a, int cpu_b);
 // A short one-line ping-pong only (median of individual round trips): the busy check at start.
 std::optional<round_trip_summary> measure_canary(int cpu_a, int cpu_b);
 

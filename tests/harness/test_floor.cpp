@@ -147,6 +147,20 @@ TEST(Floor, LatencyBelowItsRoundsRoundTripIsBelowFloor) {
   EXPECT_EQ(below_floor_reason(remote, floor), "");
 }
 
+TEST(Floor, AStreamWithinTheCeilingMeasuredBesideItIsNotFlagged) {
+  // The round's ceiling read 6.7 GB/s; the host then gave the pair more: the stream read 7.0 and the ceiling
+  // measured right after it 7.2. Above both (7.3 against 7.2) it stays flagged, naming both.
+  json floor = {{"c2c_round_trip_ns", 450.0}, {"xcore_gbps", 6.7}};
+  json r = row("throughput", 7.0e9);
+  r["xcore_beside_gbps"] = 7.2;
+  EXPECT_EQ(below_floor_reason(r, floor), "");
+  r["bytes_per_s"] = 7.3e9;
+  std::string why = below_floor_reason(r, floor);
+  EXPECT_NE(why.find("and the ceiling measured again right after it"), std::string::npos) << why;
+  r["xcore_beside_gbps"] = nullptr;  // could not be measured: the round's ceiling alone judges
+  EXPECT_NE(below_floor_reason(r, floor).find("streaming ceiling"), std::string::npos);
+}
+
 TEST(Floor, OnePairThroughputAboveTheStreamingCeilingIsFlagged) {
   json floor = {{"c2c_round_trip_ns", 472.0}, {"xcore_gbps", 21.8}};
   std::string why = below_floor_reason(row("throughput", 23.5e9), floor);
