@@ -441,7 +441,6 @@ int print_serializer_table(const std::vector<ipc_case>& cases, const std::map<st
 
 void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cases) {
   int unstable = 0, below_floor = 0;
-  // A lock column only when the run has a lock to tell apart (--lock other than none).
   // A column for the server's work and its lock only when the run has work (--work, or the lecture's GIL lesson).
   bool worked = std::any_of(cases.begin(), cases.end(), [](const ipc_case& c) { return c.wl.work_ns > 0; });
   auto lock_cell = [worked](const std::string& text) { return worked ? fmt::format("{:<19}", text) : std::string(); };
@@ -647,6 +646,17 @@ std::optional<run_request> lecture_contention_request(const run_request& req, co
   c.policies = {"none", "new"};
   c.filter = "experiment:locks/|experiment:gil-convoy/policy:[a-z]+/cpu_threads:[01](/|$)";
   return c;
+}
+
+// Where the machine has more than one kind of CPU pair, the deck opens with its core-to-core map: a short one
+// (bench run cores --quick) into DIR/cores/. None with --filter, or on a machine whose pairs are alike.
+std::optional<run_request> lecture_cores_request(const run_request& req, const fs::path& dir, const topology& topo) {
+  if (!lecture_matrix(req) || !req.filter.empty() || !topo.mixed_pairs()) return std::nullopt;
+  run_request m = req;
+  m.suite = "cores";
+  m.quick = true;
+  m.out = dir / "cores";
+  return m;
 }
 
 namespace {
@@ -917,9 +927,10 @@ int run_ipc(const run_request& req) {
       full["round"] = round;
       for (auto it = row.begin(); it != row.end(); ++it) full[it.key()] = it.value();
       std::string below = below_floor_reason(full, round_floor_json);
-      // A stream above its round's ceiling: the host may have given the pair more capacity since the round began,
-      // so the ceiling is measured again beside it, and only a figure above both stays below floor.
-      if (below.find("streaming ceiling") != std::string::npos && !interrupted()) {
+      // A stream above its round's ceiling (a throughput row's only way below floor): the host may have given the
+      // pair more capacity since the round began, so the ceiling is measured again beside it, and only a figure
+      // above both stays below floor.
+      if (!below.empty() && c.wl.kind == workload_kind::throughput && !interrupted()) {
         full["xcore_beside_gbps"] = or_null(measure_streaming_ceiling(cpu_a, cpu_b));
         below = below_floor_reason(full, round_floor_json);
       }
@@ -960,23 +971,17 @@ int run_ipc(const run_request& req) {
     return 130;
   }
   int status = failures ? 1 : 0;
-  if (std::optional<run_request> c = lecture_contention_request(req, dir)) {
-    fmt::print("\n== the contention lessons (bench run contention, into {}) ==\n", c->out->string());
+  // The lecture's lessons from other suites, each into a folder of its own that `bench lecture DIR` reads beside DIR.
+  auto beside = [&](const char* what, const std::optional<run_request>& r, int (*run)(const run_request&)) {
+    if (!r) return 0;
+    fmt::print("\n== {} (bench run {}, into {}) ==\n", what, r->suite, r->out->string());
     std::fflush(stdout);
-    int rc = run_contention(*c);
-    if (rc == 130) return rc;
-    if (rc != 0) status = 1;
-  }
-  // Where the machine has more than one kind of CPU pair, the deck opens with its core-to-core map.
-  if (lecture_matrix(req) && req.filter.empty() && cores.topo.mixed_pairs()) {
-    run_request m = req;
-    m.suite = "cores";
-    m.quick = true;
-    m.out = dir / "cores";
-    fmt::print("\n== where your threads run (bench run cores --quick, into {}) ==\n", m.out->string());
-    std::fflush(stdout);
-    if (int rc = run_cores(m); rc == 130) return rc;
-  }
+    int rc = run(*r);
+    if (rc != 0 && rc != 130) status = 1;
+    return rc;
+  };
+  if (beside("the contention lessons", lecture_contention_request(req, dir), run_contention) == 130) return 130;
+  if (beside("where your threads run", lecture_cores_request(req, dir, cores.topo), run_cores) == 130) return 130;
   draw_charts(req, dir);
   if (lecture_matrix(req)) draw_lecture(req, dir);
   if (failures) fmt::print(stderr, "{} case repetition(s) failed; see error_message in results.json\n", failures);

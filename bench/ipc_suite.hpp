@@ -19,6 +19,10 @@ bool lecture_matrix(const run_request& req);
 // The contention suite's run that a lecture run adds into DIR/contention/ (the convoy, spinlocks oversubscribed);
 // none for the full matrix or with --filter.
 std::optional<run_request> lecture_contention_request(const run_request& req, const std::filesystem::path& dir);
+// The core-to-core map (bench run cores --quick) a lecture run adds into DIR/cores/ on a machine with more than
+// one kind of CPU pair; none otherwise, for the full matrix or with --filter.
+std::optional<run_request> lecture_cores_request(const run_request& req, const std::filesystem::path& dir,
+                                                 const topology& topo);
 // The cases of a run, in the order each round runs them; skipped ones carry their reason.
 std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores);
 int run_ipc(const run_request& req);

@@ -111,9 +111,9 @@ std::vector<pair_cpus> far_pairs(const core_plan& cores, int pairs) {
 
 std::vector<pair_cpus> place_pairs(placement p, int pairs, const core_plan& cores) {
   if (std::string why = placement_refusal(p, cores.topo); !why.empty()) throw usage_error(why);
+  if (p == placement::far) return far_pairs(cores, pairs);
   std::vector<pair_cpus> out;
   auto slot = [&](int i) { return cores.cpus[static_cast<std::size_t>(i) % cores.cpus.size()]; };
-  if (p == placement::far) return far_pairs(cores, pairs);
   const std::vector<pair_cpus> siblings = p == placement::smt ? smt_pairs(cores) : std::vector<pair_cpus>{};
   if (p == placement::smt && siblings.empty())
     throw usage_error("--placement smt: no core among the run's CPUs has two hardware threads here");
@@ -123,7 +123,7 @@ std::vector<pair_cpus> place_pairs(placement p, int pairs, const core_plan& core
       case placement::same: out.push_back({slot(i), slot(i)}); break;
       case placement::os: out.push_back({-1, -1}); break;
       case placement::smt: out.push_back(siblings[static_cast<std::size_t>(i) % siblings.size()]); break;
-      case placement::far: break;
+      case placement::far: break;  // placed above
     }
   }
   return out;

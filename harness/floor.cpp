@@ -258,8 +258,8 @@ std::optional<double> stream_gbps(int cpu_a, int cpu_b, const stream_method& m, 
 // The methods tried every round: the rings' own (16 records of 64 KiB in a 1 MiB shared segment, read in place),
 // the floor's earlier 4 heap slots, and variants of slot count, memory and consumer. The best is the ceiling:
 // whichever suits this machine's caches, no transport of bench does better than all of them.
-// Larger buffers too: the rings stream 1 MiB messages a few percent faster than 64 KiB ones (fewer handoffs per
-// byte), and a ceiling they cross is no ceiling.
+// Larger buffers too: a ring streaming 1 MiB messages hands off less often per byte than one of 64 KiB slots, and a
+// ceiling a transport crosses is no ceiling.
 constexpr stream_method stream_methods[] = {
     {16, true, false}, {4, true, false}, {4, false, false}, {16, false, false}, {64, true, false}, {16, true, true},
     {4, true, false, 1024}};
@@ -276,9 +276,8 @@ void measure_streaming(round_floor& f, std::uint64_t budget_per_method_ns) {
       best = &m;
     }
   }
-  // A ceiling is the most the hardware did: one short window of a shared vCPU can read a few percent low, and a
-  // transport streaming for longer then crosses it (the rings read 2% above a single window on a 2-vCPU VM).
-  // The best method gets eight more windows, and the fastest of its nine is the ceiling.
+  // A ceiling is the most the hardware did: one short window of a shared vCPU can read low, and a transport
+  // streaming for longer then crosses it. The best method gets eight more windows; the fastest of its nine stands.
   constexpr int extra_windows = 8;
   for (int i = 0; best && i < extra_windows; ++i)
     if (std::optional<double> g = stream_gbps(f.cpu_a, f.cpu_b, *best, budget_per_method_ns); g && *g > *f.xcore_gbps)
@@ -358,8 +357,11 @@ hardware_floor measure_floor(int cpu_a, int cpu_b) {
   });
 }
 
+// Each streaming method's window in a round's floor (and in the ceiling measured again beside a stream).
+constexpr std::uint64_t round_window_ns = 15'000'000;
+
 round_floor measure_round_floor(int cpu_a, int cpu_b) {
-  return on_own_thread([&] { return cross_core(cpu_a, cpu_b, 15'000'000); });
+  return on_own_thread([&] { return cross_core(cpu_a, cpu_b, round_window_ns); });
 }
 
 std::optional<double> measure_streaming_ceiling(int cpu_a, int cpu_b) {
@@ -369,7 +371,7 @@ std::optional<double> measure_streaming_ceiling(int cpu_a, int cpu_b) {
     f.cpu_b = cpu_b;
     if (cpu_a == cpu_b) return std::nullopt;
     try {
-      measure_streaming(f, 15'000'000);
+      measure_streaming(f, round_window_ns);
     } catch (const aborted_error&) {
       return std::nullopt;
     }

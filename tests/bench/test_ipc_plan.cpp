@@ -169,5 +169,19 @@ TEST(IpcPlan, TheLectureRunAddsTheContentionLessons) {
   EXPECT_FALSE(lecture_contention_request(filtered, "/tmp/run").has_value());
 }
 
+TEST(IpcPlan, TheLectureRunAddsTheCoreMapWhereCpuPairsDiffer) {
+  const topology mixed = read_topology("synthetic:package:1 l3:2 core:4 pu:2");
+  const topology alike = read_topology("synthetic:package:1 core:2 pu:1");
+  std::optional<run_request> m = lecture_cores_request(default_request(8), "/tmp/run", mixed);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->suite, "cores");
+  EXPECT_TRUE(m->quick);
+  EXPECT_EQ(m->out, std::filesystem::path("/tmp/run/cores"));
+  EXPECT_FALSE(lecture_cores_request(default_request(8), "/tmp/run", alike).has_value());
+  run_request full = default_request();
+  full.matrix = "full";
+  EXPECT_FALSE(lecture_cores_request(full, "/tmp/run", mixed).has_value());
+}
+
 }  // namespace
 }  // namespace bench
