@@ -114,8 +114,11 @@ def draw(sl, chosen, context):
             starved.append(_label(c))
             continue
         pts = [(i, facts.measured(c, f), slide.reps_range(c, f)) for i, (f, _) in enumerate(PERCENTILES)]
+        # Categorical x: whiskers, not a band between percentiles. The real interpreter's line is dashed with open
+        # markers: where it agrees with the emulation it lies on top of it, and the emulated line must still show.
+        real = key == "cpython"
         entries.append(slide.series(ax, [p for p in pts if p[1]], COLORS.get(key, "#7f7f7f"), _label(c),
-                                     band=False))  # categorical x: whiskers, not a band between percentiles
+                                     linestyle=(0, (6, 4)) if real else "-", marker="D" if real else "o", band=False))
         for i, v, span in pts:
             if v and span:
                 ax.errorbar([i], [v], yerr=[[v - span[0]], [span[1] - v]], color=COLORS.get(key, "#7f7f7f"),
