@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "harness/clock.hpp"
+#include "base/clock.hpp"
 
 namespace bench {
 namespace {

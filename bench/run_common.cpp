@@ -10,7 +10,7 @@
 
 #include "bench/suite.hpp"
 #include "harness/build_info.hpp"
-#include "harness/error.hpp"
+#include "base/error.hpp"
 #include "harness/sysinfo.hpp"
 
 extern char** environ;

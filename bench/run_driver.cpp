@@ -13,8 +13,8 @@
 #include <fmt/format.h>
 
 #include "bench/suite.hpp"
-#include "harness/error.hpp"
-#include "harness/fd.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
 #include "harness/results.hpp"
 
 namespace bench {

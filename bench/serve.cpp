@@ -13,15 +13,15 @@
 #include <fmt/format.h>
 
 #include "harness/build_info.hpp"
-#include "harness/cancel.hpp"
-#include "harness/clock.hpp"
+#include "base/cancel.hpp"
+#include "base/clock.hpp"
 #include "harness/control.hpp"
 #include "harness/cpu.hpp"
 #include "harness/floor.hpp"
 #include "harness/model.hpp"
 #include "harness/remote.hpp"
 #include "harness/sysinfo.hpp"
-#include "harness/units.hpp"
+#include "base/units.hpp"
 #include "serializers/messages.hpp"
 #include "serializers/registry.hpp"
 

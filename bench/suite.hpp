@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "harness/cpu.hpp"
-#include "harness/fd.hpp"
+#include "base/fd.hpp"
 #include "harness/results.hpp"
 #include <span>
 

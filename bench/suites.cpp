@@ -6,7 +6,7 @@
 #include "bench/ipc_suite.hpp"
 #include "bench/serialize/serialize_suite.hpp"
 #include "bench/suite.hpp"
-#include "harness/registry.hpp"
+#include "base/registry.hpp"
 
 namespace bench {
 namespace {

@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "harness/cancel.hpp"
-#include "harness/clock.hpp"
+#include "base/cancel.hpp"
+#include "base/clock.hpp"
 
 namespace bench {
 namespace {

@@ -32,8 +32,8 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/error.hpp"
-#include "harness/fd.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
 #include "harness/results.hpp"
 
 namespace bench {

@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "harness/error.hpp"
+#include "base/error.hpp"
 
 namespace bench {
 

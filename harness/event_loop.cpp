@@ -2,9 +2,9 @@
 
 #include <pthread.h>
 
-#include "harness/cancel.hpp"
-#include "harness/clock.hpp"
-#include "harness/error.hpp"
+#include "base/cancel.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
 
 namespace bench {
 

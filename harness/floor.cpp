@@ -15,13 +15,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "harness/clock.hpp"
+#include "base/clock.hpp"
 #include "harness/cpu.hpp"
-#include "harness/error.hpp"
-#include "harness/spin.hpp"
+#include "base/error.hpp"
+#include "base/spin.hpp"
 #include "harness/stats.hpp"
 #include "harness/sysinfo.hpp"
-#include "harness/units.hpp"
+#include "base/units.hpp"
 
 namespace bench {
 namespace {

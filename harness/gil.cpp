@@ -11,8 +11,8 @@
 #include <ctime>
 #include <limits>
 
-#include "harness/clock.hpp"
-#include "harness/error.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
 
 namespace bench {
 

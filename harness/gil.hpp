@@ -49,7 +49,7 @@
 #include <string>
 #include <string_view>
 
-#include "harness/cancel.hpp"
+#include "base/cancel.hpp"
 
 namespace bench {
 

@@ -9,11 +9,11 @@
 #include <fmt/format.h>
 
 #include "harness/accounting.hpp"
-#include "harness/cancel.hpp"
-#include "harness/clock.hpp"
-#include "harness/error.hpp"
+#include "base/cancel.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
 #include "harness/sysinfo.hpp"
-#include "harness/units.hpp"
+#include "base/units.hpp"
 
 namespace bench {
 namespace {

@@ -11,12 +11,12 @@
 
 #include <fmt/format.h>
 
-#include "harness/cancel.hpp"
-#include "harness/clock.hpp"
-#include "harness/error.hpp"
+#include "base/cancel.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
 #include "harness/model_async.hpp"
 #include "harness/model_uring.hpp"
-#include "harness/registry.hpp"
+#include "base/registry.hpp"
 
 namespace bench {
 namespace {

@@ -17,10 +17,10 @@
 
 #include <optional>
 
-#include "harness/cancel.hpp"
-#include "harness/error.hpp"
+#include "base/cancel.hpp"
+#include "base/error.hpp"
 #include "harness/event_loop.hpp"
-#include "harness/message.hpp"
+#include "base/message.hpp"
 
 namespace bench {
 namespace {

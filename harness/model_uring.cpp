@@ -10,10 +10,10 @@
 
 #include <fmt/format.h>
 
-#include "harness/cancel.hpp"
-#include "harness/error.hpp"
+#include "base/cancel.hpp"
+#include "base/error.hpp"
 #include "harness/event_loop.hpp"
-#include "harness/message.hpp"
+#include "base/message.hpp"
 
 // Choices, and why:
 // - One io_uring_enter per loop turn (io_uring_submit_and_wait): it submits every request queued while the

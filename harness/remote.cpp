@@ -10,11 +10,11 @@
 #include <fmt/format.h>
 
 #include "harness/build_info.hpp"
-#include "harness/cancel.hpp"
-#include "harness/clock.hpp"
-#include "harness/registry.hpp"
+#include "base/cancel.hpp"
+#include "base/clock.hpp"
+#include "base/registry.hpp"
 #include "harness/sysinfo.hpp"
-#include "harness/units.hpp"
+#include "base/units.hpp"
 #include "serializers/messages.hpp"
 #include "serializers/registry.hpp"
 

@@ -13,7 +13,7 @@
 
 #include <fmt/format.h>
 
-#include "harness/error.hpp"
+#include "base/error.hpp"
 #include "harness/stats.hpp"
 
 namespace bench {

@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "harness/build_info.hpp"
-#include "harness/clock.hpp"
+#include "base/clock.hpp"
 #include "harness/floor.hpp"
 #include "harness/stats.hpp"
 

@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "harness/error.hpp"
+#include "base/error.hpp"
 
 namespace bench {
 namespace {

@@ -10,11 +10,11 @@
 
 #include <fmt/format.h>
 
-#include "harness/cancel.hpp"
-#include "harness/clock.hpp"
-#include "harness/error.hpp"
-#include "harness/message.hpp"
-#include "harness/spin.hpp"
+#include "base/cancel.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
+#include "base/message.hpp"
+#include "base/spin.hpp"
 
 namespace bench {
 

@@ -32,11 +32,11 @@
 #include <string_view>
 
 #include "harness/accounting.hpp"
-#include "harness/clock.hpp"
+#include "base/clock.hpp"
 #include "harness/cpu.hpp"
 #include "harness/gil.hpp"
 #include "harness/histogram.hpp"
-#include "harness/message.hpp"
+#include "base/message.hpp"
 #include "serializers/registry.hpp"
 #include "transports/transport.hpp"
 

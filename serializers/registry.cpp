@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "harness/registry.hpp"
+#include "base/registry.hpp"
 #include "serializers/capnp.hpp"
 #include "serializers/flatbuffers.hpp"
 #include "serializers/json.hpp"

@@ -2,8 +2,8 @@
 
 #include <sys/socket.h>
 
-#include "harness/error.hpp"
-#include "harness/message.hpp"
+#include "base/error.hpp"
+#include "base/message.hpp"
 #include "transports/retry.hpp"
 
 namespace bench {

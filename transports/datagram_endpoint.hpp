@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "harness/fd.hpp"
+#include "base/fd.hpp"
 #include "transports/life_line.hpp"
 #include "transports/retry.hpp"
 #include "transports/transport.hpp"

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "harness/error.hpp"
+#include "base/error.hpp"
 #include "transports/stream_endpoint.hpp"
 
 namespace bench {

@@ -4,7 +4,7 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include "harness/error.hpp"
+#include "base/error.hpp"
 
 namespace bench {
 

@@ -6,7 +6,7 @@
 // crash. A parent that drops its copy of the child's endpoint after fork changes nothing, as it must not.
 #pragma once
 
-#include "harness/fd.hpp"
+#include "base/fd.hpp"
 
 namespace bench {
 

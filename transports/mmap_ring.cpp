@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "harness/error.hpp"
+#include "base/error.hpp"
 #include "transports/shm_ring.hpp"
 
 namespace bench {

@@ -11,8 +11,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "harness/error.hpp"
-#include "harness/message.hpp"
+#include "base/error.hpp"
+#include "base/message.hpp"
 #include "transports/datagram_endpoint.hpp"
 #include "transports/life_line.hpp"
 #include "transports/retry.hpp"

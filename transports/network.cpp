@@ -14,9 +14,9 @@
 
 #include <fmt/format.h>
 
-#include "harness/cancel.hpp"
-#include "harness/clock.hpp"
-#include "harness/error.hpp"
+#include "base/cancel.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
 #include "transports/datagram_endpoint.hpp"
 #include "transports/life_line.hpp"
 #include "transports/stream_endpoint.hpp"

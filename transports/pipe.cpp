@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "harness/error.hpp"
+#include "base/error.hpp"
 #include "transports/stream_endpoint.hpp"
 
 namespace bench {

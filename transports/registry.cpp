@@ -1,7 +1,7 @@
 // The transport table: one row per transport. `bench list transports` prints it; nothing keeps a second list.
 #include <array>
 
-#include "harness/registry.hpp"
+#include "base/registry.hpp"
 #include "transports/eventfd.hpp"
 #include "transports/fifo.hpp"
 #include "transports/mmap_ring.hpp"

@@ -3,9 +3,9 @@
 
 #include <cerrno>
 
-#include "harness/cancel.hpp"
-#include "harness/fd.hpp"
-#include "harness/spin.hpp"
+#include "base/cancel.hpp"
+#include "base/fd.hpp"
+#include "base/spin.hpp"
 #include "transports/life_line.hpp"
 
 namespace bench {

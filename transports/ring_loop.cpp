@@ -4,7 +4,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "harness/error.hpp"
+#include "base/error.hpp"
 
 namespace bench {
 

@@ -14,7 +14,7 @@
 
 #include <cstdint>
 
-#include "harness/fd.hpp"
+#include "base/fd.hpp"
 
 namespace bench {
 

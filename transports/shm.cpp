@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "harness/error.hpp"
+#include "base/error.hpp"
 
 namespace bench {
 

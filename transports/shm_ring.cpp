@@ -20,11 +20,11 @@
 #include <utility>
 #include <vector>
 
-#include "harness/cancel.hpp"
-#include "harness/clock.hpp"
-#include "harness/error.hpp"
-#include "harness/message.hpp"
-#include "harness/spin.hpp"
+#include "base/cancel.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
+#include "base/message.hpp"
+#include "base/spin.hpp"
 #include "transports/life_line.hpp"
 #include "transports/ring_loop.hpp"
 

@@ -45,7 +45,7 @@
 #include <span>
 #include <string_view>
 
-#include "harness/fd.hpp"
+#include "base/fd.hpp"
 #include "transports/transport.hpp"
 
 namespace bench {

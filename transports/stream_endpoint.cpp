@@ -4,9 +4,9 @@
 
 #include <cerrno>
 
-#include "harness/cancel.hpp"
-#include "harness/error.hpp"
-#include "harness/message.hpp"
+#include "base/cancel.hpp"
+#include "base/error.hpp"
+#include "base/message.hpp"
 
 namespace bench {
 

@@ -2,8 +2,8 @@
 // whatever sizes the kernel's reads and writes come in.
 #pragma once
 
-#include "harness/fd.hpp"
-#include "harness/spin.hpp"
+#include "base/fd.hpp"
+#include "base/spin.hpp"
 #include "transports/transport.hpp"
 
 namespace bench {

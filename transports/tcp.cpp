@@ -5,7 +5,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include "harness/error.hpp"
+#include "base/error.hpp"
 #include "transports/stream_endpoint.hpp"
 
 namespace bench {

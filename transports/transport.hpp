@@ -1,5 +1,5 @@
 // The transport seam: a transport turns into a channel with two endpoints that send and receive whole
-// messages (each starting with bench's frame header, see harness/message.hpp).
+// messages (each starting with bench's frame header, see base/message.hpp).
 //
 // Adding a transport is one .hpp/.cpp pair plus one row in registry.cpp; `bench list`, the planner, the
 // typed tests and the charts all read that table.
@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "harness/fd.hpp"
+#include "base/fd.hpp"
 
 namespace bench {
 

@@ -4,7 +4,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "harness/error.hpp"
+#include "base/error.hpp"
 #include "transports/datagram_endpoint.hpp"
 
 namespace bench {

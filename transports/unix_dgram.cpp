@@ -6,7 +6,7 @@
 #include <climits>
 #include <string>
 
-#include "harness/error.hpp"
+#include "base/error.hpp"
 #include "transports/datagram_endpoint.hpp"
 #include "transports/sysctl.hpp"
 

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string>
 
-#include "harness/error.hpp"
+#include "base/error.hpp"
 #include "transports/stream_endpoint.hpp"
 
 namespace bench {

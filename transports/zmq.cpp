@@ -14,11 +14,11 @@
 #include <fmt/format.h>
 #include <zmq.hpp>
 
-#include "harness/cancel.hpp"
-#include "harness/clock.hpp"
-#include "harness/error.hpp"
-#include "harness/message.hpp"
-#include "harness/spin.hpp"
+#include "base/cancel.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
+#include "base/message.hpp"
+#include "base/spin.hpp"
 #include "transports/network.hpp"
 
 namespace bench {

@@ -13,14 +13,14 @@
 #include <set>
 
 #include "bench/contention/cases.hpp"
-#include "harness/cancel.hpp"
-#include "harness/error.hpp"
+#include "base/cancel.hpp"
+#include "base/error.hpp"
 #include "harness/gil.hpp"
 #include "harness/results.hpp"
 #include "bench/contention/cpython_convoy.hpp"
 #include "harness/stats.hpp"
 #include "harness/sysinfo.hpp"
-#include "harness/units.hpp"
+#include "base/units.hpp"
 
 namespace bench {
 namespace contention {

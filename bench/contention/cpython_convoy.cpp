@@ -15,9 +15,9 @@
 #include <fmt/format.h>
 
 #include "bench/suite.hpp"
-#include "harness/cancel.hpp"
-#include "harness/clock.hpp"
-#include "harness/fd.hpp"
+#include "base/cancel.hpp"
+#include "base/clock.hpp"
+#include "base/fd.hpp"
 #include "harness/histogram.hpp"
 
 extern char** environ;

@@ -22,9 +22,9 @@
 #include <vector>
 
 #include "bench/contention/cases.hpp"
-#include "harness/clock.hpp"
-#include "harness/error.hpp"
-#include "harness/fd.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
 #include "harness/gil.hpp"
 #include "harness/histogram.hpp"
 

@@ -20,10 +20,10 @@
 
 #include "bench/contention/cases.hpp"
 #include "bench/contention/locks.hpp"
-#include "harness/clock.hpp"
-#include "harness/error.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
 #include "harness/gil.hpp"
-#include "harness/spin.hpp"
+#include "base/spin.hpp"
 
 namespace bench::contention {
 

@@ -19,8 +19,8 @@
 #include <mutex>
 #include <shared_mutex>
 
-#include "harness/cancel.hpp"
-#include "harness/spin.hpp"
+#include "base/cancel.hpp"
+#include "base/spin.hpp"
 
 namespace bench::locks {
 

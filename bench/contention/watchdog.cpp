@@ -2,8 +2,8 @@
 
 #include <chrono>
 
-#include "harness/cancel.hpp"
-#include "harness/clock.hpp"
+#include "base/cancel.hpp"
+#include "base/clock.hpp"
 
 namespace bench::contention {
 

@@ -7,12 +7,12 @@
 #include <fmt/format.h>
 
 #include "bench/progress.hpp"
-#include "harness/cancel.hpp"
-#include "harness/error.hpp"
+#include "base/cancel.hpp"
+#include "base/error.hpp"
 #include "harness/floor.hpp"
 #include "harness/results.hpp"
 #include "harness/sysinfo.hpp"
-#include "harness/units.hpp"
+#include "base/units.hpp"
 
 namespace bench {
 namespace {

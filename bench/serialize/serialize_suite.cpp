@@ -14,13 +14,13 @@
 #include <regex>
 #include <set>
 
-#include "harness/cancel.hpp"
-#include "harness/clock.hpp"
+#include "base/cancel.hpp"
+#include "base/clock.hpp"
 #include "harness/cpu.hpp"
-#include "harness/error.hpp"
+#include "base/error.hpp"
 #include "harness/stats.hpp"
 #include "harness/sysinfo.hpp"
-#include "harness/units.hpp"
+#include "base/units.hpp"
 #include "serializers/registry.hpp"
 
 namespace bench {

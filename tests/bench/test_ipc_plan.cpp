@@ -8,8 +8,8 @@
 
 #include "bench/contention/contention_suite.hpp"
 #include "bench/ipc_suite.hpp"
-#include "harness/error.hpp"
-#include "harness/registry.hpp"
+#include "base/error.hpp"
+#include "base/registry.hpp"
 #include "serializers/registry.hpp"
 
 namespace bench {

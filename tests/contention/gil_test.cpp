@@ -9,8 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "harness/cancel.hpp"
-#include "harness/error.hpp"
+#include "base/cancel.hpp"
+#include "base/error.hpp"
 #include "harness/gil.hpp"
 
 namespace {

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "bench/contention/contention_suite.hpp"
-#include "harness/error.hpp"
+#include "base/error.hpp"
 #include "harness/results.hpp"
 
 namespace {

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "harness/accounting.hpp"
-#include "harness/clock.hpp"
+#include "base/clock.hpp"
 
 namespace bench {
 namespace {

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "harness/cancel.hpp"
+#include "base/cancel.hpp"
 #include "harness/cpu.hpp"
 #include "harness/ipc_case.hpp"
 

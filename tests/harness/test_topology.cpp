@@ -10,7 +10,7 @@
 #include <set>
 
 #include "harness/cpu.hpp"
-#include "harness/error.hpp"
+#include "base/error.hpp"
 #include "harness/topology.hpp"
 
 namespace bench {

@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "harness/message.hpp"
+#include "base/message.hpp"
 #include "harness/workload.hpp"
 #include "serializers/registry.hpp"
 #include "transports/transport.hpp"

@@ -9,7 +9,7 @@
 #include <set>
 
 #include "bench/serialize/serialize_suite.hpp"
-#include "harness/error.hpp"
+#include "base/error.hpp"
 #include "harness/results.hpp"
 #include "harness/stats.hpp"
 #include "serializers/protobuf.hpp"

@@ -10,10 +10,10 @@
 #include <filesystem>
 #include <thread>
 
-#include "harness/cancel.hpp"
-#include "harness/error.hpp"
+#include "base/cancel.hpp"
+#include "base/error.hpp"
 #include "harness/ipc_case.hpp"
-#include "harness/message.hpp"
+#include "base/message.hpp"
 #include "harness/model.hpp"
 #include "transports/transport.hpp"
 

@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "harness/error.hpp"
-#include "harness/message.hpp"
+#include "base/error.hpp"
+#include "base/message.hpp"
 #include "test_support.hpp"
 #include "transports/mq.hpp"
 #include "transports/sysctl.hpp"

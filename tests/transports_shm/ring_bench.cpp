@@ -32,12 +32,12 @@
 #include <thread>
 #include <vector>
 
-#include "harness/clock.hpp"
+#include "base/clock.hpp"
 #include "harness/cpu.hpp"
-#include "harness/error.hpp"
+#include "base/error.hpp"
 #include "harness/floor.hpp"
-#include "harness/message.hpp"
-#include "harness/spin.hpp"
+#include "base/message.hpp"
+#include "base/spin.hpp"
 #include "transports/transport.hpp"
 
 namespace bench {

@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "harness/error.hpp"
-#include "harness/message.hpp"
+#include "base/error.hpp"
+#include "base/message.hpp"
 #include "test_support.hpp"
 #include "transports/shm.hpp"
 #include "transports/shm_ring.hpp"

@@ -16,8 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "harness/cancel.hpp"
-#include "harness/message.hpp"
+#include "base/cancel.hpp"
+#include "base/message.hpp"
 #include "transports/transport.hpp"
 
 namespace bench::test {

@@ -3,8 +3,8 @@
 #include <cstring>
 #include <vector>
 
-#include "harness/error.hpp"
-#include "harness/message.hpp"
+#include "base/error.hpp"
+#include "base/message.hpp"
 
 namespace bench {
 namespace {

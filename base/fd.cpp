@@ -1,13 +1,13 @@
-#include "harness/fd.hpp"
+#include "base/fd.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 
-#include "harness/cancel.hpp"
-#include "harness/error.hpp"
-#include "harness/spin.hpp"
+#include "base/cancel.hpp"
+#include "base/error.hpp"
+#include "base/spin.hpp"
 
 namespace bench {
 

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "harness/error.hpp"
-#include "harness/units.hpp"
+#include "base/error.hpp"
+#include "base/units.hpp"
 
 namespace bench {
 namespace {

@@ -1,10 +1,10 @@
-#include "harness/cancel.hpp"
+#include "base/cancel.hpp"
 
 #include <signal.h>
 
 #include <cstring>
 
-#include "harness/error.hpp"
+#include "base/error.hpp"
 
 namespace bench {
 namespace {

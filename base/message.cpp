@@ -1,10 +1,10 @@
-#include "harness/message.hpp"
+#include "base/message.hpp"
 
 #include <cstring>
 #include <random>
 #include <string>
 
-#include "harness/error.hpp"
+#include "base/error.hpp"
 
 namespace bench {
 namespace {

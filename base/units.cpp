@@ -1,5 +1,5 @@
 #include <algorithm>
-#include "harness/units.hpp"
+#include "base/units.hpp"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "harness/error.hpp"
+#include "base/error.hpp"
 
 namespace bench {
 namespace {

@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "harness/cancel.hpp"
+#include "base/cancel.hpp"
 
 namespace bench {
 
