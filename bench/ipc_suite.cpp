@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "bench/contention/contention_suite.hpp"
+#include "bench/ipc_schema.hpp"
 #include "bench/cores/cores_suite.hpp"
 #include "bench/progress.hpp"
 #include "base/cancel.hpp"
@@ -789,43 +790,8 @@ int run_ipc(const run_request& req) {
         {"cpu_work_ns_per_call", cpu_work::ns_per_call()}};
   }
   res.context["timeout_ns"] = req.timeout_ns ? req.timeout_ns : 10'000'000'000ull;
-  res.context["metrics"] = {
-      {"real_time", "Google Benchmark's meaning: the measured window per iteration, an iteration being a message measured "
-                    "(all pairs): latency rows, from the first measured send to the last measured echo, over the round "
-                    "trips (one pair: the mean round trip, not the median, which is rtt_p50_ns); throughput rows, the "
-                    "receivers' first to last measured arrival over the messages (1e9 / msgs_per_s); time_unit ns"},
-      {"cpu_time", "Google Benchmark's meaning: CPU over the measured window per iteration, i.e. cpu_ns_per_msg"},
-      {"measured_window_ns", "the window real_time divides: latency, first measured send to last measured echo of any pair; "
-                             "throughput, first to last measured arrival of any pair"},
-      {"rtt", "round trip measured by the client, send to verified echo; half of it is not a one-way time"},
-      {"msgs_per_s", "one way, timed at the receiver between the first and last measured arrivals; the receiver "
-                     "checks every byte of every message: where it lies in a shared-memory ring (thread and process "
-                     "servers, messages above 4 KiB), after copying it out everywhere else"},
-      {"bytes_per_s", "msgs_per_s x msg_bytes, decimal (1 MB/s = 1e6 bytes/s)"},
-      {"msg_bytes", "bytes per message on the wire, including bench's 32-byte header"},
-      {"cpu_ns_per_msg", "CPU time (user + system) over the measured window only, of every thread of every process of the "
-                         "case on this machine (clients, servers, the --rate pacer, an event loop, ZeroMQ's I/O threads, "
-                         "forked servers; the harness's watchdog thread too, which sleeps), per message measured: per round "
-                         "trip for latency rows, per message for throughput rows; null when it could not be read. With "
-                         "--peer, this machine only (the server's is server_cpu_ns_per_msg)"},
-      {"cpu_ns", "that CPU time in all: per process, from its first reading (just before the first measured message) to its "
-                 "last (after the last one)"},
-      {"cpu_window_ns", "the window the CPU was read over: the earliest reading to the latest, of every process; it holds "
-                        "each process's own span"},
-      {"cpus_busy", "cpu_ns / cpu_window_ns: CPUs busy on average over the window; at most the CPUs the case's threads ran on"},
-      {"percentiles_withheld", "latency rows: which percentiles are null and why: a tail percentile p is given only when at "
-                               "least 10 samples lie beyond it (p90 from 100 round trips, p99 from 1000, p99.9 from 10000)"},
-      {"send_late_p50_ns", "--rate: median of how late the pacer started a measured send after its intended time (its own "
-                           "wake-up, a CPU it waited for, or an earlier send that blocked); rtt counts from the intended "
-                           "time, so this is part of it"},
-      {"send_late_p99_ns", "--rate: the same, 99th percentile"}};
+  res.context["schema"] = to_json(ipc_schema(!req.serializers.empty()));
   if (!req.serializers.empty()) {
-    res.context["metrics"].update(json{
-        {"serialize_ns", "--serializers: median per round trip of the two encodes (build + encode of the client's request and of the server's reply), wall clock"},
-        {"deserialize_ns", "--serializers: median per round trip of the two decodes, each reading every field and checking it against the message's checksum, wall clock"},
-        {"transport_ns", "--serializers: median per round trip of the round trip minus both encodes and both decodes: the transport, bench's framing (header, copy, frame checksum) and the clock reads; it includes waking a reader that fell asleep while its peer serialized, so it grows with a slow serializer on a transport that sleeps"},
-        {"serialization_pct", "--serializers: (serialize_ns + deserialize_ns) as a share of serialize_ns + deserialize_ns + transport_ns"},
-        {"wire_bytes", "--serializers: the encoded message (the payload; msg_bytes adds the 32-byte header)"}});
     json sers = json::object(), shapes = json::object();
     for (const ipc_case& c : cases)
       if (c.wl.serializer) {
@@ -960,7 +926,8 @@ int run_ipc(const run_request& req) {
                             "msgs_per_s", "bytes_per_s", "cpu_ns_per_msg", "cpu_ns", "cpu_window_ns", "cpus_busy",
                             "measured_window_ns", "messages", "lost", "duplicated", "corrupt",
                             "serialize_ns", "deserialize_ns", "transport_ns", "serialization_pct", "send_late_p50_ns",
-                            "send_late_p99_ns"});
+                            "send_late_p99_ns"},
+                 ipc_identity_fields());
   mark_below_floor_medians(res.rows);
   write_results(res);
   print_round_floors(res.context["rounds"], verdicts, req.drop_disturbed);

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "harness/accounting.hpp"
+#include "harness/case_key.hpp"
 #include "base/cancel.hpp"
 #include "base/clock.hpp"
 #include "base/error.hpp"
@@ -114,35 +115,42 @@ void write_cpu_fields(json& row, const cpu_total& cpu, std::uint64_t messages) {
 
 }  // namespace
 
-std::string case_name(const ipc_case& c) {
-  std::string ser = c.wl.serializer ? fmt::format("{}/shape:{}", c.wl.serializer->name, ser::to_string(c.wl.shape)) : "none";
-  std::string n = fmt::format("ipc/transport:{}/model:{}/serializer:{}/workload:{}/wait:{}/placement:{}/size:{}/pairs:{}",
-                              c.transport->name, c.model->name, ser, to_string(c.wl.kind), c.wait,
-                              to_string(c.place), size_label(c.wl.msg_bytes), c.pairs);
-  if (c.wl.rate > 0) n += fmt::format("/rate:{:g}", c.wl.rate);
-  if (c.wl.work_ns > 0) n += "/work:" + duration_label(c.wl.work_ns);
-  if (c.wl.lock != "none") n += "/lock:" + c.wl.lock;
-  return n;
+case_key ipc_case_key(const ipc_case& c) {
+  case_key k("ipc");
+  k.named("transport", c.transport->name).named("model", c.model->name);
+  if (c.wl.serializer)
+    k.named("serializer", c.wl.serializer->name).named("shape", ser::to_string(c.wl.shape));
+  else
+    k.named("serializer", "none");
+  k.named("workload", to_string(c.wl.kind))
+      .named("wait", c.wait)
+      .named("placement", to_string(c.place))
+      .named("msg_bytes", c.wl.msg_bytes, "size", size_label(c.wl.msg_bytes))
+      .named("pairs", c.pairs);
+  // Closed loop, no server work and no lock are the usual case: the name says only what differs from it.
+  if (c.wl.rate > 0) k.named("rate", c.wl.rate, "rate", fmt::format("{:g}", c.wl.rate));
+  else k.unnamed("rate", c.wl.rate);
+  if (c.wl.work_ns > 0) k.named("work_ns", c.wl.work_ns, "work", duration_label(c.wl.work_ns));
+  else k.unnamed("work_ns", c.wl.work_ns);
+  if (c.wl.lock != "none") k.named("lock", c.wl.lock);
+  else k.unnamed("lock", c.wl.lock);
+  if (c.wl.serializer) k.unnamed("wire_bytes", c.wl.msg_bytes - header_bytes);
+  k.unnamed("runtime", "cpp");
+  return k;
+}
+
+std::string case_name(const ipc_case& c) { return ipc_case_key(c).name(); }
+
+const std::vector<std::string>& ipc_identity_fields() {
+  static const std::vector<std::string> fields = {"suite",     "transport", "model",   "serializer", "shape",
+                                                  "workload",  "wait",      "placement", "msg_bytes", "pairs",
+                                                  "rate",      "work_ns",   "lock",    "wire_bytes", "runtime"};
+  return fields;
 }
 
 json run_ipc_case(const ipc_case& c, const case_environment& env) {
   json row;
-  row["suite"] = "ipc";
-  row["transport"] = c.transport->name;
-  row["model"] = c.model->name;
-  row["serializer"] = c.wl.serializer ? c.wl.serializer->name : "none";
-  if (c.wl.serializer) {
-    row["shape"] = ser::to_string(c.wl.shape);
-    row["wire_bytes"] = c.wl.msg_bytes - header_bytes;
-  }
-  row["workload"] = to_string(c.wl.kind);
-  row["wait"] = c.wait;
-  row["placement"] = to_string(c.place);
-  row["msg_bytes"] = c.wl.msg_bytes;
-  row["pairs"] = c.pairs;
-  row["rate"] = c.wl.rate;
-  row["work_ns"] = c.wl.work_ns;
-  row["lock"] = c.wl.lock;
+  ipc_case_key(c).stamp(row);
 
   std::vector<pair_cpus> cpus = place_pairs(c.place, c.pairs, *env.cores);
   row["placed"] = core_sharing(cpus, env.cores->topo);

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "harness/case_key.hpp"
 #include "harness/cpu.hpp"
 #include "harness/model.hpp"
 #include "harness/results.hpp"
@@ -26,7 +27,11 @@ struct ipc_case {
   std::string skip_reason;   // non-empty: not run, and why (kept for the console and the results' context)
 };
 
+// The case's identity: its run_name and the fields every row of it carries (harness/case_key.hpp).
+case_key ipc_case_key(const ipc_case& c);
 std::string case_name(const ipc_case& c);
+// Every field an ipc_case_key can write, in its order: the suite's schema identity.
+const std::vector<std::string>& ipc_identity_fields();
 
 struct case_environment {
   const core_plan* cores = nullptr;

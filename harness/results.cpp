@@ -44,11 +44,6 @@ fs::path prepare_run_dir(const std::optional<fs::path>& out, std::string_view su
 }
 
 namespace {
-const std::vector<std::string> identity_fields = {
-    "suite", "transport", "model", "serializer", "workload", "wait", "placement", "msg_bytes", "pairs", "rate",
-    "work_ns", "shape", "wire_bytes", "phase", "experiment", "lock", "policy", "switch_interval_us", "oversubscribed",
-    "cpu_a", "cpu_b", "relation", "runtime"};
-
 double as_double(const json& v) { return v.is_number() ? v.get<double>() : std::nan(""); }
 
 // The successful, not excluded iteration rows of every run_name (first-seen order), and the failed count.
@@ -97,7 +92,7 @@ json statistics_context() {
 }
 
 void add_aggregates(std::vector<json>& rows, const std::vector<std::string>& fields,
-                    const primary_metric_fn& primary_of) {
+                    const std::vector<std::string>& identity, const primary_metric_fn& primary_of) {
   const case_groups groups = group_iterations(rows);
   std::vector<json> aggs;
   for (const std::string& rn : groups.order) {
@@ -131,8 +126,9 @@ void add_aggregates(std::vector<json>& rows, const std::vector<std::string>& fie
       // Google Benchmark's meaning: the iterations of a repetition (its first), not how many repetitions.
       a["iterations"] = first.value("iterations", json(0));
       a["repetitions_used"] = g.size();
-      for (const std::string& f : identity_fields)
+      for (const std::string& f : identity)
         if (first.contains(f)) a[f] = first[f];
+      if (first.contains("oversubscribed")) a["oversubscribed"] = first["oversubscribed"];
       for (const std::string& f : all)
         if (auto it = sums.find(f); it != sums.end()) a[f] = statistic(it->second, stat);
       a["time_unit"] = first.value("time_unit", "ns");

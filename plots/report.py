@@ -318,6 +318,20 @@ def table_html(key, cases):
             + "\n".join(body) + "</tbody></table></div>")
 
 
+def metrics_html(run):
+    """What each measured field of the run is, from the results' own context.schema (the same text the results
+    file carries), for the fields its rows have."""
+    metrics = (run.context.get("schema") or {}).get("metrics") or {}
+    present = {k for c in run.cases for r in [c.median] + c.iterations if r for k in r}
+    items = [(f, m) for f, m in metrics.items() if f in present]
+    if not items:
+        return ""
+    rows = "".join(f"<tr><th>{esc(m.get('label') or f)}</th><td><code>{esc(f)}</code></td>"
+                   f"<td>{esc(m.get('unit') or '')}</td><td>{esc(m.get('what') or '')}</td></tr>" for f, m in items)
+    return ('<h4>What each figure is</h4><table class="cases"><thead><tr><th>figure</th><th>field</th><th>unit</th>'
+            f'<th>how it is measured</th></tr></thead><tbody>{rows}</tbody></table>')
+
+
 READING_TABLES = """<ul class="reading">
 <li><b>p50</b> (the median): half of the round trips of a repetition took less, half took longer.
 <b>p99</b>: 1 round trip in 100 took longer than this; <b>p99.9</b>: 1 in 1000. Each figure in the tables is
@@ -457,7 +471,7 @@ def page(runs, scratch):
             + (f'<div class="warn">{"".join(f"<p>{esc(w)}</p>" for w in warn)}</div>' if warn else "")
             + machine_section(run)
             + f"<h3>Charts</h3>{figures}"
-            + f"<h3>Tables</h3>{READING_TABLES}{tables}</section>")
+            + f"<h3>Tables</h3>{READING_TABLES}{tables}{metrics_html(run)}</section>")
     nav = ""
     if len(runs) > 1:
         nav = "<nav><ul>" + "".join(f'<li><a href="#{r.anchor}">{esc(run_title(r))}</a></li>' for r in runs) \

@@ -12,6 +12,7 @@
 
 #include "bench/contention/watchdog.hpp"
 #include "bench/progress.hpp"
+#include "harness/case_key.hpp"
 #include "harness/cpu.hpp"
 #include "harness/gil.hpp"
 
@@ -54,6 +55,7 @@ struct case_desc {
   std::string placement;   // gil-placement: the CPU-bound thread on the I/O thread's core (same) or not (cross)
   std::string echo_placement;  // gil-convoy/placement: the echo peer on the I/O thread's core (same) or not
 
+  case_key key() const;             // the name and the identity fields of its rows
   std::string name() const;         // contention/experiment:locks/lock:ticket/threads:4/cs:50ns
   std::string family_name() const;  // the name without /threads:N (lock families use a thread range)
   const settings* cfg = nullptr;  // what the case was planned with (its name reads it)

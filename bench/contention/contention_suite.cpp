@@ -39,39 +39,49 @@ std::string short_duration(std::uint64_t ns) {
 }
 
 namespace {
-std::string gil_params(const case_desc& c, const settings& cfg) {
-  if (!c.policy) return "";
+// The GIL's own parameter, where the policy has one: the old GIL's check interval, the new one's switch interval.
+void add_gil_params(case_key& k, const case_desc& c, const settings& cfg) {
+  if (!c.policy) return;
   switch (*c.policy) {
-    case gil_policy::none: return "";
-    case gil_policy::old_gil: return fmt::format("/check:{}", cfg.check_interval);
+    case gil_policy::none: return;
+    case gil_policy::old_gil: k.named("check_interval", cfg.check_interval, "check"); return;
     case gil_policy::new_gil:
-    case gil_policy::priority: return "/switch:" + short_duration(c.switch_interval_ns);
+    case gil_policy::priority:
+      k.named("switch_interval_us", static_cast<double>(c.switch_interval_ns) / 1000, "switch",
+              short_duration(c.switch_interval_ns));
+      return;
   }
-  return "";
 }
 }  // namespace
 
-std::string case_desc::name() const {
+case_key case_desc::key() const {
   const settings& s = *cfg;
-  std::string n = "contention/experiment:" + experiment;
+  case_key k("contention");
+  k.named("experiment", experiment);
   if (experiment == "locks") {
-    n += "/lock:" + lock;
-    if (!mix.empty()) n += "/mix:" + mix;
-    n += fmt::format("/threads:{}/cs:{}", threads, short_duration(s.cs_ns));
+    k.named("lock", lock);
+    if (!mix.empty()) k.named("mix", mix);
+    k.named("threads", threads).named("cs_ns", s.cs_ns, "cs", short_duration(s.cs_ns)).unnamed("outside_ns", s.outside_ns);
   } else if (experiment == "false-sharing") {
-    n += fmt::format("/layout:{}/threads:{}", layout, threads);
+    k.named("layout", layout).named("threads", threads);
   } else if (experiment == "gil-cpu") {
-    n += fmt::format("/policy:{}/model:{}/threads:{}/work:{}", to_string(*policy), model, threads,
-                     short_duration(s.gil_work_ns));
-    n += gil_params(*this, s);
+    k.named("policy", std::string(to_string(*policy))).named("model", model).named("threads", threads);
+    k.named("work_ns", s.gil_work_ns, "work", short_duration(s.gil_work_ns));
+    add_gil_params(k, *this, s);
   } else if (experiment == "gil-convoy") {
-    n += fmt::format("/policy:{}/cpu_threads:{}", to_string(*policy), cpu_threads) + gil_params(*this, s);
+    k.named("policy", std::string(to_string(*policy))).named("cpu_threads", cpu_threads);
+    add_gil_params(k, *this, s);
+    k.unnamed("echo_placement", echo_placement);
   } else {
-    n += fmt::format("/policy:{}/placement:{}/echo:{}", to_string(*policy), placement, echo_placement) +
-         gil_params(*this, s);
+    k.named("policy", std::string(to_string(*policy))).named("placement", placement);
+    k.named("echo_placement", echo_placement, "echo").unnamed("cpu_threads", cpu_threads);
+    add_gil_params(k, *this, s);
   }
-  return n;
+  k.unnamed("runtime", "cpp");  // bench's own emulation; rows of the real interpreter say cpython-X.Y
+  return k;
 }
+
+std::string case_desc::name() const { return key().name(); }
 
 std::string case_desc::family_name() const {
   std::string n = name();
@@ -344,10 +354,43 @@ const std::vector<std::string> metric_fields = {
     "rtt_p50_ns",     "rtt_p90_ns",      "rtt_p99_ns",      "rtt_max_ns",         "rtt_mean_ns",
     "round_trips",    "round_trips_per_s", "cpu_ticks_per_s", "starved",          "rtt_censored_ns",
     "switches",       "drop_requests",   "forced_waits",    "periodic_releases"};
-// Identity fields add_aggregates does not know about, copied onto the aggregate rows.
-const std::vector<std::string> extra_identity = {"mix",    "layout",  "cpu_threads", "check_interval", "cs_ns",
-                                                 "outside_ns", "work_ns", "tick_ns", "io_cpu", "cpu_thread_cpu",
-                                                 "echo_cpu", "echo_fifo", "run_ns", "echo_placement"};
+// What each measured field of the suite is (context.schema.metrics).
+const metric_def contention_metrics[] = {
+    {"ops_per_s", "1/s", better::higher, "ops/s", "locks, false sharing: operations of all threads over the window"},
+    {"ops_total", "count", better::higher, "ops", "locks, false sharing: operations of all threads in the window"},
+    {"ops_min", "count", better::higher, "fewest", "the fewest operations one thread completed in the window"},
+    {"ops_max", "count", better::neither, "most", "the most operations one thread completed in the window"},
+    {"fairness_spread_pct", "%", better::lower, "unfairness", "(ops_max - ops_min) / the mean per thread"},
+    {"fairness_min_over_max", "", better::higher, "min/max", "ops_min / ops_max: 1 when every thread got as much"},
+    {"handoffs", "count", better::neither, "handoffs", "locks: acquisitions by another thread than the last holder"},
+    {"handoffs_per_op", "", better::neither, "handoffs/op", "handoffs / operations"},
+    {"wall_ns", "ns", better::lower, "wall", "gil-cpu: the whole job's wall time, split over the threads or processes"},
+    {"cpu_ns", "ns", better::neither, "CPU", "gil-cpu: the CPU time of every thread or process of the job"},
+    {"rtt_p50_ns", "ns", better::lower, "p50",
+     "gil-convoy/placement: median round trip of the I/O thread's 64-byte echo with its peer, measured by the "
+     "I/O thread, GIL acquisition included; null when it starved"},
+    {"rtt_p90_ns", "ns", better::lower, "p90", "90th percentile of those round trips"},
+    {"rtt_p99_ns", "ns", better::lower, "p99", "99th percentile of those round trips"},
+    {"rtt_max_ns", "ns", better::lower, "max", "the longest of those round trips"},
+    {"rtt_mean_ns", "ns", better::lower, "mean", "their mean"},
+    {"round_trips", "count", better::higher, "round trips", "round trips completed in the run"},
+    {"round_trips_per_s", "1/s", better::higher, "round trips/s", "round trips over the first start to the last end"},
+    {"cpu_ticks_per_s", "1/s", better::neither, "ticks/s", "the CPU-bound threads' work done, in GIL ticks per second"},
+    {"starved", "", better::lower, "starved", "1 when not one round trip completed while the CPU-bound threads ran"},
+    {"rtt_censored_ns", "ns", better::lower, "censored",
+     "a starved run: how long the round trip in flight at its end had waited by then"},
+    {"switches", "count", better::neither, "switches", "GIL hand-overs from one thread to another"},
+    {"drop_requests", "count", better::neither, "drop requests", "a waiter asked the holder to drop the GIL"},
+    {"forced_waits", "count", better::neither, "forced waits",
+     "a dropping holder waited until another thread took the GIL (the new GIL's FORCE_SWITCHING)"},
+    {"periodic_releases", "count", better::neither, "releases", "old GIL: release and re-acquire points reached"},
+};
+
+// Every field a case_desc::key() can write: the suite's schema identity, copied onto the aggregate rows.
+const std::vector<std::string> contention_identity = {
+    "suite",  "experiment", "lock",     "mix",         "layout",        "policy",         "model",   "threads",
+    "cs_ns",  "outside_ns", "work_ns",  "cpu_threads", "placement",     "echo_placement", "check_interval",
+    "switch_interval_us",   "runtime"};
 
 json to_row(const benchmark::BenchmarkReporter::Run& run, const planned& p, const settings& cfg) {
   case_desc d = p.desc;
@@ -376,27 +419,12 @@ json to_row(const benchmark::BenchmarkReporter::Run& run, const planned& p, cons
   row["real_time"] = measured ? counter("real_time_ns") : json(0.0);
   row["cpu_time"] = measured ? counter("cpu_time_ns") : json(0.0);
   row["time_unit"] = "ns";
-  row["suite"] = "contention";
-  row["runtime"] = "cpp";  // bench's own emulation; rows of the real interpreter say cpython-X.Y
-  row["experiment"] = d.experiment;
-  if (d.experiment == "locks") {
-    row["lock"] = d.lock;
-    if (!d.mix.empty()) row["mix"] = d.mix;
-    row["cs_ns"] = cfg.cs_ns;
-    row["outside_ns"] = cfg.outside_ns;
-  } else if (d.experiment == "false-sharing") {
-    row["layout"] = d.layout;
-  } else {
-    row["policy"] = std::string(to_string(*d.policy));
-  }
-  row["model"] = d.model;
-  row["switch_interval_us"] = d.switch_interval_ns ? json(static_cast<double>(d.switch_interval_ns) / 1000) : json(nullptr);
-  if (d.policy == gil_policy::old_gil) row["check_interval"] = cfg.check_interval;
+  d.key().stamp(row);
+  // Every row says its model and switch interval (null where none applies), so that tables line up.
+  if (!row.contains("model")) row["model"] = d.model;
+  if (!row.contains("switch_interval_us")) row["switch_interval_us"] = nullptr;
   if (d.policy) row["tick_ns"] = cfg.tick_ns;
   if (d.experiment == "gil-convoy" || d.experiment == "gil-placement") {
-    row["cpu_threads"] = d.cpu_threads;
-    if (!d.placement.empty()) row["placement"] = d.placement;
-    row["echo_placement"] = d.echo_placement;
     // Always present on these rows (null when the I/O thread was starved or the case failed).
     for (const char* k : {"rtt_p50_ns", "rtt_p99_ns", "round_trips_per_s"}) row[k] = counter(k);
   }
@@ -423,7 +451,11 @@ primary_metric contention_primary_metric(const json& row) {
   return {"real_time", false};
 }
 
-void copy_extra_identity(std::vector<json>& rows) {
+// Facts of a case that are not part of its identity (the GIL's tick, the CPUs its threads ran on), copied from
+// its first row onto the aggregate rows so that a median row says where it was measured.
+const std::vector<std::string> case_facts = {"tick_ns", "io_cpu", "cpu_thread_cpu", "echo_cpu", "echo_fifo", "run_ns"};
+
+void copy_case_facts(std::vector<json>& rows) {
   std::map<std::string, const json*> first;
   for (const json& r : rows)
     if (r.value("run_type", "") == "iteration" && !first.count(r.value("run_name", ""))) first[r["run_name"]] = &r;
@@ -431,7 +463,7 @@ void copy_extra_identity(std::vector<json>& rows) {
     if (r.value("run_type", "") != "aggregate") continue;
     auto it = first.find(r.value("run_name", ""));
     if (it == first.end()) continue;
-    for (const std::string& k : extra_identity)
+    for (const std::string& k : case_facts)
       if (it->second->contains(k) && !r.contains(k)) r[k] = (*it->second)[k];
   }
 }
@@ -693,8 +725,8 @@ int run_contention(const run_request& req) {
     results.rows.push_back(to_row(run, *it->second, cfg));
   }
   const std::string cpython_note = add_cpython_convoy(results.rows, plan, cfg);
-  add_aggregates(results.rows, metric_fields, contention_primary_metric);
-  copy_extra_identity(results.rows);
+  add_aggregates(results.rows, metric_fields, contention_identity, contention_primary_metric);
+  copy_case_facts(results.rows);
 
   json ctx = suite_context(req, cfg.cores);
   ctx["duration_ns"] = cfg.window_ns;
@@ -722,6 +754,7 @@ int run_contention(const run_request& req) {
   ctx["cpu_thread_counts"] = cfg.cpu_thread_counts;
   ctx["random_interleaving"] = true;
   ctx["cpython_convoy"] = cpython_note;
+  ctx["schema"] = to_json(suite_schema{contention_identity, {std::begin(contention_metrics), std::end(contention_metrics)}});
   results.context = std::move(ctx);
   write_results(results);
 

@@ -9,6 +9,7 @@
 #include "bench/progress.hpp"
 #include "base/cancel.hpp"
 #include "base/error.hpp"
+#include "harness/case_key.hpp"
 #include "harness/floor.hpp"
 #include "harness/results.hpp"
 #include "harness/sysinfo.hpp"
@@ -25,13 +26,12 @@ std::vector<int> map_cpus(const core_plan& cores) {
 
 json pair_row(const topology& t, int a, int b, const round_trip_summary& s) {
   json row;
-  row["name"] = fmt::format("cores/cpu_a:{}/cpu_b:{}", a, b);
+  case_key key("cores");
+  key.named("cpu_a", a).named("cpu_b", b).unnamed("relation", cpu_relation(t, a, b));
+  row["name"] = key.name();
   row["run_name"] = row["name"];
   row["run_type"] = "iteration";
-  row["suite"] = "cores";
-  row["cpu_a"] = a;
-  row["cpu_b"] = b;
-  row["relation"] = cpu_relation(t, a, b);
+  key.stamp(row);
   row["rtt_p50_ns"] = s.median_ns;
   row["rtt_p10_ns"] = s.p10_ns;
   row["rtt_p90_ns"] = s.p90_ns;
@@ -47,6 +47,22 @@ json pair_row(const topology& t, int a, int b, const round_trip_summary& s) {
 }
 
 primary_metric cores_primary_metric(const json&) { return {"rtt_p50_ns", false}; }
+
+const metric_def cores_metrics[] = {
+    {"rtt_p50_ns", "ns", better::lower, "p50",
+     "median of 20,000 individual round trips of one cache line between cpu_a and cpu_b, both threads pinned and "
+     "spinning (the hardware floor's ping-pong)"},
+    {"rtt_p10_ns", "ns", better::lower, "p10", "their 10th percentile"},
+    {"rtt_p90_ns", "ns", better::lower, "p90", "their 90th percentile"},
+    {"stalled_pct", "%", better::lower, "stalled",
+     "share of the ping-pong's time in round trips over 10x the median: a peer not running"},
+    {"relation", "", better::neither, "relation",
+     "what the two CPUs share: smt siblings (one core), same L3, other L3, other NUMA node, other package"},
+};
+
+suite_schema cores_schema() {
+  return {{"suite", "cpu_a", "cpu_b", "relation"}, {std::begin(cores_metrics), std::end(cores_metrics)}};
+}
 
 // The map as a table: medians of the p50 round trip, CPU against CPU, then one line per relation.
 void print_map(const std::vector<int>& cpus, const std::vector<json>& rows) {
@@ -108,12 +124,7 @@ int run_cores(const run_request& req) {
   res.context = suite_context(req, cores);
   res.context["reps"] = reps;
   res.context["statistics"] = statistics_context();
-  res.context["metrics"] = {
-      {"rtt_p50_ns", "median of 20,000 individual round trips of one cache line between cpu_a and cpu_b, both threads "
-                     "pinned and spinning (the hardware floor's ping-pong)"},
-      {"rtt_p10_ns", "their 10th percentile"}, {"rtt_p90_ns", "their 90th percentile"},
-      {"stalled_pct", "share of the ping-pong's time in round trips over 10x the median: a peer not running"},
-      {"relation", "what the two CPUs share: smt siblings (one core), same L3, other L3, other NUMA node, other package"}};
+  res.context["schema"] = to_json(cores_schema());
   fmt::print("bench run cores: {} CPU pairs x {} repetitions on {} ({})\n", pairs.size(), reps, machine_line(res.context),
              cores.topo.describe());
   std::fflush(stdout);
@@ -133,7 +144,7 @@ int run_cores(const run_request& req) {
   }
   progress.finish();
   res.context["interrupted"] = interrupted();
-  add_aggregates(res.rows, {"rtt_p10_ns", "rtt_p90_ns", "stalled_pct"}, cores_primary_metric);
+  add_aggregates(res.rows, {"rtt_p10_ns", "rtt_p90_ns", "stalled_pct"}, cores_schema().identity, cores_primary_metric);
   write_results(res);
   print_map(cpus, res.rows);
   fmt::print("\nresults: {}\n", (res.dir / "results.json").string());

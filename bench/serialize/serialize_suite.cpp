@@ -16,6 +16,7 @@
 
 #include "base/cancel.hpp"
 #include "base/clock.hpp"
+#include "harness/case_key.hpp"
 #include "harness/cpu.hpp"
 #include "base/error.hpp"
 #include "harness/stats.hpp"
@@ -72,9 +73,38 @@ struct serialize_plan {
   double warmup_s = 0;
 };
 
-std::string case_name(const ser::serializer_info& s, ser::shape shape, ser::phase p) {
-  return fmt::format("serialize/serializer:{}/shape:{}/phase:{}", s.name, ser::to_string(shape), ser::to_string(p));
+case_key serialize_case_key(const ser::serializer_info& s, ser::shape shape, ser::phase p) {
+  case_key k("serialize");
+  k.named("serializer", s.name).named("shape", ser::to_string(shape)).named("phase", ser::to_string(p));
+  k.unnamed("runtime", "cpp");
+  return k;
 }
+
+std::string case_name(const ser::serializer_info& s, ser::shape shape, ser::phase p) {
+  return serialize_case_key(s, shape, p).name();
+}
+
+const metric_def serialize_metrics[] = {
+    {"real_time", "ns", better::lower, "wall time",
+     "wall-clock ns per message for the phase (Google Benchmark's time per iteration); median over repetitions in "
+     "the aggregate rows"},
+    {"cpu_time", "ns", better::lower, "CPU time",
+     "the measuring thread's CPU ns per message: the headline (console, ratio_to_raw, charts), since every phase "
+     "is CPU work that never blocks and wall time adds other processes' turns"},
+    {"spread_pct", "%", better::lower, "spread",
+     "on median rows: the spread of cpu_time (the primary metric) over repetitions, as context.statistics defines "
+     "it; unstable above its threshold"},
+    {"phase", "", better::neither, "phase",
+     "build: C++ struct -> library object; encode: object -> bytes; decode: bytes -> object or view (validated); "
+     "traverse: read every field; roundtrip: all four"},
+    {"ratio_to_raw", "x", better::lower, "x raw",
+     "on median rows: cpu_time / raw's median cpu_time for the same shape and phase"},
+    {"wire_bytes", "B", better::lower, "wire bytes", "size of the encoded benchmark message (seed 1 of its shape)"},
+    {"bytes_per_s", "B/s", better::higher, "bytes/s",
+     "wire_bytes / real_time: the rate at which this phase turns out or takes in encoded bytes"},
+};
+
+const std::vector<std::string> serialize_identity = {"suite", "serializer", "shape", "phase", "runtime"};
 
 // Everything the request asks for, checked; throws usage_error before any work.
 serialize_plan make_plan(const run_request& req) {
@@ -280,10 +310,7 @@ json row_for(const benchmark::BenchmarkReporter::Run& r, const case_spec& c, con
   row["real_time"] = real;
   row["cpu_time"] = r.error_occurred ? 0.0 : r.GetAdjustedCPUTime();
   row["time_unit"] = "ns";
-  row["suite"] = "serialize";
-  row["serializer"] = c.serializer->name;
-  row["shape"] = ser::to_string(c.shape);
-  row["phase"] = ser::to_string(c.phase);
+  serialize_case_key(*c.serializer, c.shape, c.phase).stamp(row);
   row["wire_bytes"] = s.wire_bytes;
   if (!r.error_occurred && real > 0) row["bytes_per_s"] = static_cast<double>(s.wire_bytes) / real * 1e9;
   row["error_occurred"] = r.error_occurred;
@@ -407,18 +434,7 @@ int run_serialize(const run_request& req) {
   res.context["serialize"] = serializer_context(plan, cpu);
   for (const ser::serializer_info* s : plan.serializers)
     if (!s->version.empty()) res.context["libraries"][std::string(s->library)] = s->version;  // nlohmann_json: same key
-  res.context["metrics"] = {
-      {"real_time", "wall-clock ns per message for the phase (Google Benchmark's time per iteration); median over "
-                    "repetitions in the aggregate rows"},
-      {"cpu_time", "the measuring thread's CPU ns per message: the headline (console, ratio_to_raw, charts), since "
-                   "every phase is CPU work that never blocks and wall time adds other processes' turns"},
-      {"spread_pct", "on median rows: the spread of cpu_time (the primary metric) over repetitions, as "
-                     "context.statistics defines it; unstable above its threshold"},
-      {"phase", "build: C++ struct -> library object; encode: object -> bytes; decode: bytes -> object or view "
-                "(validated); traverse: read every field; roundtrip: all four"},
-      {"ratio_to_raw", "on median rows: cpu_time / raw's median cpu_time for the same shape and phase"},
-      {"wire_bytes", "size of the encoded benchmark message (seed 1 of its shape)"},
-      {"bytes_per_s", "wire_bytes / real_time: the rate at which this phase turns out or takes in encoded bytes"}};
+  res.context["schema"] = to_json(suite_schema{serialize_identity, {std::begin(serialize_metrics), std::end(serialize_metrics)}});
   for (const std::string& w : machine_warnings(res.context)) fmt::print(stderr, "warning: {}\n", w);
 
   std::map<std::pair<const ser::serializer_info*, ser::shape>, subject> subjects;
@@ -485,7 +501,7 @@ int run_serialize(const run_request& req) {
   res.context["cpu_share"] = cpu_share;
   res.context["steal_pct"] = or_null(steal);
   res.context["load_avg_after"] = or_null(load_avg_1min());
-  add_aggregates(res.rows, {"wire_bytes", "bytes_per_s"},
+  add_aggregates(res.rows, {"wire_bytes", "bytes_per_s"}, serialize_identity,
                  [](const json&) { return primary_metric{headline_time, false}; });
   add_ratios_to_raw(res.rows);
   write_results(res);

@@ -89,10 +89,19 @@ def suite_of(doc, run_dir):
 
 # ---- cases ---------------------------------------------------------------------------------------------------
 
+# The fields that tell cases apart, for results written before context.schema listed them (schema 2 files of
+# earlier versions); a file with context.schema uses its own list.
 IDENTITY = ("suite", "transport", "model", "serializer", "workload", "wait", "placement", "msg_bytes", "pairs",
-            "rate", "work_ns", "shape", "phase", "experiment", "lock", "policy", "switch_interval_us", "cpu_a", "cpu_b",
+            "rate", "work_ns", "shape", "phase", "experiment", "lock", "mix", "layout", "policy", "threads",
+            "cpu_threads", "cs_ns", "echo_placement", "check_interval", "switch_interval_us", "cpu_a", "cpu_b",
             "relation", "runtime")
-_NAME_KEYS = {"size": "msg_bytes"}  # run_name spells msg_bytes as size:N
+
+
+def identity_fields(doc):
+    """The identity fields of a results file, in its suite's order: context.schema.identity where the file has
+    one, else IDENTITY."""
+    schema = doc.get("context", {}).get("schema") or {}
+    return tuple(schema.get("identity") or IDENTITY)
 
 
 def number(v):
@@ -100,16 +109,6 @@ def number(v):
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
         return None
     return float(v)
-
-
-def _name_fields(name):
-    """ipc/transport:pipe/size:64/... -> {"transport": "pipe", "msg_bytes": 64, ...}."""
-    out = {}
-    for part in str(name).split("/"):
-        key, sep, value = part.partition(":")
-        if sep:
-            out[_NAME_KEYS.get(key, key)] = int(value) if value.lstrip("-").isdigit() else value
-    return out
 
 
 class Case:
@@ -160,6 +159,11 @@ class Case:
         return statistics.median(values) if values else None
 
 
+def ident_text(case):
+    """"experiment:locks lock:ticket threads:4": a case's identity without its suite, for a note."""
+    return " ".join(f"{k}:{v}" for k, v in case.ident.items() if k != "suite")
+
+
 def cases(doc):
     """Every run_name in results.json as a Case, in first-seen order."""
     by_name = {}
@@ -173,11 +177,12 @@ def cases(doc):
                 case.median = row
         else:
             case.iterations.append(row)
+    fields = identity_fields(doc)
     for case in by_name.values():
-        case.ident = _name_fields(case.run_name)
+        # The rows carry their identity: a case is never read back from its name.
         for row in [case.median] + case.iterations:
             if row:
-                case.ident.update({k: row[k] for k in IDENTITY if row.get(k) is not None})
+                case.ident.update({k: row[k] for k in fields if k not in case.ident and row.get(k) is not None})
     return list(by_name.values())
 
 

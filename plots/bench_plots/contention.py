@@ -51,7 +51,7 @@ def _threads_axis(ax, values):
 
 
 def _failed_notes(chart):
-    return [f"failed: {c.run_name.split('/', 1)[-1]}: {c.error}" for c in chart if c.failed]
+    return [f"failed: {common.ident_text(c)}: {c.error}" for c in chart if c.failed]
 
 
 def _oversubscribed_note(chart):

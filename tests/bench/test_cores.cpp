@@ -7,6 +7,7 @@
 #include "bench/cores/cores_suite.hpp"
 #include "harness/cpu.hpp"
 #include "harness/results.hpp"
+#include "tests/support/results_checks.hpp"
 
 namespace bench {
 namespace {
@@ -37,6 +38,7 @@ TEST(Cores, AShortMapOfThisMachine) {
   json doc = read_results(out / "results.json");
   EXPECT_EQ(doc["context"]["suite"], "cores");
   EXPECT_TRUE(doc["context"].contains("topology"));
+  bench::testing::expect_schema_and_identity(doc);
   int iterations = 0;
   for (const json& row : doc["benchmarks"]) {
     if (row["run_type"] == "aggregate" && row["aggregate_name"] != "median") continue;

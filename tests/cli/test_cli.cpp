@@ -17,6 +17,7 @@
 #include "bench/suite.hpp"
 #include "harness/model.hpp"
 #include "harness/results.hpp"
+#include "tests/support/results_checks.hpp"
 
 namespace bench {
 namespace {
@@ -102,6 +103,7 @@ TEST(Cli, ShortRunWritesWellFormedResults) {
   EXPECT_NE(r.out.find("results.json"), std::string::npos);
 
   json doc = read_results(out / "results.json");
+  bench::testing::expect_schema_and_identity(doc);
   const json& ctx = doc["context"];
   for (const char* f : {"date", "host_name", "num_cpus", "caches", "load_avg", "library_build_type", "command_line", "suite",
                         "cores_requested", "cores_available", "oversubscribed", "kernel", "cpu_model", "compiler", "build_type",
@@ -342,7 +344,8 @@ TEST(Cli, SerializedRunSaysHowMuchOfTheRoundTripWasSerialization) {
   EXPECT_NE(r.out.find("Serialization in the round trip"), std::string::npos) << r.out;
   json doc = read_results(out / "results.json");
   EXPECT_EQ(doc["context"]["serializer_descriptions"].size(), 4u);
-  EXPECT_TRUE(doc["context"]["metrics"].contains("serialize_ns"));
+  EXPECT_TRUE(doc["context"]["schema"]["metrics"].contains("serialize_ns"));
+  bench::testing::expect_schema_and_identity(doc);
   std::map<std::string, int> iterations;
   std::map<std::pair<std::string, std::string>, std::uint64_t> wire;
   for (const json& row : doc["benchmarks"]) {

@@ -13,6 +13,7 @@
 #include "bench/contention/contention_suite.hpp"
 #include "base/error.hpp"
 #include "harness/results.hpp"
+#include "tests/support/results_checks.hpp"
 
 namespace {
 
@@ -120,6 +121,7 @@ TEST(run_contention_test, writes_rows_with_the_required_fields) {
   EXPECT_TRUE(doc["context"].contains("tick_ns"));
   EXPECT_TRUE(doc["context"].contains("switch_intervals_us"));
   EXPECT_EQ(doc["context"]["schema_version"], bench::results_schema_version);
+  bench::testing::expect_schema_and_identity(nlohmann::ordered_json::parse(doc.dump()));
   EXPECT_TRUE(fs::exists(dir / "results.csv"));
 
   std::set<std::string> experiments;

@@ -87,7 +87,7 @@ TEST(Results, AggregatesSkipFailedAndExcludedRows) {
   rows.push_back(it(12, false));
   rows.push_back(it(1000, true));
   rows.push_back(it(500, false, true));
-  add_aggregates(rows, {"rtt_p99_ns"});
+  add_aggregates(rows, {"rtt_p99_ns"}, {"suite", "transport"});
   const json* median = nullptr;
   for (const json& r : rows)
     if (r["run_type"] == "aggregate" && r["aggregate_name"] == "median") median = &r;
@@ -127,7 +127,7 @@ TEST(Results, SpreadAndFlagDescribeThePrimaryMetric) {
   std::vector<json> rows = {iteration("latency", 100, 0, 10, 500), iteration("latency", 101, 0, 40, 480),
                             iteration("latency", 99, 0, 90, 510), iteration("throughput", 0, 1e6, 1000, 9000),
                             iteration("throughput", 0, 1.5e6, 1000, 9100), iteration("throughput", 0, 0.8e6, 1000, 9200)};
-  add_aggregates(rows, {"rtt_p50_ns", "msgs_per_s"});
+  add_aggregates(rows, {"rtt_p50_ns", "msgs_per_s"}, {"suite", "transport"});
   const json& lat = aggregate(rows, "ipc/workload:latency", "median");
   EXPECT_EQ(lat["primary_metric"], "rtt_p50_ns");
   EXPECT_EQ(lat["higher_is_better"], false);
@@ -140,7 +140,7 @@ TEST(Results, SpreadAndFlagDescribeThePrimaryMetric) {
   EXPECT_EQ(thr["unstable"], true);
   // A suite's own choice.
   std::vector<json> cpu = {iteration("x", 0, 0, 10, 1), iteration("x", 0, 0, 30, 1)};
-  add_aggregates(cpu, {}, [](const json&) { return primary_metric{"cpu_time", false}; });
+  add_aggregates(cpu, {}, {"suite"}, [](const json&) { return primary_metric{"cpu_time", false}; });
   EXPECT_EQ(aggregate(cpu, "ipc/workload:x", "median")["primary_metric"], "cpu_time");
   EXPECT_NEAR(aggregate(cpu, "ipc/workload:x", "median")["spread_pct"].get<double>(), 1.196 * 1.4826 * 5 / 10 * 100,
               1e-9);
@@ -150,7 +150,7 @@ TEST(Results, SpreadAndFlagDescribeThePrimaryMetric) {
 TEST(Results, AggregatesHaveGoogleBenchmarksShape) {
   std::vector<json> rows = {iteration("latency", 100, 0, 10, 500), iteration("latency", 110, 0, 20, 480),
                             iteration("latency", 90, 0, 30, 510)};
-  add_aggregates(rows, {"rtt_p50_ns"});
+  add_aggregates(rows, {"rtt_p50_ns"}, {"suite", "transport"});
   const json& cv = aggregate(rows, "ipc/workload:latency", "cv");
   EXPECT_EQ(cv["aggregate_unit"], "percentage");
   EXPECT_NEAR(cv["real_time"].get<double>(), 10.0 / 20.0, 1e-12);  // stddev 10 / mean 20

@@ -13,6 +13,7 @@
 #include "harness/results.hpp"
 #include "harness/stats.hpp"
 #include "serializers/protobuf.hpp"
+#include "tests/support/results_checks.hpp"
 
 namespace bench {
 namespace {
@@ -104,7 +105,7 @@ TEST(serialize_suite, a_tiny_run_writes_every_row_with_every_field) {
   EXPECT_TRUE(ctx["serialize"]["serializers"].contains("protobuf"));
   EXPECT_EQ(ctx["libraries"]["protobuf"], ctx["serialize"]["serializers"]["protobuf"]["version"]);
   EXPECT_TRUE(ctx["libraries"].contains("msgpack-cxx"));
-  EXPECT_TRUE(ctx.contains("metrics"));
+  bench::testing::expect_schema_and_identity(doc);
   EXPECT_TRUE(ctx["cpu_share"].is_number());
   EXPECT_TRUE(ctx["steal_pct"].is_number());
   EXPECT_EQ(ctx["schema_version"], results_schema_version);
