@@ -21,7 +21,7 @@ namespace bench {
 class ring_loop_fds {
  public:
   // How long a send that found the ring full waits before it looks again: about the cost of one cross-core
-  // wake-up on the project's VMs (PLATFORM.md), so a full ring costs at most a wake-up or two more.
+  // wake-up on the project's VMs (docs/MEASURED.md), so a full ring costs at most a wake-up or two more.
   static constexpr std::uint64_t room_poll_ns = 50'000;
 
   // Throws "cannot ..." if the kernel refuses the epoll or timer descriptor.

@@ -34,7 +34,7 @@ namespace {
 // How long a sleeping side sleeps at most before it looks again for an abort request and for its peer's death.
 constexpr int liveness_period_ms = 20;
 // How long the adaptive wait spins before it sleeps: about one futex wake-up across cores on the project's VMs
-// (PLATFORM.md: 20-30 us one way). Spinning as long as blocking would cost keeps any wait within twice its
+// (docs/MEASURED.md). Spinning as long as blocking would cost keeps any wait within twice its
 // optimum (the classic spin-then-block argument), and a responsive peer (well under a microsecond) is always
 // caught while spinning.
 constexpr std::uint64_t adaptive_spin_ns = 20'000;
