@@ -713,85 +713,69 @@ int print_dry_run(const run_request& req, const core_plan& cores, const std::vec
   return 0;
 }
 
-}  // namespace
-
-int run_ipc(const run_request& req) {
-  validate_ipc(req);
-  core_plan cores = req.topology.empty() ? plan_cores(req.cores) : plan_cores(req.cores, read_topology(req.topology));
-  std::vector<ipc_case> cases = plan_ipc(req, cores);
-  if (req.dry_run) return print_dry_run(req, cores, cases);
-  // --peer: the handshake with `bench serve` comes before any work; a peer that cannot be used is exit status 2.
+// The state of one `bench run ipc`, from the plan to the last chart; the steps below share it.
+struct ipc_run {
+  const run_request& req;
+  core_plan cores;
+  std::vector<ipc_case> cases;
   std::unique_ptr<remote_session> remote;
-  if (!req.peer.empty()) {
-    remote = std::make_unique<remote_session>(req.peer, req.timeout_ns ? req.timeout_ns : 10'000'000'000ull);
-    remote->check_plan(cases, !req.models.empty());
-  }
+  run_results res;
   int runnable = 0;
+  int reps = 0;
+  int cpu_a = 0, cpu_b = 0;  // where the floor is measured: the run's first two distinct CPUs
+  int failures = 0;
+};
+
+// --peer: the handshake with `bench serve` comes before any work; a peer that cannot be used is exit status 2.
+void connect_peer(ipc_run& run) {
+  if (run.req.peer.empty()) return;
+  run.remote = std::make_unique<remote_session>(run.req.peer, run.req.timeout_ns ? run.req.timeout_ns : 10'000'000'000ull);
+  run.remote->check_plan(run.cases, !run.req.models.empty());
+}
+
+// Counts the cases that will run and lists the others with their reason; nothing to run is a usage error.
+json sort_out_skipped(ipc_run& run) {
   json skipped = json::array();
-  for (const ipc_case& c : cases) {
-    if (c.skip_reason.empty()) ++runnable;
+  for (const ipc_case& c : run.cases) {
+    if (c.skip_reason.empty()) ++run.runnable;
     else skipped.push_back({{"name", c.name}, {"reason", c.skip_reason}});
   }
-  if (runnable == 0) {
-    std::string why = cases.empty() ? "--filter matches no case" : cases.front().skip_reason;
-    throw usage_error(fmt::format("no case to run: {}{}", why, cases.size() > 1 ? " (and others; see bench list)" : ""));
+  if (run.runnable == 0) {
+    std::string why = run.cases.empty() ? "--filter matches no case" : run.cases.front().skip_reason;
+    throw usage_error(
+        fmt::format("no case to run: {}{}", why, run.cases.size() > 1 ? " (and others; see bench list)" : ""));
   }
-  fs::path dir = prepare_run_dir(req.out, "ipc");
-  warn_oversubscribed(cores);
-  ipc_defaults d = defaults_for(req);
-  int reps = req.reps ? req.reps : d.reps;
+  return skipped;
+}
 
-  run_results res;
-  res.dir = dir;
-  res.context = suite_context(req, cores);
-  if (remote) {
-    remote->describe(res.context);
-    std::vector<int> shared = remote->cpus_shared_with(cores.cpus);
-    res.context["peer"]["shared_cpus"] = shared;
-    if (!shared.empty())
-      fmt::print(stderr, "warning: bench serve at {} runs on this machine, on CPUs this run uses too ({}): a pair's two "
-                 "ends may share a CPU, whatever --placement says; start them on separate CPUs (e.g. taskset -c 1 bench "
-                 "serve, taskset -c 0 bench run ...)\n", remote->address(), fmt::join(shared, ", "));
-  }
-  for (const std::string& w : machine_warnings(res.context)) fmt::print(stderr, "warning: {}\n", w);
+void describe_peer(ipc_run& run) {
+  if (!run.remote) return;
+  run.remote->describe(run.res.context);
+  std::vector<int> shared = run.remote->cpus_shared_with(run.cores.cpus);
+  run.res.context["peer"]["shared_cpus"] = shared;
+  if (!shared.empty())
+    fmt::print(stderr, "warning: bench serve at {} runs on this machine, on CPUs this run uses too ({}): a pair's two "
+               "ends may share a CPU, whatever --placement says; start them on separate CPUs (e.g. taskset -c 1 bench "
+               "serve, taskset -c 0 bench run ...)\n", run.remote->address(), fmt::join(shared, ", "));
+}
 
-  // The hardware floor, on the first two distinct CPUs of the run.
-  int cpu_a = cores.cpus[0];
-  int cpu_b = cores.cpus.size() > 1 ? cores.cpus[1] : cores.cpus[0];
-  hardware_floor floor = measure_floor(cpu_a, cpu_b);
-  res.context["floor"] = to_json(floor);
-  double overhead = measure_harness_overhead_ns();
-  res.context["harness_overhead_ns"] = overhead;
-  const run_shape shape = shape_of(cases);
-  res.context["matrix"] = lecture_matrix(req) ? "lecture" : "full";
-  res.context["placement"] = shape.placements;
-  res.context["wait"] = shape.waits;
-  res.context["reps"] = reps;
-  res.context["duration_ns"] = cases.front().wl.duration_ns;
-  res.context["warmup_ns"] = cases.front().wl.warmup_ns;
-  res.context["work_ns"] = shape.work_ns;
-  res.context["locks"] = shape.locks;
-  // Calibrated before anything is measured, whether or not there is --work (every server's lock is built with
-  // it; forked servers inherit it): the work is a count of instructions, the same under every lock and model,
-  // not a span of wall time that a pre-empted server would "spend" idle.
-  cpu_work::calibrate();
-  if (shape.work_ns) {
-    const gil_config gil_defaults;
-    res.context["server_lock"] = {
-        {"scope", "one lock per server process, shared by all its server threads (thread model: every pair's "
-                  "server thread; process model: each forked server has its own; async models: the one loop thread, "
-                  "uncontended)"},
-        {"work", "per message: enter the lock, run work_ns of calibrated CPU work in ticks, leave; the receive and "
-                 "the send happen outside the lock (as CPython releases the GIL around blocking I/O)"},
-        {"tick_ns", gil_defaults.tick_ns},
-        {"gil_switch_interval_ns", gil_defaults.switch_interval_ns},
-        {"gil_old_check_interval_ticks", gil_defaults.check_interval},
-        {"cpu_work_ns_per_iteration", cpu_work::ns_per_iteration()},
-        {"cpu_work_ns_per_call", cpu_work::ns_per_call()}};
-  }
-  res.context["timeout_ns"] = req.timeout_ns ? req.timeout_ns : 10'000'000'000ull;
-  res.context["schema"] = to_json(ipc_schema(!req.serializers.empty()));
-  if (!req.serializers.empty()) {
+json server_lock_context() {
+  const gil_config gil_defaults;
+  return {{"scope", "one lock per server process, shared by all its server threads (thread model: every pair's "
+                    "server thread; process model: each forked server has its own; async models: the one loop thread, "
+                    "uncontended)"},
+          {"work", "per message: enter the lock, run work_ns of calibrated CPU work in ticks, leave; the receive and "
+                   "the send happen outside the lock (as CPython releases the GIL around blocking I/O)"},
+          {"tick_ns", gil_defaults.tick_ns},
+          {"gil_switch_interval_ns", gil_defaults.switch_interval_ns},
+          {"gil_old_check_interval_ticks", gil_defaults.check_interval},
+          {"cpu_work_ns_per_iteration", cpu_work::ns_per_iteration()},
+          {"cpu_work_ns_per_call", cpu_work::ns_per_call()}};
+}
+
+// What each serializer and shape of the run is: the results alone must say what was measured.
+void describe_serializers(json& ctx, const std::vector<ipc_case>& cases, bool serializers) {
+  if (serializers) {
     json sers = json::object(), shapes = json::object();
     for (const ipc_case& c : cases)
       if (c.wl.serializer) {
@@ -800,44 +784,83 @@ int run_ipc(const run_request& req) {
                                                         : fmt::format("{} ({} {})", si.description, si.library, si.version);
         shapes[std::string(ser::to_string(c.wl.shape))] = ser::describe(c.wl.shape);
       }
-    res.context["serializer_descriptions"] = sers;
-    res.context["shape_descriptions"] = shapes;
-    res.context["message_seed"] = ser::message_seed;
+    ctx["serializer_descriptions"] = sers;
+    ctx["shape_descriptions"] = shapes;
+    ctx["message_seed"] = ser::message_seed;
   }
-  res.context["skipped"] = skipped;
-  // What each transport and model of the run is, as `bench list` says it (ZeroMQ's high-water marks and
-  // message-size limit, the event loops' mechanisms): the results alone must say what was measured.
+}
+
+// What each transport and model of the run is, as `bench list` says it (ZeroMQ's high-water marks and
+// message-size limit, the event loops' mechanisms).
+void describe_transports(json& ctx, const std::vector<ipc_case>& cases) {
   json transport_rows = json::object(), model_rows = json::object();
   for (const ipc_case& c : cases) {
     transport_rows[std::string(c.transport->name)] = c.transport->description;
     model_rows[std::string(c.model->name)] = c.model->description;
   }
-  res.context["transport_descriptions"] = transport_rows;
-  res.context["model_descriptions"] = model_rows;
-  res.context["rounds"] = json::array();
-  res.context["disturbed_rule"] = {
-      {"machine_change_factor", machine_change_factor},
-      {"steal_disturbed_pct", steal_disturbed_pct},
-      {"rule", "a round is disturbed when its cache-line round trip or cross-core streaming rate (rounds[i].floor) "
-               "differs from the median of all rounds (with two rounds: from the other one) by more than "
-               "machine_change_factor, faster or slower, or when steal time exceeds steal_disturbed_pct of the run's CPUs"}};
-  res.context["below_floor_rule"] =
-      "a latency row whose rtt_p50_ns is below its round's rounds[i].floor.c2c_round_trip_ns, or a one-pair throughput "
-      "row whose bytes_per_s exceeds its round's xcore_gbps, the two ends on different CPUs; a median row is below "
-      "the floor when any repetition it summarises is";
+  ctx["transport_descriptions"] = transport_rows;
+  ctx["model_descriptions"] = model_rows;
+}
+
+json disturbed_rule_context() {
+  return {{"machine_change_factor", machine_change_factor},
+          {"steal_disturbed_pct", steal_disturbed_pct},
+          {"rule", "a round is disturbed when its cache-line round trip or cross-core streaming rate (rounds[i].floor) "
+                   "differs from the median of all rounds (with two rounds: from the other one) by more than "
+                   "machine_change_factor, faster or slower, or when steal time exceeds steal_disturbed_pct of the "
+                   "run's CPUs"}};
+}
+
+constexpr const char* below_floor_rule =
+    "a latency row whose rtt_p50_ns is below its round's rounds[i].floor.c2c_round_trip_ns, or a one-pair throughput "
+    "row whose bytes_per_s exceeds its round's xcore_gbps, the two ends on different CPUs; a median row is below "
+    "the floor when any repetition it summarises is";
+
+// The run's settings in context: what a reader of results.json needs to know how the figures were taken.
+void describe_run(ipc_run& run, const run_shape& shape, json skipped) {
+  json& ctx = run.res.context;
+  const workload_params& wl = run.cases.front().wl;
+  ctx["matrix"] = lecture_matrix(run.req) ? "lecture" : "full";
+  ctx["placement"] = shape.placements;
+  ctx["wait"] = shape.waits;
+  ctx["reps"] = run.reps;
+  ctx["duration_ns"] = wl.duration_ns;
+  ctx["warmup_ns"] = wl.warmup_ns;
+  ctx["work_ns"] = shape.work_ns;
+  ctx["locks"] = shape.locks;
+  // Calibrated before anything is measured, whether or not there is --work (every server's lock is built with
+  // it; forked servers inherit it): the work is a count of instructions, the same under every lock and model,
+  // not a span of wall time that a pre-empted server would "spend" idle.
+  cpu_work::calibrate();
+  if (shape.work_ns) ctx["server_lock"] = server_lock_context();
+  ctx["timeout_ns"] = run.req.timeout_ns ? run.req.timeout_ns : 10'000'000'000ull;
+  ctx["schema"] = to_json(ipc_schema(!run.req.serializers.empty()));
+  describe_serializers(ctx, run.cases, !run.req.serializers.empty());
+  ctx["skipped"] = std::move(skipped);
+  describe_transports(ctx, run.cases);
+  ctx["rounds"] = json::array();
+  ctx["disturbed_rule"] = disturbed_rule_context();
+  ctx["below_floor_rule"] = below_floor_rule;
+}
+
+void print_header(const ipc_run& run, const run_shape& shape, const hardware_floor& floor, double overhead) {
+  const run_request& req = run.req;
+  const workload_params& wl = run.cases.front().wl;
   fmt::print("bench run ipc{}: {} cases x {} repetitions on {} (placement {}, wait {}){}\n",
-             lecture_matrix(req) ? " (the lecture's cases; --matrix full for every transport and model)" : "", runnable,
-             reps, machine_line(res.context), shape.placements, shape.waits,
-             cores.oversubscribed ? fmt::format(", OVERSUBSCRIBED: {} cores requested, {} available", cores.requested, cores.available) : "");
+             lecture_matrix(req) ? " (the lecture's cases; --matrix full for every transport and model)" : "",
+             run.runnable, run.reps, machine_line(run.res.context), shape.placements, shape.waits,
+             run.cores.oversubscribed ? fmt::format(", OVERSUBSCRIBED: {} cores requested, {} available",
+                                                    run.cores.requested, run.cores.available)
+                                      : "");
   // What the measuring alone will take; case set-up (forking and connecting up to 64 pairs), the floors, the
   // contention lessons and the charts come on top.
-  const double measuring_s = static_cast<double>(runnable) * reps *
-                             static_cast<double>(cases.front().wl.warmup_ns + cases.front().wl.duration_ns) / 1e9;
+  const double measuring_s =
+      static_cast<double>(run.runnable) * run.reps * static_cast<double>(wl.warmup_ns + wl.duration_ns) / 1e9;
   fmt::print("each case: {} warm-up, then {} measured{}; measuring takes {:.0f} s ({} cases x {} repetitions), set-up "
-             "and charts come on top\n", format_ns(static_cast<double>(cases.front().wl.warmup_ns)),
-             format_ns(static_cast<double>(cases.front().wl.duration_ns)),
+             "and charts come on top\n", format_ns(static_cast<double>(wl.warmup_ns)),
+             format_ns(static_cast<double>(wl.duration_ns)),
              req.duration_ns || req.quick ? "" : " (fitted to the matrix's time budget; --duration sets it)", measuring_s,
-             runnable, reps);
+             run.runnable, run.reps);
   // The two-line figure beside the one-line one: what a channel with a line per direction pays at least.
   fmt::print("hardware floor: timer {:.0f} ns, cache-line round trip {}{} (median of {} round trips), memcpy {:.1f} GB/s in "
              "cache / {:.1f} GB/s from memory, cross-core streaming {}; harness cost {:.0f} ns per message\n",
@@ -846,113 +869,171 @@ int run_ipc(const run_request& req) {
              floor.cross.one_line ? floor.cross.one_line->samples : 0, floor.memcpy_gbps, floor.memcpy_mem_gbps,
              floor.xcore_gbps ? fmt::format("{:.1f} GB/s (best of {} methods)", *floor.xcore_gbps, floor.cross.xcore_variants.size()) : "n/a",
              overhead);
-  if (remote)
+  if (run.remote)
     fmt::print("peer: bench serve at {} on {} ({}): the server side of every pair runs there; round trips are "
                "measured here, throughput by the receiver there\n",
-               remote->address(), remote->peer_host_name(), machine_line(res.context["peer"]["context"]));
+               run.remote->address(), run.remote->peer_host_name(), machine_line(run.res.context["peer"]["context"]));
   std::fflush(stdout);
+}
 
+std::string progress_text(const ipc_case& c, int round, int reps) {
+  return fmt::format("round {}/{}  {} {}{} {} {}{}{}", round, reps, c.transport->name, c.model->name,
+                     c.wl.lock == "none" ? "" : "/" + c.wl.lock, to_string(c.wl.kind), format_bytes(c.wl.msg_bytes),
+                     c.pairs > 1 ? fmt::format(" x{} pairs", c.pairs) : "",
+                     c.wl.serializer ? fmt::format(" {} {}", c.wl.serializer->name, ser::to_string(c.wl.shape)) : "");
+}
+
+// One repetition of one case as a results row: Google Benchmark's fields, the case's own, and the verdict
+// against its round's floor.
+json measure_repetition(ipc_run& run, const ipc_case& c, const case_environment& env, int round, int family_index,
+                        const json& round_floor) {
+  json row = run_ipc_case(c, env);
+  if (run.remote) run.remote->annotate(row);
+  json full;
+  full["name"] = c.name;
+  full["family_index"] = family_index;
+  full["per_family_instance_index"] = 0;
+  full["run_name"] = c.name;
+  full["run_type"] = "iteration";
+  full["repetitions"] = run.reps;
+  full["repetition_index"] = round - 1;
+  full["threads"] = c.pairs;
+  full["round"] = round;
+  for (auto it = row.begin(); it != row.end(); ++it) full[it.key()] = it.value();
+  std::string below = below_floor_reason(full, round_floor);
+  // A stream above its round's ceiling (a throughput row's only way below floor): the host may have given the
+  // pair more capacity since the round began, so the ceiling is measured again beside it, and only a figure
+  // above both stays below floor.
+  if (!below.empty() && c.wl.kind == workload_kind::throughput && !interrupted()) {
+    full["xcore_beside_gbps"] = or_null(measure_streaming_ceiling(run.cpu_a, run.cpu_b));
+    below = below_floor_reason(full, round_floor);
+  }
+  full["below_floor"] = !below.empty();
+  if (!below.empty()) full["below_floor_reason"] = below;
+  return full;
+}
+
+// Every case once, after this round's own floor; the results file is written after every round, so Ctrl-C or
+// a crash later loses nothing already measured.
+void measure_round(ipc_run& run, case_environment& env, const std::map<std::string, int>& family, int round,
+                   progress_line& progress) {
+  // The floor of this round, beside its cases: the host may have moved the vCPUs since the last one.
+  const round_floor rf = measure_round_floor(run.cpu_a, run.cpu_b);
+  if (interrupted()) return;  // Ctrl-C during the floor: this round has no case to record
+  const json round_floor_json = to_json(rf);
+  cpu_times before = read_cpu_times(run.cores.cpus);
+  for (const ipc_case& c : run.cases) {
+    if (!c.skip_reason.empty()) continue;
+    if (interrupted()) break;
+    progress.step(progress_text(c, round, run.reps));
+    ++env.case_serial;
+    json full = measure_repetition(run, c, env, round, family.at(c.name), round_floor_json);
+    if (full["error_occurred"].get<bool>() && !interrupted()) {
+      ++run.failures;
+      progress.note(fmt::format("FAILED {}: {}", c.name, full["error_message"].get<std::string>()));
+    }
+    if (!interrupted() || !full["error_occurred"].get<bool>()) run.res.rows.push_back(std::move(full));
+  }
+  // canary_ns: the round's one-line round trip, under the name older results and the report read.
+  run.res.context["rounds"].push_back({{"round", round},
+                                       {"canary_ns", round_floor_json["c2c_round_trip_ns"]},
+                                       {"floor", round_floor_json},
+                                       {"load_avg", or_null(load_avg_1min())},
+                                       {"steal_pct", or_null(steal_pct(before, read_cpu_times(run.cores.cpus)))}});
+  write_results(run.res);
+}
+
+void measure_rounds(ipc_run& run) {
   scratch_dir scratch;
   case_environment env;
-  env.cores = &cores;
+  env.cores = &run.cores;
   env.scratch_dir = scratch.path();
-  env.timeout_ns = res.context["timeout_ns"].get<std::uint64_t>();
-  if (remote) env.remote_host = [&remote](const ipc_case& c) { return remote->make_host(c); };
-
+  env.timeout_ns = run.res.context["timeout_ns"].get<std::uint64_t>();
+  if (run.remote) env.remote_host = [&run](const ipc_case& c) { return run.remote->make_host(c); };
   std::map<std::string, int> family;
-  for (const ipc_case& c : cases)
+  for (const ipc_case& c : run.cases)
     if (c.skip_reason.empty()) family.emplace(c.name, static_cast<int>(family.size()));
-
-  progress_line progress(runnable * reps);
-  int failures = 0;
-  for (int round = 1; round <= reps && !interrupted(); ++round) {
-    // The floor of this round, beside its cases: the host may have moved the vCPUs since the last one.
-    const round_floor rf = measure_round_floor(cpu_a, cpu_b);
-    if (interrupted()) break;  // Ctrl-C during the floor: this round has no case to record
-    const json round_floor_json = to_json(rf);
-    cpu_times before = read_cpu_times(cores.cpus);
-    for (const ipc_case& c : cases) {
-      if (!c.skip_reason.empty()) continue;
-      if (interrupted()) break;
-      progress.step(fmt::format("round {}/{}  {} {}{} {} {}{}{}", round, reps, c.transport->name, c.model->name,
-                                c.wl.lock == "none" ? "" : "/" + c.wl.lock, to_string(c.wl.kind), format_bytes(c.wl.msg_bytes),
-                                c.pairs > 1 ? fmt::format(" x{} pairs", c.pairs) : "",
-                                c.wl.serializer ? fmt::format(" {} {}", c.wl.serializer->name, ser::to_string(c.wl.shape)) : ""));
-      ++env.case_serial;
-      json row = run_ipc_case(c, env);
-      if (remote) remote->annotate(row);
-      json full;
-      full["name"] = c.name;
-      full["family_index"] = family[c.name];
-      full["per_family_instance_index"] = 0;
-      full["run_name"] = c.name;
-      full["run_type"] = "iteration";
-      full["repetitions"] = reps;
-      full["repetition_index"] = round - 1;
-      full["threads"] = c.pairs;
-      full["round"] = round;
-      for (auto it = row.begin(); it != row.end(); ++it) full[it.key()] = it.value();
-      std::string below = below_floor_reason(full, round_floor_json);
-      // A stream above its round's ceiling (a throughput row's only way below floor): the host may have given the
-      // pair more capacity since the round began, so the ceiling is measured again beside it, and only a figure
-      // above both stays below floor.
-      if (!below.empty() && c.wl.kind == workload_kind::throughput && !interrupted()) {
-        full["xcore_beside_gbps"] = or_null(measure_streaming_ceiling(cpu_a, cpu_b));
-        below = below_floor_reason(full, round_floor_json);
-      }
-      full["below_floor"] = !below.empty();
-      if (!below.empty()) full["below_floor_reason"] = below;
-      if (full["error_occurred"].get<bool>() && !interrupted()) {
-        ++failures;
-        progress.note(fmt::format("FAILED {}: {}", c.name, full["error_message"].get<std::string>()));
-      }
-      if (!interrupted() || !full["error_occurred"].get<bool>()) res.rows.push_back(std::move(full));
-    }
-    // canary_ns: the round's one-line round trip, under the name older results and the report read.
-    res.context["rounds"].push_back({{"round", round},
-                                     {"canary_ns", round_floor_json["c2c_round_trip_ns"]},
-                                     {"floor", round_floor_json},
-                                     {"load_avg", or_null(load_avg_1min())},
-                                     {"steal_pct", or_null(steal_pct(before, read_cpu_times(cores.cpus)))}});
-    // Written after every round: Ctrl-C or a crash later loses nothing already measured.
-    write_results(res);
-  }
+  progress_line progress(run.runnable * run.reps);
+  for (int round = 1; round <= run.reps && !interrupted(); ++round) measure_round(run, env, family, round, progress);
   progress.finish();
-  remote.reset();  // bye: the server is free for its next client while the charts are drawn
+  run.remote.reset();  // bye: the server is free for its next client while the charts are drawn
+}
 
-  const std::vector<round_verdict> verdicts = mark_disturbed(res.rows, res.context, req.drop_disturbed);
-  res.context["interrupted"] = interrupted();
-  add_aggregates(res.rows, {"rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns", "rtt_mean_ns",
-                            "msgs_per_s", "bytes_per_s", "cpu_ns_per_msg", "cpu_ns", "cpu_window_ns", "cpus_busy",
-                            "measured_window_ns", "messages", "lost", "duplicated", "corrupt",
-                            "serialize_ns", "deserialize_ns", "transport_ns", "serialization_pct", "send_late_p50_ns",
-                            "send_late_p99_ns"},
+// Verdicts, aggregates and the console's tables, once every round is in.
+void summarize(ipc_run& run) {
+  const std::vector<round_verdict> verdicts = mark_disturbed(run.res.rows, run.res.context, run.req.drop_disturbed);
+  run.res.context["interrupted"] = interrupted();
+  add_aggregates(run.res.rows, {"rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns", "rtt_mean_ns",
+                                "msgs_per_s", "bytes_per_s", "cpu_ns_per_msg", "cpu_ns", "cpu_window_ns", "cpus_busy",
+                                "measured_window_ns", "messages", "lost", "duplicated", "corrupt",
+                                "serialize_ns", "deserialize_ns", "transport_ns", "serialization_pct", "send_late_p50_ns",
+                                "send_late_p99_ns"},
                  ipc_identity_fields());
-  mark_below_floor_medians(res.rows);
-  write_results(res);
-  print_round_floors(res.context["rounds"], verdicts, req.drop_disturbed);
-  print_table(res.rows, cases);
-  fmt::print("\nresults: {}\n         {}\n", (dir / "results.json").string(), (dir / "results.csv").string());
-  if (interrupted()) {
-    fmt::print(stderr, "interrupted: the {} measurements finished before Ctrl-C are in {}\n", res.rows.size(), dir.string());
-    return 130;
-  }
-  int status = failures ? 1 : 0;
-  // The lecture's lessons from other suites, each into a folder of its own that `bench lecture DIR` reads beside DIR.
-  auto beside = [&](const char* what, const std::optional<run_request>& r, int (*run)(const run_request&)) {
+  mark_below_floor_medians(run.res.rows);
+  write_results(run.res);
+  print_round_floors(run.res.context["rounds"], verdicts, run.req.drop_disturbed);
+  print_table(run.res.rows, run.cases);
+  fmt::print("\nresults: {}\n         {}\n", (run.res.dir / "results.json").string(),
+             (run.res.dir / "results.csv").string());
+}
+
+// The lecture's lessons from other suites, each into a folder of its own that `bench lecture DIR` reads beside
+// DIR, then the charts and the deck. Returns the run's exit status.
+int finish_with_lessons(const ipc_run& run) {
+  const run_request& req = run.req;
+  const fs::path& dir = run.res.dir;
+  int status = run.failures ? 1 : 0;
+  auto beside = [&](const char* what, const std::optional<run_request>& r, int (*suite)(const run_request&)) {
     if (!r) return 0;
     fmt::print("\n== {} (bench run {}, into {}) ==\n", what, r->suite, r->out->string());
     std::fflush(stdout);
-    int rc = run(*r);
+    int rc = suite(*r);
     if (rc != 0 && rc != 130) status = 1;
     return rc;
   };
   if (beside("the contention lessons", lecture_contention_request(req, dir), run_contention) == 130) return 130;
-  if (beside("where your threads run", lecture_cores_request(req, dir, cores.topo), run_cores) == 130) return 130;
+  if (beside("where your threads run", lecture_cores_request(req, dir, run.cores.topo), run_cores) == 130) return 130;
   draw_charts(req, dir);
   if (lecture_matrix(req)) draw_lecture(req, dir);
-  if (failures) fmt::print(stderr, "{} case repetition(s) failed; see error_message in results.json\n", failures);
+  if (run.failures) fmt::print(stderr, "{} case repetition(s) failed; see error_message in results.json\n", run.failures);
   return status;
+}
+
+}  // namespace
+
+int run_ipc(const run_request& req) {
+  validate_ipc(req);
+  core_plan cores = req.topology.empty() ? plan_cores(req.cores) : plan_cores(req.cores, read_topology(req.topology));
+  std::vector<ipc_case> cases = plan_ipc(req, cores);
+  if (req.dry_run) return print_dry_run(req, cores, cases);
+  ipc_run run{req, std::move(cores), std::move(cases)};
+  connect_peer(run);
+  json skipped = sort_out_skipped(run);
+  run.res.dir = prepare_run_dir(req.out, "ipc");
+  warn_oversubscribed(run.cores);
+  run.reps = req.reps ? req.reps : defaults_for(req).reps;
+  run.res.context = suite_context(req, run.cores);
+  describe_peer(run);
+  for (const std::string& w : machine_warnings(run.res.context)) fmt::print(stderr, "warning: {}\n", w);
+
+  run.cpu_a = run.cores.cpus[0];
+  run.cpu_b = run.cores.cpus.size() > 1 ? run.cores.cpus[1] : run.cores.cpus[0];
+  const hardware_floor floor = measure_floor(run.cpu_a, run.cpu_b);
+  run.res.context["floor"] = to_json(floor);
+  const double overhead = measure_harness_overhead_ns();
+  run.res.context["harness_overhead_ns"] = overhead;
+  const run_shape shape = shape_of(run.cases);
+  describe_run(run, shape, std::move(skipped));
+  print_header(run, shape, floor, overhead);
+
+  measure_rounds(run);
+  summarize(run);
+  if (interrupted()) {
+    fmt::print(stderr, "interrupted: the {} measurements finished before Ctrl-C are in {}\n", run.res.rows.size(),
+               run.res.dir.string());
+    return 130;
+  }
+  return finish_with_lessons(run);
 }
 
 }  // namespace bench

@@ -663,26 +663,9 @@ std::string add_cpython_convoy(std::vector<json>& rows, const std::vector<std::u
          "its raw round trips, with bench's statistics";
 }
 
-}  // namespace
-}  // namespace contention
-
-int run_contention(const run_request& req) {
-  using namespace contention;
-  settings cfg = resolve_settings(req);
-  std::vector<std::unique_ptr<planned>> plan = plan_cases(cfg);
-  const std::filesystem::path dir = prepare_run_dir(req.out, "contention");
-  if (cfg.cores.oversubscribed) warn_oversubscribed(cfg.cores);
-  install_signal_handlers();
-  cpu_work::calibrate();
-  const std::optional<double> load_before = load_avg_1min();
-
-  case_watchdog watchdog;
-  int total = 0;
-  for (const auto& p : plan)
-    total += cfg.reps * (p->thread_counts.empty() ? 1 : static_cast<int>(p->thread_counts.size()));
-  progress_line progress(total);
-  const case_env env{&cfg, &watchdog, &progress};
-
+// Registers every planned family with Google Benchmark; returns them by family name, for the reporter's runs.
+std::map<std::string, const planned*> register_cases(std::vector<std::unique_ptr<planned>>& plan, const settings& cfg,
+                                                     const case_env& env) {
   std::map<std::string, const planned*> by_family;
   for (auto& p : plan) {
     const planned* pp = p.get();
@@ -709,25 +692,12 @@ int run_contention(const run_request& req) {
     int argc = 2;
     benchmark::Initialize(&argc, argv);
   }
-  std::fprintf(stderr, "contention: %d cases x %d repetitions on %d CPU(s); tick %s = %llu iterations of %.2f ns\n",
-               static_cast<int>(plan.size()), cfg.reps, cfg.cores.available, short_duration(cfg.tick_ns).c_str(),
-               static_cast<unsigned long long>(cpu_work::iterations_for(cfg.tick_ns)), cpu_work::ns_per_iteration());
-  collecting_reporter reporter(progress);
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::ClearRegisteredBenchmarks();
-  progress.finish();
+  return by_family;
+}
 
-  run_results results;
-  results.dir = dir;
-  for (const auto& run : reporter.runs()) {
-    auto it = by_family.find(run.run_name.function_name);
-    if (it == by_family.end()) continue;
-    results.rows.push_back(to_row(run, *it->second, cfg));
-  }
-  const std::string cpython_note = add_cpython_convoy(results.rows, plan, cfg);
-  add_aggregates(results.rows, metric_fields, contention_identity, contention_primary_metric);
-  copy_case_facts(results.rows);
-
+// The run's settings in context: what a reader of results.json needs to know how the figures were taken.
+json contention_context(const run_request& req, const settings& cfg, std::optional<double> load_before,
+                        const std::string& cpython_note) {
   json ctx = suite_context(req, cfg.cores);
   ctx["duration_ns"] = cfg.window_ns;
   ctx["repetitions"] = cfg.reps;
@@ -755,7 +725,50 @@ int run_contention(const run_request& req) {
   ctx["random_interleaving"] = true;
   ctx["cpython_convoy"] = cpython_note;
   ctx["schema"] = to_json(suite_schema{contention_identity, {std::begin(contention_metrics), std::end(contention_metrics)}});
-  results.context = std::move(ctx);
+  return ctx;
+}
+
+}  // namespace
+}  // namespace contention
+
+int run_contention(const run_request& req) {
+  using namespace contention;
+  settings cfg = resolve_settings(req);
+  std::vector<std::unique_ptr<planned>> plan = plan_cases(cfg);
+  const std::filesystem::path dir = prepare_run_dir(req.out, "contention");
+  if (cfg.cores.oversubscribed) warn_oversubscribed(cfg.cores);
+  install_signal_handlers();
+  cpu_work::calibrate();
+  const std::optional<double> load_before = load_avg_1min();
+
+  case_watchdog watchdog;
+  int total = 0;
+  for (const auto& p : plan)
+    total += cfg.reps * (p->thread_counts.empty() ? 1 : static_cast<int>(p->thread_counts.size()));
+  progress_line progress(total);
+  const case_env env{&cfg, &watchdog, &progress};
+
+  const std::map<std::string, const planned*> by_family = register_cases(plan, cfg, env);
+  std::fprintf(stderr, "contention: %d cases x %d repetitions on %d CPU(s); tick %s = %llu iterations of %.2f ns\n",
+               static_cast<int>(plan.size()), cfg.reps, cfg.cores.available, short_duration(cfg.tick_ns).c_str(),
+               static_cast<unsigned long long>(cpu_work::iterations_for(cfg.tick_ns)), cpu_work::ns_per_iteration());
+  collecting_reporter reporter(progress);
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::ClearRegisteredBenchmarks();
+  progress.finish();
+
+  run_results results;
+  results.dir = dir;
+  for (const auto& run : reporter.runs()) {
+    auto it = by_family.find(run.run_name.function_name);
+    if (it == by_family.end()) continue;
+    results.rows.push_back(to_row(run, *it->second, cfg));
+  }
+  const std::string cpython_note = add_cpython_convoy(results.rows, plan, cfg);
+  add_aggregates(results.rows, metric_fields, contention_identity, contention_primary_metric);
+  copy_case_facts(results.rows);
+
+  results.context = contention_context(req, cfg, load_before, cpython_note);
   write_results(results);
 
   print_console(results.rows, plan);

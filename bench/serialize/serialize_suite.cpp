@@ -422,22 +422,13 @@ json serializer_context(const serialize_plan& plan, int cpu) {
 
 void validate_serialize(const run_request& req) { (void)make_plan(req); }
 
-int run_serialize(const run_request& req) {
-  const serialize_plan plan = make_plan(req);
-  const fs::path dir = prepare_run_dir(req.out, "serialize");
-  const core_plan cores = plan_cores(1);  // one thread, one CPU: serialization is measured alone
-  const int cpu = cores.cpus.front();
+namespace {
 
-  run_results res;
-  res.dir = dir;
-  res.context = suite_context(req, cores);
-  res.context["serialize"] = serializer_context(plan, cpu);
-  for (const ser::serializer_info* s : plan.serializers)
-    if (!s->version.empty()) res.context["libraries"][std::string(s->library)] = s->version;  // nlohmann_json: same key
-  res.context["schema"] = to_json(suite_schema{serialize_identity, {std::begin(serialize_metrics), std::end(serialize_metrics)}});
-  for (const std::string& w : machine_warnings(res.context)) fmt::print(stderr, "warning: {}\n", w);
+using subject_map = std::map<std::pair<const ser::serializer_info*, ser::shape>, subject>;
 
-  std::map<std::pair<const ser::serializer_info*, ser::shape>, subject> subjects;
+// One subject (its message built, encoded and checked once) per serializer and shape the plan measures.
+subject_map subjects_of(const serialize_plan& plan) {
+  subject_map subjects;
   for (const case_spec& c : plan.cases) {
     subject& s = subjects[{c.serializer, c.shape}];
     if (s.serializer == nullptr) {
@@ -446,12 +437,19 @@ int run_serialize(const run_request& req) {
       set_up(s);
     }
   }
+  return subjects;
+}
 
-  const double planned_s = static_cast<double>(plan.cases.size()) * plan.min_time_s * (1.55 + 1.4 * (plan.reps - 1));
-  fmt::print("bench run serialize: {} cases x {} repetitions of >= {} on {}, pinned to CPU {} (~{:.0f} s)\n",
-             plan.cases.size(), plan.reps, format_ns(plan.min_time_s * 1e9), machine_line(res.context), cpu, planned_s);
-  std::fflush(stdout);
+struct measured_cases {
+  std::vector<json> rows;
+  int failures = 0;
+  std::optional<double> steal;  // hypervisor steal on the measuring CPU while it ran
+};
 
+// Registers every case with Google Benchmark and runs them pinned to one CPU; a case Ctrl-C stopped before it
+// was measured is neither a row nor a failure.
+measured_cases measure_cases(const serialize_plan& plan, subject_map& subjects, const core_plan& cores,
+                             double planned_s) {
   configure_google_benchmark();
   benchmark::ClearRegisteredBenchmarks();
   progress_clock progress(planned_s);
@@ -467,59 +465,93 @@ int run_serialize(const run_request& req) {
     b->Repetitions(plan.reps)->MinTime(plan.min_time_s)->Unit(benchmark::kNanosecond);
     if (plan.warmup_s > 0) b->MinWarmUpTime(plan.warmup_s);
   }
-
   capture_reporter reporter;
+  measured_cases out;
   const cpu_times before = read_cpu_times(cores.cpus);
   {
-    pinned_scope pin(cpu);
+    pinned_scope pin(cores.cpus.front());
     benchmark::RunSpecifiedBenchmarks(&reporter);
   }
-  const std::optional<double> steal = steal_pct(before, read_cpu_times(cores.cpus));
+  out.steal = steal_pct(before, read_cpu_times(cores.cpus));
   benchmark::ClearRegisteredBenchmarks();  // the lambdas refer to this function's locals
   progress.finish();
-
-  int failures = 0;
   for (const benchmark::BenchmarkReporter::Run& r : reporter.runs) {
     auto it = index.find(r.run_name.function_name);
     if (it == index.end()) continue;
     const registered_case& rc = registered[it->second];
     if (r.error_occurred && r.error_message == "interrupted") continue;  // not measured, not failed
-    if (r.error_occurred) ++failures;
-    res.rows.push_back(row_for(r, *rc.spec, *rc.subj, static_cast<int>(it->second)));
+    if (r.error_occurred) ++out.failures;
+    out.rows.push_back(row_for(r, *rc.spec, *rc.subj, static_cast<int>(it->second)));
   }
-  res.context["interrupted"] = interrupted();
-  // How much of the wall time the measuring thread actually ran: on a busy machine (or under hypervisor steal)
-  // real_time includes waiting for the CPU; cpu_time, also in every row, leaves it out.
+  return out;
+}
+
+// How much of the wall time the measuring thread actually ran: on a busy machine (or under hypervisor steal)
+// real_time includes waiting for the CPU; cpu_time, also in every row, leaves it out.
+double cpu_share_of(const std::vector<json>& rows) {
   double real_total = 0, cpu_total = 0;
-  for (const json& r : res.rows)
+  for (const json& r : rows)
     if (!r["error_occurred"].get<bool>()) {
       const auto n = static_cast<double>(r["iterations"].get<std::int64_t>());
       real_total += r["real_time"].get<double>() * n;
       cpu_total += r["cpu_time"].get<double>() * n;
     }
-  const double cpu_share = real_total > 0 ? cpu_total / real_total : 1.0;
+  return real_total > 0 ? cpu_total / real_total : 1.0;
+}
+
+json serialize_context(const run_request& req, const core_plan& cores, const serialize_plan& plan) {
+  json ctx = suite_context(req, cores);
+  ctx["serialize"] = serializer_context(plan, cores.cpus.front());
+  for (const ser::serializer_info* s : plan.serializers)
+    if (!s->version.empty()) ctx["libraries"][std::string(s->library)] = s->version;  // nlohmann_json: same key
+  ctx["schema"] = to_json(suite_schema{serialize_identity, {std::begin(serialize_metrics), std::end(serialize_metrics)}});
+  return ctx;
+}
+
+}  // namespace
+
+int run_serialize(const run_request& req) {
+  const serialize_plan plan = make_plan(req);
+  const fs::path dir = prepare_run_dir(req.out, "serialize");
+  const core_plan cores = plan_cores(1);  // one thread, one CPU: serialization is measured alone
+  run_results res;
+  res.dir = dir;
+  res.context = serialize_context(req, cores, plan);
+  for (const std::string& w : machine_warnings(res.context)) fmt::print(stderr, "warning: {}\n", w);
+  subject_map subjects = subjects_of(plan);
+
+  const double planned_s = static_cast<double>(plan.cases.size()) * plan.min_time_s * (1.55 + 1.4 * (plan.reps - 1));
+  fmt::print("bench run serialize: {} cases x {} repetitions of >= {} on {}, pinned to CPU {} (~{:.0f} s)\n",
+             plan.cases.size(), plan.reps, format_ns(plan.min_time_s * 1e9), machine_line(res.context),
+             cores.cpus.front(), planned_s);
+  std::fflush(stdout);
+  measured_cases measured = measure_cases(plan, subjects, cores, planned_s);
+  res.rows = std::move(measured.rows);
+  res.context["interrupted"] = interrupted();
+  const double cpu_share = cpu_share_of(res.rows);
   res.context["cpu_share"] = cpu_share;
-  res.context["steal_pct"] = or_null(steal);
+  res.context["steal_pct"] = or_null(measured.steal);
   res.context["load_avg_after"] = or_null(load_avg_1min());
   add_aggregates(res.rows, {"wire_bytes", "bytes_per_s"}, serialize_identity,
                  [](const json&) { return primary_metric{headline_time, false}; });
   add_ratios_to_raw(res.rows);
   write_results(res);
   print_table(res.rows, plan);
-  if (cpu_share < 0.9 || steal.value_or(0) > 5)
+  if (cpu_share < 0.9 || measured.steal.value_or(0) > 5)
     fmt::print(stderr,
                "warning: the measuring thread ran only {:.0f}% of the wall time (hypervisor steal {}): other "
                "load shared its CPU, so real_time includes waiting (the table and charts use cpu_time, which leaves it "
                "out, but caches were shared too): for figures to quote, rerun on a quiet machine.\n",
-               100 * cpu_share, steal ? fmt::format("{:.0f}%", *steal) : "unknown");
+               100 * cpu_share, measured.steal ? fmt::format("{:.0f}%", *measured.steal) : "unknown");
   fmt::print("\nresults: {}\n         {}\n", (dir / "results.json").string(), (dir / "results.csv").string());
   if (interrupted()) {
     fmt::print(stderr, "interrupted: the measurements finished before Ctrl-C are in {}\n", dir.string());
     return 130;
   }
   draw_charts(req, dir);
-  if (failures) fmt::print(stderr, "{} case repetition(s) failed; see error_message in results.json\n", failures);
-  return failures ? 1 : 0;
+  if (measured.failures)
+    fmt::print(stderr, "{} case repetition(s) failed; see error_message in results.json\n", measured.failures);
+  return measured.failures ? 1 : 0;
 }
 
 }  // namespace bench
