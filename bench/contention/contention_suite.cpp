@@ -13,6 +13,7 @@
 #include <set>
 
 #include "bench/contention/cases.hpp"
+#include "bench/console_table.hpp"
 #include "base/cancel.hpp"
 #include "base/error.hpp"
 #include "harness/gil.hpp"
@@ -444,11 +445,22 @@ struct stat_cell {
   bool ok = false;
 };
 
-std::map<std::string, std::vector<const json*>> by_run(const std::vector<json>& rows) {
-  std::map<std::string, std::vector<const json*>> m;
+using run_groups = std::map<std::string, std::vector<const json*>>;
+// (run name, its first row) in console order.
+using console_rows = std::vector<std::pair<std::string, const json*>>;
+
+run_groups by_run(const std::vector<json>& rows) {
+  run_groups m;
   for (const json& r : rows)
     if (r.value("run_type", "") == "iteration" && !r.value("error_occurred", false)) m[r["run_name"]].push_back(&r);
   return m;
+}
+
+// A run's successful repetitions; none for a run whose every repetition failed.
+const std::vector<const json*>& group_of(const run_groups& groups, const std::string& run_name) {
+  static const std::vector<const json*> none;
+  auto it = groups.find(run_name);
+  return it == groups.end() ? none : it->second;
 }
 
 stat_cell stat_of(const std::vector<const json*>& g, const char* field) {
@@ -471,14 +483,21 @@ std::string spread_text(const stat_cell& c, bool& unstable) {
 }
 
 std::string ns_cell(const stat_cell& c) { return c.ok ? format_ns(c.s.median) : "-"; }
+std::string rate_cell(const stat_cell& c, const char* missing) { return c.ok ? format_rate(c.s.median) : missing; }
+std::string text_of(const json& row, const char* field) { return row[field].get<std::string>(); }
 
-void print_console(const std::vector<json>& rows, const std::vector<std::unique_ptr<planned>>& plan) {
-  auto groups = by_run(rows);
-  // Plan order (Google Benchmark ran the repetitions shuffled), with each name's first row for its fields.
+// The contention tables' layout: indented by two, one space between columns.
+console_table spaced_table(std::vector<table_column> columns) {
+  for (std::size_t i = 0; i < columns.size(); ++i) columns[i].gap = i == 0 ? 2 : 1;
+  return console_table(std::move(columns));
+}
+
+// Plan order (Google Benchmark ran the repetitions shuffled), with each name's first row for its fields.
+console_rows console_order(const std::vector<json>& rows, const std::vector<std::unique_ptr<planned>>& plan) {
   std::map<std::string, const json*> first_row;
   for (const json& r : rows)
     if (r.value("run_type", "") == "iteration" && !first_row.count(r["run_name"])) first_row[r["run_name"]] = &r;
-  std::vector<std::pair<std::string, const json*>> order;
+  console_rows order;
   for (const auto& p : plan) {
     std::vector<int> counts = p->thread_counts.empty() ? std::vector<int>{p->desc.threads} : p->thread_counts;
     for (int t : counts) {
@@ -491,105 +510,122 @@ void print_console(const std::vector<json>& rows, const std::vector<std::unique_
         if (name.rfind(d.name() + "/runtime:", 0) == 0) order.emplace_back(name, row);
     }
   }
-  bool unstable = false;
-  auto section = [&](const std::string& experiment) {
-    std::vector<std::pair<std::string, const json*>> v;
-    for (auto& e : order)
-      if ((*e.second)["experiment"] == experiment) v.push_back(e);
-    return v;
-  };
+  return order;
+}
 
-  if (auto v = section("locks"); !v.empty()) {
-    std::printf("\nLocks: %s critical section + as much work outside, ops/s over all threads (median of reps)\n",
-                format_ns(static_cast<double>((*v.front().second)["cs_ns"].get<std::uint64_t>())).c_str());
-    std::printf("  %-26s %7s %12s %7s %22s %9s %11s\n", "lock", "threads", "ops/s", "spread", "per thread min..max",
-                "fairness", "handoff/op");
-    for (auto& [rn, first] : v) {
-      const auto& g = groups[rn];
-      std::string lock = (*first)["lock"].get<std::string>();
-      if (first->contains("mix")) lock += " (" + (*first)["mix"].get<std::string>() + ")";
-      auto ops = stat_of(g, "ops_per_s");
-      auto mn = stat_of(g, "ops_min"), mx = stat_of(g, "ops_max"), fair = stat_of(g, "fairness_spread_pct");
-      auto ho = stat_of(g, "handoffs_per_op");
-      std::printf("  %-26s %7d %12s %7s %22s %9s %11s\n", lock.c_str(), (*first)["threads"].get<int>(),
-                  ops.ok ? format_rate(ops.s.median).c_str() : "FAILED", spread_text(ops, unstable).c_str(),
-                  mn.ok ? (format_rate(mn.s.median) + ".." + format_rate(mx.s.median)).c_str() : "-",
-                  fair.ok ? fmt::format("{:.0f}%", fair.s.median).c_str() : "-",
-                  ho.ok ? fmt::format("{:.2f}", ho.s.median).c_str() : "-");
-    }
+console_rows section(const console_rows& order, const std::string& experiment) {
+  console_rows v;
+  for (const auto& e : order)
+    if ((*e.second)["experiment"] == experiment) v.push_back(e);
+  return v;
+}
+
+void print_locks(const console_rows& v, const run_groups& groups, bool& unstable) {
+  fmt::print("\nLocks: {} critical section + as much work outside, ops/s over all threads (median of reps)\n",
+             format_ns(static_cast<double>((*v.front().second)["cs_ns"].get<std::uint64_t>())));
+  const console_table table = spaced_table({{"lock", 26, align::left}, {"threads", 7}, {"ops/s", 12}, {"spread", 7},
+                                            {"per thread min..max", 22}, {"fairness", 9}, {"handoff/op", 11}});
+  table.print_header();
+  for (const auto& [rn, first] : v) {
+    const auto& g = group_of(groups, rn);
+    std::string lock = text_of(*first, "lock");
+    if (first->contains("mix")) lock += " (" + text_of(*first, "mix") + ")";
+    auto ops = stat_of(g, "ops_per_s");
+    auto mn = stat_of(g, "ops_min"), mx = stat_of(g, "ops_max"), fair = stat_of(g, "fairness_spread_pct");
+    auto ho = stat_of(g, "handoffs_per_op");
+    table.print_row({lock, std::to_string((*first)["threads"].get<int>()), rate_cell(ops, "FAILED"),
+                     spread_text(ops, unstable), mn.ok ? format_rate(mn.s.median) + ".." + format_rate(mx.s.median) : "-",
+                     fair.ok ? fmt::format("{:.0f}%", fair.s.median) : "-",
+                     ho.ok ? fmt::format("{:.2f}", ho.s.median) : "-"});
   }
-  if (auto v = section("false-sharing"); !v.empty()) {
-    std::printf("\nFalse sharing: each thread increments its own counter; ops/s over all threads\n");
-    std::printf("  %-10s %7s %12s %7s\n", "layout", "threads", "ops/s", "spread");
-    for (auto& [rn, first] : v) {
-      auto ops = stat_of(groups[rn], "ops_per_s");
-      std::printf("  %-10s %7d %12s %7s\n", (*first)["layout"].get<std::string>().c_str(),
-                  (*first)["threads"].get<int>(), ops.ok ? format_rate(ops.s.median).c_str() : "FAILED",
-                  spread_text(ops, unstable).c_str());
-    }
+}
+
+void print_false_sharing(const console_rows& v, const run_groups& groups, bool& unstable) {
+  fmt::print("\nFalse sharing: each thread increments its own counter; ops/s over all threads\n");
+  const console_table table = spaced_table({{"layout", 10, align::left}, {"threads", 7}, {"ops/s", 12}, {"spread", 7}});
+  table.print_header();
+  for (const auto& [rn, first] : v) {
+    auto ops = stat_of(group_of(groups, rn), "ops_per_s");
+    table.print_row({text_of(*first, "layout"), std::to_string((*first)["threads"].get<int>()),
+                     rate_cell(ops, "FAILED"), spread_text(ops, unstable)});
   }
-  if (auto v = section("gil-cpu"); !v.empty()) {
-    std::printf("\nGIL, CPU-bound: the same work split over threads (one GIL) or processes (one GIL each)\n");
-    std::printf("  %-9s %-8s %7s %10s %7s %10s %13s\n", "policy", "model", "threads", "wall", "spread", "cpu",
-                "vs 1 thread");
-    std::map<std::string, double> one;  // policy/model -> wall at 1
-    for (auto& [rn, first] : v) {
-      auto w = stat_of(groups[rn], "wall_ns");
-      if (w.ok && (*first)["threads"] == 1)
-        one[(*first)["policy"].get<std::string>() + (*first)["model"].get<std::string>()] = w.s.median;
-    }
-    for (auto& [rn, first] : v) {
-      auto w = stat_of(groups[rn], "wall_ns"), c = stat_of(groups[rn], "cpu_ns");
-      std::string key = (*first)["policy"].get<std::string>() + (*first)["model"].get<std::string>();
-      std::string speed = w.ok && one.count(key) ? fmt::format("{:.2f}x faster", one[key] / w.s.median) : "-";
-      std::printf("  %-9s %-8s %7d %10s %7s %10s %13s\n", (*first)["policy"].get<std::string>().c_str(),
-                  (*first)["model"].get<std::string>().c_str(), (*first)["threads"].get<int>(),
-                  w.ok ? format_ns(w.s.median).c_str() : "FAILED", spread_text(w, unstable).c_str(),
-                  ns_cell(c).c_str(), speed.c_str());
-    }
+}
+
+void print_gil_cpu(const console_rows& v, const run_groups& groups, bool& unstable) {
+  fmt::print("\nGIL, CPU-bound: the same work split over threads (one GIL) or processes (one GIL each)\n");
+  const console_table table = spaced_table({{"policy", 9, align::left}, {"model", 8, align::left}, {"threads", 7},
+                                            {"wall", 10}, {"spread", 7}, {"cpu", 10}, {"vs 1 thread", 13}});
+  table.print_header();
+  auto key_of = [](const json& row) { return text_of(row, "policy") + text_of(row, "model"); };
+  std::map<std::string, double> one;  // policy/model -> wall at 1
+  for (const auto& [rn, first] : v) {
+    auto w = stat_of(group_of(groups, rn), "wall_ns");
+    if (w.ok && (*first)["threads"] == 1) one[key_of(*first)] = w.s.median;
   }
-  for (const char* exp : {"gil-convoy", "gil-placement"}) {
-    auto v = section(exp);
-    if (v.empty()) continue;
-    if (std::string_view(exp) == "gil-convoy")
-      std::printf("\nGIL convoy: an I/O thread's echo round trips beside CPU-bound threads\n");
-    else
-      std::printf("\nGIL placement: the CPU-bound thread and the echo peer on the I/O thread's core (same) or not "
-                  "(cross)\n");
-    std::printf("  %-13s %-19s %9s %10s %7s %10s %13s\n", "policy",
-                std::string_view(exp) == "gil-convoy" ? "cpu threads" : "cpu thread / echo", "switch", "rtt p50",
-                "spread", "rtt p99", "round trips/s");
-    for (auto& [rn, first] : v) {
-      const auto& g = groups[rn];
-      auto p50 = stat_of(g, "rtt_p50_ns"), p99 = stat_of(g, "rtt_p99_ns"), rts = stat_of(g, "round_trips_per_s");
-      auto starved = stat_of(g, "starved");
-      std::string where = std::string_view(exp) == "gil-convoy"
-                              ? std::to_string((*first)["cpu_threads"].get<int>())
-                              : (*first)["placement"].get<std::string>() + " / " +
-                                    (*first)["echo_placement"].get<std::string>();
-      std::string sw = (*first)["switch_interval_us"].is_number()
-                           ? short_duration(static_cast<std::uint64_t>((*first)["switch_interval_us"].get<double>() * 1000))
-                           : "-";
-      std::string p50s = g.empty() ? "FAILED" : starved.ok && starved.s.median >= 1 ? "starved" : ns_cell(p50);
-      // The real interpreter's rows name it instead of the emulated policy (its GIL is the new one).
-      const std::string runtime = first->value("runtime", std::string("cpp"));
-      const std::string policy = runtime == "cpp" ? (*first)["policy"].get<std::string>() : runtime;
-      std::printf("  %-13s %-19s %9s %10s %7s %10s %13s\n", policy.c_str(),
-                  where.c_str(), sw.c_str(), p50s.c_str(), spread_text(p50, unstable).c_str(), ns_cell(p99).c_str(),
-                  rts.ok ? format_rate(rts.s.median).c_str() : "-");
-    }
+  for (const auto& [rn, first] : v) {
+    const auto& g = group_of(groups, rn);
+    auto w = stat_of(g, "wall_ns"), c = stat_of(g, "cpu_ns");
+    const std::string key = key_of(*first);
+    std::string speed = w.ok && one.count(key) ? fmt::format("{:.2f}x faster", one[key] / w.s.median) : "-";
+    table.print_row({text_of(*first, "policy"), text_of(*first, "model"),
+                     std::to_string((*first)["threads"].get<int>()), w.ok ? format_ns(w.s.median) : "FAILED",
+                     spread_text(w, unstable), ns_cell(c), speed});
   }
+}
+
+// gil-convoy and gil-placement: one table each, the same figures of the I/O thread's round trips.
+void print_convoy(const std::string& exp, const console_rows& v, const run_groups& groups, bool& unstable) {
+  const bool convoy = exp == "gil-convoy";
+  if (convoy) fmt::print("\nGIL convoy: an I/O thread's echo round trips beside CPU-bound threads\n");
+  else
+    fmt::print("\nGIL placement: the CPU-bound thread and the echo peer on the I/O thread's core (same) or not "
+               "(cross)\n");
+  const console_table table =
+      spaced_table({{"policy", 13, align::left}, {convoy ? "cpu threads" : "cpu thread / echo", 19, align::left},
+                    {"switch", 9}, {"rtt p50", 10}, {"spread", 7}, {"rtt p99", 10}, {"round trips/s", 13}});
+  table.print_header();
+  for (const auto& [rn, first] : v) {
+    const auto& g = group_of(groups, rn);
+    auto p50 = stat_of(g, "rtt_p50_ns"), p99 = stat_of(g, "rtt_p99_ns"), rts = stat_of(g, "round_trips_per_s");
+    auto starved = stat_of(g, "starved");
+    std::string where = convoy ? std::to_string((*first)["cpu_threads"].get<int>())
+                               : text_of(*first, "placement") + " / " + text_of(*first, "echo_placement");
+    std::string sw = (*first)["switch_interval_us"].is_number()
+                         ? short_duration(static_cast<std::uint64_t>((*first)["switch_interval_us"].get<double>() * 1000))
+                         : "-";
+    std::string p50s = g.empty() ? "FAILED" : starved.ok && starved.s.median >= 1 ? "starved" : ns_cell(p50);
+    // The real interpreter's rows name it instead of the emulated policy (its GIL is the new one).
+    const std::string runtime = first->value("runtime", std::string("cpp"));
+    const std::string policy = runtime == "cpp" ? text_of(*first, "policy") : runtime;
+    table.print_row({policy, where, sw, p50s, spread_text(p50, unstable), ns_cell(p99), rate_cell(rts, "-")});
+  }
+}
+
+// The first ten failed repetitions with their errors, and how many more there were.
+void print_failures(const std::vector<json>& rows) {
   int failed = 0;
   for (const json& r : rows)
     if (r.value("run_type", "") == "iteration" && r.value("error_occurred", false)) {
       if (failed++ < 10)
-        std::printf("FAILED %s (repetition %d): %s\n", r["name"].get<std::string>().c_str(),
-                    r.value("repetition_index", 0), r.value("error_message", "").c_str());
+        fmt::print("FAILED {} (repetition {}): {}\n", r["name"].get<std::string>(), r.value("repetition_index", 0),
+                   r.value("error_message", ""));
     }
-  if (failed > 10) std::printf("... and %d more failed repetitions (see results.json)\n", failed - 10);
+  if (failed > 10) fmt::print("... and {} more failed repetitions (see results.json)\n", failed - 10);
+}
+
+void print_console(const std::vector<json>& rows, const std::vector<std::unique_ptr<planned>>& plan) {
+  const run_groups groups = by_run(rows);
+  const console_rows order = console_order(rows, plan);
+  bool unstable = false;
+  if (auto v = section(order, "locks"); !v.empty()) print_locks(v, groups, unstable);
+  if (auto v = section(order, "false-sharing"); !v.empty()) print_false_sharing(v, groups, unstable);
+  if (auto v = section(order, "gil-cpu"); !v.empty()) print_gil_cpu(v, groups, unstable);
+  for (const char* exp : {"gil-convoy", "gil-placement"})
+    if (auto v = section(order, exp); !v.empty()) print_convoy(exp, v, groups, unstable);
+  print_failures(rows);
   if (unstable)
-    std::printf("\n! %s: results might be unstable; try --reps 9, a longer --duration, or a quieter machine.\n",
-                unstable_rule().c_str());
+    fmt::print("\n! {}: results might be unstable; try --reps 9, a longer --duration, or a quieter machine.\n",
+               unstable_rule());
 }
 
 }  // namespace
