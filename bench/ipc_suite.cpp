@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/console_table.hpp"
 #include "bench/contention/contention_suite.hpp"
 #include "bench/cores/cores_suite.hpp"
 #include "bench/progress.hpp"
@@ -399,6 +400,21 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
 
 namespace {
 
+// The rows the console reads: each case's median row and its repetitions.
+struct console_index {
+  std::map<std::string, const json*> medians;
+  std::map<std::string, std::vector<const json*>> iterations;
+};
+
+console_index index_rows(const std::vector<json>& rows) {
+  console_index ix;
+  for (const json& r : rows) {
+    if (r["run_type"] == "aggregate" && r["aggregate_name"] == "median") ix.medians[r["run_name"]] = &r;
+    if (r["run_type"] == "iteration") ix.iterations[r["run_name"]].push_back(&r);
+  }
+  return ix;
+}
+
 // The row's failure when it has no median: the first repetition's error, or "not run".
 std::string failure_of(const std::string& name, const std::map<std::string, std::vector<const json*>>& iterations) {
   if (auto it = iterations.find(name); it != iterations.end() && !it->second.empty()) {
@@ -409,132 +425,184 @@ std::string failure_of(const std::string& name, const std::map<std::string, std:
   return "not run";
 }
 
-// --serializers: per case, the median round trip and its parts; returns how many were unstable.
-int print_serializer_table(const std::vector<ipc_case>& cases, const std::map<std::string, const json*>& medians,
-                           const std::map<std::string, std::vector<const json*>>& iterations) {
+// How many cases the footnotes under the tables speak of.
+struct console_marks {
+  int unstable = 0, below_floor = 0;
+};
+
+// --serializers: per case, the median round trip and its parts.
+void print_serializer_table(const std::vector<ipc_case>& cases, const console_index& ix, console_marks& marks) {
   fmt::print("\nSerialization in the round trip (client-measured ping-pong, both directions encoded and decoded; medians\n"
              "per round trip: serialize = 2 encodes, deserialize = 2 decodes with every field read, transport = the rest)\n");
-  fmt::print("{:<15}{:<9}{:<12}{:<7}{:>9}{:>11}{:>11}{:>11}{:>11}{:>7}{:>8}  {}\n", "transport", "model", "serializer", "shape",
-             "wire", "rtt p50", "serialize", "deserial.", "transport", "share", "spread", "notes");
-  int unstable = 0;
+  const console_table table({{"transport", 15, align::left}, {"model", 9, align::left}, {"serializer", 12, align::left},
+                             {"shape", 7, align::left}, {"wire", 9}, {"rtt p50", 11}, {"serialize", 11},
+                             {"deserial.", 11}, {"transport", 11}, {"share", 7}, {"spread", 8},
+                             {"notes", 0, align::left, 2}});
+  table.print_header();
   for (const ipc_case& c : cases) {
     if (!c.wl.serializer) continue;
-    std::string head = fmt::format("{:<15}{:<9}{:<12}{:<7}{:>9}", c.transport->name, c.model->name, c.wl.serializer->name,
-                                   ser::to_string(c.wl.shape), format_bytes(c.wl.msg_bytes - header_bytes));
-    auto it = medians.find(c.name);
-    if (!c.skip_reason.empty() || it == medians.end()) {
-      fmt::print("{}  {}: {}\n", head, c.skip_reason.empty() ? "FAILED" : "skipped",
-                 c.skip_reason.empty() ? failure_of(c.name, iterations) : c.skip_reason);
+    std::vector<std::string> cells = {std::string(c.transport->name), std::string(c.model->name),
+                                      std::string(c.wl.serializer->name), std::string(ser::to_string(c.wl.shape)),
+                                      format_bytes(c.wl.msg_bytes - header_bytes)};
+    auto it = ix.medians.find(c.name);
+    if (!c.skip_reason.empty() || it == ix.medians.end()) {
+      fmt::print("{}  {}: {}\n", table.row(cells), c.skip_reason.empty() ? "FAILED" : "skipped",
+                 c.skip_reason.empty() ? failure_of(c.name, ix.iterations) : c.skip_reason);
       continue;
     }
     const json& m = *it->second;
     auto ns = [&m](const char* f) { return format_ns(m.value(f, 0.0)); };
     bool shaky = m.value("unstable", false);
-    unstable += shaky ? 1 : 0;
-    fmt::print("{}{:>11}{:>11}{:>11}{:>11}{:>6.0f}%{:>7.0f}%  {}{}{}\n", head, ns("rtt_p50_ns"), ns("serialize_ns"),
-               ns("deserialize_ns"), ns("transport_ns"), m.value("serialization_pct", 0.0), m.value("spread_pct", 0.0),
-               m.value("failed_repetitions", 0) > 0 ? fmt::format("{} rep(s) failed ", m["failed_repetitions"].get<int>()) : "",
-               shaky ? "unstable " : "", m.value("below_floor", false) ? "below floor" : "");
+    marks.unstable += shaky ? 1 : 0;
+    for (const char* f : {"rtt_p50_ns", "serialize_ns", "deserialize_ns", "transport_ns"}) cells.push_back(ns(f));
+    cells.push_back(fmt::format("{:.0f}%", m.value("serialization_pct", 0.0)));
+    cells.push_back(fmt::format("{:.0f}%", m.value("spread_pct", 0.0)));
+    cells.push_back(fmt::format("{}{}{}",
+                                m.value("failed_repetitions", 0) > 0
+                                    ? fmt::format("{} rep(s) failed ", m["failed_repetitions"].get<int>())
+                                    : "",
+                                shaky ? "unstable " : "", m.value("below_floor", false) ? "below floor" : ""));
+    table.print_row(cells);
   }
-  return unstable;
 }
 
-void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cases) {
-  int unstable = 0, below_floor = 0;
-  // A column for the server's work and its lock only when the run has work (--work, or the lecture's GIL lesson).
-  bool worked = std::any_of(cases.begin(), cases.end(), [](const ipc_case& c) { return c.wl.work_ns > 0; });
-  auto lock_cell = [worked](const std::string& text) { return worked ? fmt::format("{:<19}", text) : std::string(); };
-  auto work_text = [](const ipc_case& c) {
-    return c.wl.work_ns ? fmt::format("{} {}", format_ns(static_cast<double>(c.wl.work_ns)), c.wl.lock) : std::string("-");
-  };
-  std::map<std::string, const json*> medians;
-  std::map<std::string, std::vector<const json*>> iterations;
-  for (const json& r : rows) {
-    if (r["run_type"] == "aggregate" && r["aggregate_name"] == "median") medians[r["run_name"]] = &r;
-    if (r["run_type"] == "iteration") iterations[r["run_name"]].push_back(&r);
+// The latency or throughput table's columns; one for the server's work and its lock only when the run has work
+// (--work, or the lecture's GIL lesson).
+console_table ipc_table(bool latency, bool worked) {
+  std::vector<table_column> cols = {{"transport", 15, align::left}, {"model", 12, align::left}};
+  if (worked) cols.push_back({"work, lock", 19, align::left});
+  cols.insert(cols.end(), {{"wait", 9, align::left}, {"size", 9}, {"pairs", 6}});
+  if (latency) cols.insert(cols.end(), {{"p50", 11}, {"p99", 11}, {"p99.9", 11}});
+  else cols.insert(cols.end(), {{"msg/s", 12}, {"MB/s", 12}});
+  cols.insert(cols.end(), {{"spread", 8}, {"notes", 0, align::left, 2}});
+  return console_table(std::move(cols));
+}
+
+// The case's identity cells, up to the pair count: what a skipped or failed case's line shows before its reason.
+std::vector<std::string> ipc_head_cells(const ipc_case& c, bool worked) {
+  std::vector<std::string> cells = {std::string(c.transport->name), std::string(c.model->name)};
+  if (worked)
+    cells.push_back(c.wl.work_ns ? fmt::format("{} {}", format_ns(static_cast<double>(c.wl.work_ns)), c.wl.lock)
+                                 : std::string("-"));
+  cells.insert(cells.end(), {c.wait, format_bytes(c.wl.msg_bytes), std::to_string(c.pairs)});
+  return cells;
+}
+
+std::string ipc_notes(const json& m, bool latency, console_marks& marks) {
+  std::string notes;
+  if (m.value("failed_repetitions", 0) > 0) notes += fmt::format("{} rep(s) failed ", m["failed_repetitions"].get<int>());
+  if (m.value("unstable", false)) {
+    notes += "unstable ";
+    ++marks.unstable;
   }
-  bool serialized = std::any_of(cases.begin(), cases.end(), [](const ipc_case& c) { return c.wl.serializer != nullptr; });
-  for (workload_kind kind : {workload_kind::latency, workload_kind::throughput}) {
-    // Serialized cases have a table of their own (below).
-    auto in_table = [kind](const ipc_case& c) { return c.wl.kind == kind && !c.wl.serializer; };
-    bool lat = kind == workload_kind::latency;
-    if (std::none_of(cases.begin(), cases.end(), in_table)) continue;
-    fmt::print("\n{}\n", lat ? "Round-trip latency (client-measured, median of repetitions; spread = 1.48 x MAD / median of p50, msg/s below)"
-                             : "Throughput (one way, timed at the receiver, median of repetitions)");
-    if (lat) fmt::print("{:<15}{:<12}{}{:<9}{:>9}{:>6}{:>11}{:>11}{:>11}{:>8}  {}\n", "transport", "model", lock_cell("work, lock"), "wait", "size", "pairs", "p50", "p99", "p99.9", "spread", "notes");
-    else fmt::print("{:<15}{:<12}{}{:<9}{:>9}{:>6}{:>12}{:>12}{:>8}  {}\n", "transport", "model", lock_cell("work, lock"), "wait", "size", "pairs", "msg/s", "MB/s", "spread", "notes");
-    // Skipped cases of one transport and one reason (shm-spin under both event loops, udp at 1 MiB under every
-    // model and pair count) get one line with their count and models, not a line each.
-    std::map<std::pair<std::string, std::string>, std::pair<int, std::vector<std::string>>> skipped;
+  if (m.value("oversubscribed", false)) notes += "oversubscribed ";
+  if (m.value("below_floor", false)) {
+    notes += "below floor ";
+    ++marks.below_floor;
+  }
+  // --rate: latency counts from the intended send time, so a pacer that left late adds its lateness.
+  if (latency && m.contains("send_late_p50_ns") &&
+      m["send_late_p50_ns"].get<double>() > 0.1 * m["rtt_p50_ns"].get<double>())
+    notes += fmt::format("sent {} late (p50) ", format_ns(m["send_late_p50_ns"].get<double>()));
+  return notes;
+}
+
+// A measured case's figures after its identity cells.
+void add_figures(std::vector<std::string>& cells, const json& m, bool latency) {
+  if (latency) {
+    // A dash: too few round trips for that percentile in its repetitions (their percentiles_withheld).
+    auto pct = [&m](const char* f) { return m.contains(f) && m[f].is_number() ? format_ns(m[f].get<double>()) : std::string("-"); };
+    for (const char* f : {"rtt_p50_ns", "rtt_p99_ns", "rtt_p999_ns"}) cells.push_back(pct(f));
+  } else {
+    cells.push_back(format_rate(m["msgs_per_s"].get<double>()));
+    cells.push_back(fmt::format("{:.1f}", m["bytes_per_s"].get<double>() / 1e6));
+  }
+  cells.push_back(fmt::format("{:.0f}%", m.value("spread_pct", 0.0)));
+}
+
+// Skipped cases of one transport and one reason (shm-spin under both event loops, udp at 1 MiB under every model
+// and pair count) get one line with their count and models, after the transport's measured rows, not a line each.
+class skipped_lines {
+ public:
+  using key = std::pair<std::string, std::string>;  // transport, reason
+  template <class Pred>
+  skipped_lines(const std::vector<ipc_case>& cases, Pred in_table) {
     for (const ipc_case& c : cases)
       if (in_table(c) && !c.skip_reason.empty()) {
-        auto& [n, models] = skipped[{std::string(c.transport->name), c.skip_reason}];
+        auto& [n, models] = skipped_[{std::string(c.transport->name), c.skip_reason}];
         ++n;
         if (std::find(models.begin(), models.end(), c.model->name) == models.end()) models.emplace_back(c.model->name);
       }
-    // Those lines come after the transport's measured rows.
-    std::vector<std::pair<std::string, std::string>> pending;
-    auto flush = [&] {
-      for (const auto& key : pending) {
-        const auto& [n, models] = skipped[key];
-        fmt::print("{:<15}{} cases ({}) skipped: {}\n", key.first, n, join_list(models), key.second);
-      }
-      pending.clear();
-    };
-    std::string_view last_transport;
-    for (const ipc_case& c : cases) {
-      if (!in_table(c)) continue;
-      if (c.transport->name != last_transport) flush();
-      last_transport = c.transport->name;
-      std::string head = fmt::format("{:<15}{:<12}{}{:<9}{:>9}{:>6}", c.transport->name, c.model->name, lock_cell(work_text(c)), c.wait,
-                                     format_bytes(c.wl.msg_bytes), c.pairs);
-      if (!c.skip_reason.empty()) {
-        std::pair<std::string, std::string> key{std::string(c.transport->name), c.skip_reason};
-        if (skipped[key].first == 1) fmt::print("{}  skipped: {}\n", head, c.skip_reason);
-        else if (std::find(pending.begin(), pending.end(), key) == pending.end()) pending.push_back(key);
-        continue;
-      }
-      auto it = medians.find(c.name);
-      if (it == medians.end()) {
-        fmt::print("{}  FAILED: {}\n", head, failure_of(c.name, iterations));
-        continue;
-      }
-      const json& m = *it->second;
-      std::string notes;
-      if (m.value("failed_repetitions", 0) > 0) notes += fmt::format("{} rep(s) failed ", m["failed_repetitions"].get<int>());
-      if (m.value("unstable", false)) {
-        notes += "unstable ";
-        ++unstable;
-      }
-      if (m.value("oversubscribed", false)) notes += "oversubscribed ";
-      if (m.value("below_floor", false)) {
-        notes += "below floor ";
-        ++below_floor;
-      }
-      // --rate: latency counts from the intended send time, so a pacer that left late adds its lateness.
-      if (lat && m.contains("send_late_p50_ns") &&
-          m["send_late_p50_ns"].get<double>() > 0.1 * m["rtt_p50_ns"].get<double>())
-        notes += fmt::format("sent {} late (p50) ", format_ns(m["send_late_p50_ns"].get<double>()));
-      double spread = m.value("spread_pct", 0.0);
-      if (lat) {
-        // A dash: too few round trips for that percentile in its repetitions (their percentiles_withheld).
-        auto pct = [&m](const char* f) { return m.contains(f) && m[f].is_number() ? format_ns(m[f].get<double>()) : std::string("-"); };
-        fmt::print("{}{:>11}{:>11}{:>11}{:>7.0f}%  {}\n", head, pct("rtt_p50_ns"), pct("rtt_p99_ns"), pct("rtt_p999_ns"), spread, notes);
-      } else {
-        fmt::print("{}{:>12}{:>12.1f}{:>7.0f}%  {}\n", head, format_rate(m["msgs_per_s"].get<double>()), m["bytes_per_s"].get<double>() / 1e6, spread, notes);
-      }
-    }
-    flush();
   }
-  if (serialized) unstable += print_serializer_table(cases, medians, iterations);
-  if (below_floor)
+  // True when the case is the only one of its kind and goes on a line of its own; else its summary line waits.
+  bool alone(const ipc_case& c) {
+    key k{std::string(c.transport->name), c.skip_reason};
+    if (skipped_[k].first == 1) return true;
+    if (std::find(pending_.begin(), pending_.end(), k) == pending_.end()) pending_.push_back(k);
+    return false;
+  }
+  void flush(const console_table& table) {
+    for (const key& k : pending_) {
+      const auto& [n, models] = skipped_[k];
+      fmt::print("{}{} cases ({}) skipped: {}\n", table.row({k.first}), n, join_list(models), k.second);
+    }
+    pending_.clear();
+  }
+
+ private:
+  std::map<key, std::pair<int, std::vector<std::string>>> skipped_;
+  std::vector<key> pending_;
+};
+
+void print_kind_table(workload_kind kind, const std::vector<ipc_case>& cases, const console_index& ix, bool worked,
+                      console_marks& marks) {
+  // Serialized cases have a table of their own (print_serializer_table).
+  auto in_table = [kind](const ipc_case& c) { return c.wl.kind == kind && !c.wl.serializer; };
+  const bool lat = kind == workload_kind::latency;
+  if (std::none_of(cases.begin(), cases.end(), in_table)) return;
+  fmt::print("\n{}\n", lat ? "Round-trip latency (client-measured, median of repetitions; spread = 1.48 x MAD / median of p50, msg/s below)"
+                           : "Throughput (one way, timed at the receiver, median of repetitions)");
+  const console_table table = ipc_table(lat, worked);
+  table.print_header();
+  skipped_lines skipped(cases, in_table);
+  std::string_view last_transport;
+  for (const ipc_case& c : cases) {
+    if (!in_table(c)) continue;
+    if (c.transport->name != last_transport) skipped.flush(table);
+    last_transport = c.transport->name;
+    std::vector<std::string> cells = ipc_head_cells(c, worked);
+    if (!c.skip_reason.empty()) {
+      if (skipped.alone(c)) fmt::print("{}  skipped: {}\n", table.row(cells), c.skip_reason);
+      continue;
+    }
+    auto it = ix.medians.find(c.name);
+    if (it == ix.medians.end()) {
+      fmt::print("{}  FAILED: {}\n", table.row(cells), failure_of(c.name, ix.iterations));
+      continue;
+    }
+    add_figures(cells, *it->second, lat);
+    cells.push_back(ipc_notes(*it->second, lat, marks));
+    table.print_row(cells);
+  }
+  skipped.flush(table);
+}
+
+void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cases) {
+  const console_index ix = index_rows(rows);
+  console_marks marks;
+  const bool worked = std::any_of(cases.begin(), cases.end(), [](const ipc_case& c) { return c.wl.work_ns > 0; });
+  for (workload_kind kind : {workload_kind::latency, workload_kind::throughput})
+    print_kind_table(kind, cases, ix, worked, marks);
+  if (std::any_of(cases.begin(), cases.end(), [](const ipc_case& c) { return c.wl.serializer != nullptr; }))
+    print_serializer_table(cases, ix, marks);
+  if (marks.below_floor)
     fmt::print("\n{} case(s) below floor: a repetition measured beyond what its round's hardware floor allows (the "
                "ends were not where the floor was measured, or the machine changed within the round); "
-               "below_floor_reason in results.json says which figure\n", below_floor);
-  if (unstable)
+               "below_floor_reason in results.json says which figure\n", marks.below_floor);
+  if (marks.unstable)
     fmt::print("\n{} case(s) marked unstable: {}. More repetitions (--reps 5), --placement same, or a quieter "
                "machine help; --drop-disturbed leaves out rounds the canary flagged.\n",
-               unstable, unstable_rule());
+               marks.unstable, unstable_rule());
 }
 
 // Per-run private directory for FIFOs and socket files; removed (with anything left in it) at the end.
