@@ -182,27 +182,28 @@ settings resolve_settings(const run_request& req) {
 
 // A registered family: one descriptor, and for lock/false-sharing families the thread counts it runs with.
 struct planned {
+  using body_fn = void (*)(benchmark::State&, const case_desc&, const case_env&);
   case_desc desc;
   std::vector<int> thread_counts;  // empty: a single-threaded Google Benchmark case
   std::string family;
-  void (*body)(benchmark::State&, const case_desc&, const case_env&) = nullptr;
+  body_fn body = nullptr;
 };
 
-// `cfg` must outlive the plan: every descriptor points to it (its names and bodies read it).
-std::vector<std::unique_ptr<planned>> plan_cases(const settings& cfg) {
-  std::optional<std::regex> re;
-  if (!cfg.filter.empty()) {
+// Collects the families that --filter keeps, in the order they run and print.
+class case_planner {
+ public:
+  explicit case_planner(const settings& cfg) : cfg_(cfg) {
+    if (cfg.filter.empty()) return;
     try {
-      re.emplace(cfg.filter, std::regex::ECMAScript);
+      re_.emplace(cfg.filter, std::regex::ECMAScript);
     } catch (const std::regex_error& e) {
       throw usage_error(fmt::format("--filter '{}' is not a valid regular expression: {}", cfg.filter, e.what()));
     }
   }
-  auto wanted = [&](const case_desc& d) { return !re || std::regex_search(d.name(), *re); };
-  std::vector<std::unique_ptr<planned>> out;
-  auto add_threaded = [&](case_desc d, auto body) {
+  // A family run on Google Benchmark's threads, at each thread count whose name the filter keeps.
+  void add_threaded(case_desc d, planned::body_fn body) {
     auto p = std::make_unique<planned>();
-    for (int t : cfg.thread_counts) {
+    for (int t : cfg_.thread_counts) {
       d.threads = t;
       if (wanted(d)) p->thread_counts.push_back(t);
     }
@@ -211,17 +212,27 @@ std::vector<std::unique_ptr<planned>> plan_cases(const settings& cfg) {
     p->family = d.family_name();
     p->desc = std::move(d);
     p->body = body;
-    out.push_back(std::move(p));
-  };
-  auto add_single = [&](case_desc d, auto body) {
+    out_.push_back(std::move(p));
+  }
+  void add_single(case_desc d, planned::body_fn body) {
     if (!wanted(d)) return;
     auto p = std::make_unique<planned>();
     p->family = d.name();
     p->desc = std::move(d);
     p->body = body;
-    out.push_back(std::move(p));
-  };
+    out_.push_back(std::move(p));
+  }
+  std::vector<std::unique_ptr<planned>> take() { return std::move(out_); }
 
+ private:
+  bool wanted(const case_desc& d) const { return !re_ || std::regex_search(d.name(), *re_); }
+
+  const settings& cfg_;
+  std::optional<std::regex> re_;
+  std::vector<std::unique_ptr<planned>> out_;
+};
+
+void plan_locks(case_planner& plan, const settings& cfg) {
   for (const std::string& l : cfg.locks) {
     case_desc d;
     d.cfg = &cfg;
@@ -230,77 +241,98 @@ std::vector<std::unique_ptr<planned>> plan_cases(const settings& cfg) {
     if (l == "shared-mutex") {
       for (const char* mix : {"read-mostly", "write-heavy"}) {
         d.mix = mix;
-        add_threaded(d, &run_lock_case);
+        plan.add_threaded(d, &run_lock_case);
       }
     } else {
-      add_threaded(d, &run_lock_case);
+      plan.add_threaded(d, &run_lock_case);
     }
   }
+}
+
+void plan_false_sharing(case_planner& plan, const settings& cfg) {
   for (const char* layout : {"adjacent", "padded"}) {
     case_desc d;
     d.cfg = &cfg;
     d.experiment = "false-sharing";
     d.layout = layout;
-    add_threaded(d, &run_false_sharing_case);
+    plan.add_threaded(d, &run_false_sharing_case);
   }
-  auto interval_for = [&](gil_policy p) {
-    return p == gil_policy::new_gil || p == gil_policy::priority ? cfg.default_switch_ns : 0;
-  };
-  // gil-cpu: threads under every chosen policy; then processes. Each process has its own GIL with a single
-  // thread in it, so its policy hardly matters: they run once, under the new GIL when it is among the chosen
-  // policies (CPython 3's), else under the first chosen.
+}
+
+case_desc gil_case(const settings& cfg, const char* experiment, gil_policy p) {
+  case_desc d;
+  d.cfg = &cfg;
+  d.experiment = experiment;
+  d.policy = p;
+  d.switch_interval_ns = p == gil_policy::new_gil || p == gil_policy::priority ? cfg.default_switch_ns : 0;
+  return d;
+}
+
+// gil-cpu: threads under every chosen policy; then processes. Each process has its own GIL with a single thread
+// in it, so its policy hardly matters: they run once, under the new GIL when it is among the chosen policies
+// (CPython 3's), else under the first chosen.
+void plan_gil_cpu(case_planner& plan, const settings& cfg) {
   std::vector<std::pair<gil_policy, const char*>> cpu_models;
   for (gil_policy p : cfg.policies) cpu_models.emplace_back(p, "thread");
   if (!cfg.policies.empty()) {
     const bool has_new = std::find(cfg.policies.begin(), cfg.policies.end(), gil_policy::new_gil) != cfg.policies.end();
     cpu_models.emplace_back(has_new ? gil_policy::new_gil : cfg.policies.front(), "process");
   }
-  auto gil_case = [&](const char* experiment, gil_policy p) {
-    case_desc d;
-    d.cfg = &cfg;
-    d.experiment = experiment;
-    d.policy = p;
-    d.switch_interval_ns = interval_for(p);
-    return d;
-  };
   for (const auto& [p, model] : cpu_models) {
     for (int t : cfg.thread_counts) {
-      case_desc d = gil_case("gil-cpu", p);
+      case_desc d = gil_case(cfg, "gil-cpu", p);
       d.model = model;
       d.threads = t;
-      add_single(d, &run_gil_cpu_case);
+      plan.add_single(d, &run_gil_cpu_case);
     }
   }
+}
+
+void plan_convoys(case_planner& plan, const settings& cfg) {
   for (gil_policy p : cfg.policies) {
     for (int k : cfg.cpu_thread_counts) {
-      case_desc d = gil_case("gil-convoy", p);
+      case_desc d = gil_case(cfg, "gil-convoy", p);
       d.cpu_threads = k;
       d.threads = k + 1;
       d.echo_placement = "cross";
       const bool sweeps = (p == gil_policy::new_gil || p == gil_policy::priority) && k > 0;
       if (!sweeps) {
         // none and old have no switch interval; alone (k = 0) nobody ever asks for the GIL.
-        add_single(d, &run_convoy_case);
+        plan.add_single(d, &run_convoy_case);
         continue;
       }
       for (std::uint64_t si : cfg.switch_intervals_ns) {
         d.switch_interval_ns = si;
-        add_single(d, &run_convoy_case);
+        plan.add_single(d, &run_convoy_case);
       }
     }
   }
+}
+
+void plan_placements(case_planner& plan, const settings& cfg) {
   for (gil_policy p : cfg.policies) {
     for (const char* where : {"same", "cross"}) {
       for (const char* echo : {"same", "cross"}) {
-        case_desc d = gil_case("gil-placement", p);
+        case_desc d = gil_case(cfg, "gil-placement", p);
         d.cpu_threads = 1;
         d.threads = 2;
         d.placement = where;
         d.echo_placement = echo;
-        add_single(d, &run_convoy_case);
+        plan.add_single(d, &run_convoy_case);
       }
     }
   }
+}
+
+// `cfg` must outlive the plan: every descriptor points to it (its names and bodies read it).
+std::vector<std::unique_ptr<planned>> plan_cases(const settings& cfg) {
+  case_planner plan(cfg);
+  plan_locks(plan, cfg);
+  plan_false_sharing(plan, cfg);
+  plan_gil_cpu(plan, cfg);
+  plan_convoys(plan, cfg);
+  plan_placements(plan, cfg);
+  std::vector<std::unique_ptr<planned>> out = plan.take();
   if (out.empty())
     throw usage_error(fmt::format("--filter '{}' matches no contention case (names look like "
                                   "contention/experiment:locks/lock:ticket/threads:2/cs:50ns)",
