@@ -299,102 +299,152 @@ bool lecture_matrix(const run_request& req) {
   return req.matrix == "lecture" || (req.matrix.empty() && !req.quick && req.matrix_flags.empty());
 }
 
-std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
-  ipc_defaults d = defaults_for(req);
-  std::optional<std::regex> filter;
-  if (!req.filter.empty()) filter.emplace(req.filter);
-  std::vector<ipc_case> cases;
-  std::set<std::string> planned;
-  for (const plan_section& sec : lecture_matrix(req) ? lecture_sections() : std::vector{section_from_flags(req, cores)}) {
-    std::uint64_t sweep_size = sec.sizes.empty() ? 0 : *std::min_element(sec.sizes.begin(), sec.sizes.end());
-    // --serializers: the size of every (serializer, shape) on the wire, from one encoding of the case's message.
-    struct encoding {
-      const ser::serializer_info* serializer;
-      ser::shape shape;
-      std::uint64_t msg_bytes;
-    };
-    std::vector<encoding> serializers;
-    for (ser::shape shape : sec.shapes)
-      for (const ser::serializer_info* s : sec.serializers)
-        serializers.push_back({s, shape, header_bytes + encoded_bytes(*s, shape)});
-    for (const transport_info* t : sec.transports) {
-      for (const model_info* m : sec.models) {
-        auto add_one = [&](workload_kind kind, std::uint64_t size, int pairs, wait_mode w, const std::string& lock,
-                           const ser::serializer_info* serializer, ser::shape shape) {
-          ipc_case c;
-          c.transport = t;
-          c.model = m;
-          c.pairs = pairs;
-          c.place = sec.place;
-          c.wl.kind = kind;
-          c.wl.msg_bytes = size;
-          c.wl.duration_ns = req.duration_ns ? req.duration_ns : d.duration_ns;
-          c.wl.warmup_ns = req.warmup_ns ? req.warmup_ns : d.warmup_ns;
-          c.wl.rate = kind == workload_kind::latency ? req.rate : 0;
-          c.wl.work_ns = sec.work_ns;
-          c.wl.lock = lock;
-          c.wl.seed = 0x5eed0000 + cases.size();
-          c.wl.serializer = serializer;
-          c.wl.shape = shape;
-          // Loopback UDP's default receive buffer is 208 KiB of kernel memory, a 64-byte datagram taking about
-          // 1 KiB of it: 64 KiB of credit keeps the receiver's queue well inside it.
-          if (t->lossy) c.wl.flow_window_bytes = 64 * 1024;
-          c.wait = t->fixed_wait.empty() ? to_string(w) : std::string(t->fixed_wait);
-          c.wait_as = w;
-          c.name = case_name(c);
-          if (filter && !std::regex_search(c.name, *filter)) return;
-          if (!planned.insert(c.name).second) return;  // two lessons may ask for one case
-          if (std::string why = t->unavailable_reason(); !why.empty()) c.skip_reason = why;
-          else if (std::string why2 = incompatibility(*m, *t); !why2.empty()) c.skip_reason = why2;
-          else if (std::string why3 = workload_incompatibility(*t, c.wl); !why3.empty()) c.skip_reason = why3;
-          else if (w == wait_mode::spin && t->fixed_wait.empty() && !t->spin_capable)
-            c.skip_reason = fmt::format("{} has no spinning mode", t->name);
-          else if (w == wait_mode::spin && t->fixed_wait.empty() && !m->spins)
-            c.skip_reason = fmt::format("the {} model's event loop always waits in the kernel (no spinning mode)", m->name);
-          else if (t->max_msg_bytes && size > t->max_msg_bytes)
-            c.skip_reason = fmt::format("{} carries at most {} per message; {} requested", t->name,
-                                        format_bytes(t->max_msg_bytes), format_bytes(size));
-          cases.push_back(std::move(c));
-        };
-        // The locks of one configuration run back to back: their ratio is taken under the same conditions.
-        auto add = [&](workload_kind kind, std::uint64_t size, int pairs, wait_mode w,
-                       const ser::serializer_info* serializer = nullptr, ser::shape shape = ser::shape::small) {
-          for (const std::string& lock : sec.locks) add_one(kind, size, pairs, w, lock, serializer, shape);
-        };
-        // The default sizes all exceed what a wake-up-only transport carries (eventfd: its 32-byte header): it runs
-        // at its largest size instead, named so in every row, rather than appearing only as skipped rows. Sizes the
-        // user asked for are kept as asked (too large ones are skipped with the reason).
-        const bool own_size = !sec.sizes_asked && t->max_msg_bytes && t->max_msg_bytes < sweep_size;
-        const std::vector<std::uint64_t> t_sizes = own_size ? std::vector<std::uint64_t>{t->max_msg_bytes} : sec.sizes;
-        for (wait_mode w : sec.waits) {
-          // A transport that waits its own way (the shm rings) is the same case under every --wait: run it once.
-          if (!t->fixed_wait.empty() && w != sec.waits.front()) continue;
-          if (!serializers.empty()) {
-            // The ping-pong only, one pair: what a round trip costs with each serializer and message shape.
-            for (const encoding& e : serializers) add(workload_kind::latency, e.msg_bytes, 1, w, e.serializer, e.shape);
-            continue;
-          }
-          for (workload_kind kind : sec.kinds) {
-            for (std::uint64_t s : t_sizes) add(kind, s, 1, w);
-            // The pairs sweep runs at the smallest size, which a transport run at its own size cannot carry.
-            if (!own_size)
-              for (int p : sec.sweep_pairs) add(kind, sweep_size, p, w);
-          }
-        }
+namespace {
+
+// --serializers: the size of every (serializer, shape) on the wire, from one encoding of the case's message.
+struct encoding {
+  const ser::serializer_info* serializer;
+  ser::shape shape;
+  std::uint64_t msg_bytes;
+};
+
+std::vector<encoding> encodings_of(const plan_section& sec) {
+  std::vector<encoding> out;
+  for (ser::shape shape : sec.shapes)
+    for (const ser::serializer_info* s : sec.serializers) out.push_back({s, shape, header_bytes + encoded_bytes(*s, shape)});
+  return out;
+}
+
+// Why the case cannot run here, or "".
+std::string skip_reason_of(const ipc_case& c) {
+  const transport_info* t = c.transport;
+  const model_info* m = c.model;
+  const bool spins = c.wait_as == wait_mode::spin && t->fixed_wait.empty();
+  if (std::string why = t->unavailable_reason(); !why.empty()) return why;
+  if (std::string why = incompatibility(*m, *t); !why.empty()) return why;
+  if (std::string why = workload_incompatibility(*t, c.wl); !why.empty()) return why;
+  if (spins && !t->spin_capable) return fmt::format("{} has no spinning mode", t->name);
+  if (spins && !m->spins)
+    return fmt::format("the {} model's event loop always waits in the kernel (no spinning mode)", m->name);
+  if (t->max_msg_bytes && c.wl.msg_bytes > t->max_msg_bytes)
+    return fmt::format("{} carries at most {} per message; {} requested", t->name, format_bytes(t->max_msg_bytes),
+                       format_bytes(c.wl.msg_bytes));
+  return "";
+}
+
+// One point of a transport and model's matrix: what it measures, at which size, pairs and wait.
+struct case_point {
+  workload_kind kind;
+  std::uint64_t size;
+  int pairs;
+  wait_mode wait;
+  const ser::serializer_info* serializer = nullptr;
+  ser::shape shape = ser::shape::small;
+};
+
+// Collects the plan's cases, each once (two lessons may ask for one case), in the order they run.
+class ipc_planner {
+ public:
+  ipc_planner(const run_request& req, const ipc_defaults& d) : req_(req), d_(d) {
+    if (!req.filter.empty()) filter_.emplace(req.filter);
+  }
+
+  void add_section(const plan_section& sec) {
+    const std::vector<encoding> encodings = encodings_of(sec);
+    for (const transport_info* t : sec.transports)
+      for (const model_info* m : sec.models) add_matrix(sec, t, m, encodings);
+  }
+
+  std::vector<ipc_case> take() { return std::move(cases_); }
+
+ private:
+  void add_matrix(const plan_section& sec, const transport_info* t, const model_info* m,
+                  const std::vector<encoding>& encodings) {
+    const std::uint64_t sweep_size = sec.sizes.empty() ? 0 : *std::min_element(sec.sizes.begin(), sec.sizes.end());
+    // The default sizes all exceed what a wake-up-only transport carries (eventfd: its 32-byte header): it runs
+    // at its largest size instead, named so in every row, rather than appearing only as skipped rows. Sizes the
+    // user asked for are kept as asked (too large ones are skipped with the reason).
+    const bool own_size = !sec.sizes_asked && t->max_msg_bytes && t->max_msg_bytes < sweep_size;
+    const std::vector<std::uint64_t> t_sizes = own_size ? std::vector<std::uint64_t>{t->max_msg_bytes} : sec.sizes;
+    for (wait_mode w : sec.waits) {
+      // A transport that waits its own way (the shm rings) is the same case under every --wait: run it once.
+      if (!t->fixed_wait.empty() && w != sec.waits.front()) continue;
+      if (!encodings.empty()) {
+        // The ping-pong only, one pair: what a round trip costs with each serializer and message shape.
+        for (const encoding& e : encodings) add(sec, t, m, {workload_kind::latency, e.msg_bytes, 1, w, e.serializer, e.shape});
+        continue;
+      }
+      for (workload_kind kind : sec.kinds) {
+        for (std::uint64_t s : t_sizes) add(sec, t, m, {kind, s, 1, w});
+        // The pairs sweep runs at the smallest size, which a transport run at its own size cannot carry.
+        if (!own_size)
+          for (int p : sec.sweep_pairs) add(sec, t, m, {kind, sweep_size, p, w});
       }
     }
   }
-  if (!req.duration_ns && !req.quick) {
-    std::uint64_t runnable = 0;
-    for (const ipc_case& c : cases) runnable += c.skip_reason.empty() ? 1 : 0;
-    int reps = req.reps ? req.reps : d.reps;
-    if (runnable) {
-      std::uint64_t share = measuring_budget_ns(req) / (runnable * static_cast<std::uint64_t>(reps));
-      std::uint64_t warm = req.warmup_ns ? req.warmup_ns : d.warmup_ns;
-      std::uint64_t fitted = std::clamp(share > warm ? share - warm : 0, min_fitted_ns, max_fitted_ns);
-      for (ipc_case& c : cases) c.wl.duration_ns = fitted;
-    }
+
+  // The locks of one configuration run back to back: their ratio is taken under the same conditions.
+  void add(const plan_section& sec, const transport_info* t, const model_info* m, const case_point& p) {
+    for (const std::string& lock : sec.locks) add_one(sec, t, m, p, lock);
   }
+
+  void add_one(const plan_section& sec, const transport_info* t, const model_info* m, const case_point& p,
+               const std::string& lock) {
+    ipc_case c;
+    c.transport = t;
+    c.model = m;
+    c.pairs = p.pairs;
+    c.place = sec.place;
+    c.wl.kind = p.kind;
+    c.wl.msg_bytes = p.size;
+    c.wl.duration_ns = req_.duration_ns ? req_.duration_ns : d_.duration_ns;
+    c.wl.warmup_ns = req_.warmup_ns ? req_.warmup_ns : d_.warmup_ns;
+    c.wl.rate = p.kind == workload_kind::latency ? req_.rate : 0;
+    c.wl.work_ns = sec.work_ns;
+    c.wl.lock = lock;
+    c.wl.seed = 0x5eed0000 + cases_.size();
+    c.wl.serializer = p.serializer;
+    c.wl.shape = p.shape;
+    // Loopback UDP's default receive buffer is 208 KiB of kernel memory, a 64-byte datagram taking about
+    // 1 KiB of it: 64 KiB of credit keeps the receiver's queue well inside it.
+    if (t->lossy) c.wl.flow_window_bytes = 64 * 1024;
+    c.wait = t->fixed_wait.empty() ? to_string(p.wait) : std::string(t->fixed_wait);
+    c.wait_as = p.wait;
+    c.name = case_name(c);
+    if (filter_ && !std::regex_search(c.name, *filter_)) return;
+    if (!planned_.insert(c.name).second) return;
+    c.skip_reason = skip_reason_of(c);
+    cases_.push_back(std::move(c));
+  }
+
+  const run_request& req_;
+  const ipc_defaults& d_;
+  std::optional<std::regex> filter_;
+  std::vector<ipc_case> cases_;
+  std::set<std::string> planned_;
+};
+
+// Without --duration, each runnable case gets an equal share of the matrix's budget (measuring_budget_ns).
+void fit_durations(std::vector<ipc_case>& cases, const run_request& req, const ipc_defaults& d) {
+  std::uint64_t runnable = 0;
+  for (const ipc_case& c : cases) runnable += c.skip_reason.empty() ? 1 : 0;
+  int reps = req.reps ? req.reps : d.reps;
+  if (!runnable) return;
+  std::uint64_t share = measuring_budget_ns(req) / (runnable * static_cast<std::uint64_t>(reps));
+  std::uint64_t warm = req.warmup_ns ? req.warmup_ns : d.warmup_ns;
+  std::uint64_t fitted = std::clamp(share > warm ? share - warm : 0, min_fitted_ns, max_fitted_ns);
+  for (ipc_case& c : cases) c.wl.duration_ns = fitted;
+}
+
+}  // namespace
+
+std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
+  const ipc_defaults d = defaults_for(req);
+  ipc_planner planner(req, d);
+  for (const plan_section& sec : lecture_matrix(req) ? lecture_sections() : std::vector{section_from_flags(req, cores)})
+    planner.add_section(sec);
+  std::vector<ipc_case> cases = planner.take();
+  if (!req.duration_ns && !req.quick) fit_durations(cases, req, d);
   return cases;
 }
 
