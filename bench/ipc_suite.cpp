@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/console_table.hpp"
 #include "bench/contention/contention_suite.hpp"
 #include "bench/ipc_schema.hpp"
 #include "bench/cores/cores_suite.hpp"
@@ -299,106 +300,171 @@ bool lecture_matrix(const run_request& req) {
   return req.matrix == "lecture" || (req.matrix.empty() && !req.quick && req.matrix_flags.empty());
 }
 
-std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
-  ipc_defaults d = defaults_for(req);
-  std::optional<std::regex> filter;
-  if (!req.filter.empty()) filter.emplace(req.filter);
-  std::vector<ipc_case> cases;
-  std::set<std::string> planned;
-  for (const plan_section& sec : lecture_matrix(req) ? lecture_sections() : std::vector{section_from_flags(req, cores)}) {
-    std::uint64_t sweep_size = sec.sizes.empty() ? 0 : *std::min_element(sec.sizes.begin(), sec.sizes.end());
-    // --serializers: the size of every (serializer, shape) on the wire, from one encoding of the case's message.
-    struct encoding {
-      const ser::serializer_info* serializer;
-      ser::shape shape;
-      std::uint64_t msg_bytes;
-    };
-    std::vector<encoding> serializers;
-    for (ser::shape shape : sec.shapes)
-      for (const ser::serializer_info* s : sec.serializers)
-        serializers.push_back({s, shape, header_bytes + encoded_bytes(*s, shape)});
-    for (const transport_info* t : sec.transports) {
-      for (const model_info* m : sec.models) {
-        auto add_one = [&](workload_kind kind, std::uint64_t size, int pairs, wait_mode w, const std::string& lock,
-                           const ser::serializer_info* serializer, ser::shape shape) {
-          ipc_case c;
-          c.transport = t;
-          c.model = m;
-          c.pairs = pairs;
-          c.place = sec.place;
-          c.wl.kind = kind;
-          c.wl.msg_bytes = size;
-          c.wl.duration_ns = req.duration_ns ? req.duration_ns : d.duration_ns;
-          c.wl.warmup_ns = req.warmup_ns ? req.warmup_ns : d.warmup_ns;
-          c.wl.rate = kind == workload_kind::latency ? req.rate : 0;
-          c.wl.work_ns = sec.work_ns;
-          c.wl.lock = lock;
-          c.wl.seed = 0x5eed0000 + cases.size();
-          c.wl.serializer = serializer;
-          c.wl.shape = shape;
-          // Loopback UDP's default receive buffer is 208 KiB of kernel memory, a 64-byte datagram taking about
-          // 1 KiB of it: 64 KiB of credit keeps the receiver's queue well inside it.
-          if (t->lossy) c.wl.flow_window_bytes = 64 * 1024;
-          c.wait = t->fixed_wait.empty() ? to_string(w) : std::string(t->fixed_wait);
-          c.wait_as = w;
-          c.name = case_name(c);
-          if (filter && !std::regex_search(c.name, *filter)) return;
-          if (!planned.insert(c.name).second) return;  // two lessons may ask for one case
-          if (std::string why = t->unavailable_reason(); !why.empty()) c.skip_reason = why;
-          else if (std::string why2 = incompatibility(*m, *t); !why2.empty()) c.skip_reason = why2;
-          else if (std::string why3 = workload_incompatibility(*t, c.wl); !why3.empty()) c.skip_reason = why3;
-          else if (w == wait_mode::spin && t->fixed_wait.empty() && !t->spin_capable)
-            c.skip_reason = fmt::format("{} has no spinning mode", t->name);
-          else if (w == wait_mode::spin && t->fixed_wait.empty() && !m->spins)
-            c.skip_reason = fmt::format("the {} model's event loop always waits in the kernel (no spinning mode)", m->name);
-          else if (t->max_msg_bytes && size > t->max_msg_bytes)
-            c.skip_reason = fmt::format("{} carries at most {} per message; {} requested", t->name,
-                                        format_bytes(t->max_msg_bytes), format_bytes(size));
-          cases.push_back(std::move(c));
-        };
-        // The locks of one configuration run back to back: their ratio is taken under the same conditions.
-        auto add = [&](workload_kind kind, std::uint64_t size, int pairs, wait_mode w,
-                       const ser::serializer_info* serializer = nullptr, ser::shape shape = ser::shape::small) {
-          for (const std::string& lock : sec.locks) add_one(kind, size, pairs, w, lock, serializer, shape);
-        };
-        // The default sizes all exceed what a wake-up-only transport carries (eventfd: its 32-byte header): it runs
-        // at its largest size instead, named so in every row, rather than appearing only as skipped rows. Sizes the
-        // user asked for are kept as asked (too large ones are skipped with the reason).
-        const bool own_size = !sec.sizes_asked && t->max_msg_bytes && t->max_msg_bytes < sweep_size;
-        const std::vector<std::uint64_t> t_sizes = own_size ? std::vector<std::uint64_t>{t->max_msg_bytes} : sec.sizes;
-        for (wait_mode w : sec.waits) {
-          // A transport that waits its own way (the shm rings) is the same case under every --wait: run it once.
-          if (!t->fixed_wait.empty() && w != sec.waits.front()) continue;
-          if (!serializers.empty()) {
-            // The ping-pong only, one pair: what a round trip costs with each serializer and message shape.
-            for (const encoding& e : serializers) add(workload_kind::latency, e.msg_bytes, 1, w, e.serializer, e.shape);
-            continue;
-          }
-          for (workload_kind kind : sec.kinds) {
-            for (std::uint64_t s : t_sizes) add(kind, s, 1, w);
-            // The pairs sweep runs at the smallest size, which a transport run at its own size cannot carry.
-            if (!own_size)
-              for (int p : sec.sweep_pairs) add(kind, sweep_size, p, w);
-          }
-        }
+namespace {
+
+// --serializers: the size of every (serializer, shape) on the wire, from one encoding of the case's message.
+struct encoding {
+  const ser::serializer_info* serializer;
+  ser::shape shape;
+  std::uint64_t msg_bytes;
+};
+
+std::vector<encoding> encodings_of(const plan_section& sec) {
+  std::vector<encoding> out;
+  for (ser::shape shape : sec.shapes)
+    for (const ser::serializer_info* s : sec.serializers) out.push_back({s, shape, header_bytes + encoded_bytes(*s, shape)});
+  return out;
+}
+
+// Why the case cannot run here, or "".
+std::string skip_reason_of(const ipc_case& c) {
+  const transport_info* t = c.transport;
+  const model_info* m = c.model;
+  const bool spins = c.wait_as == wait_mode::spin && t->fixed_wait.empty();
+  if (std::string why = t->unavailable_reason(); !why.empty()) return why;
+  if (std::string why = incompatibility(*m, *t); !why.empty()) return why;
+  if (std::string why = workload_incompatibility(*t, c.wl); !why.empty()) return why;
+  if (spins && !t->spin_capable) return fmt::format("{} has no spinning mode", t->name);
+  if (spins && !m->spins)
+    return fmt::format("the {} model's event loop always waits in the kernel (no spinning mode)", m->name);
+  if (t->max_msg_bytes && c.wl.msg_bytes > t->max_msg_bytes)
+    return fmt::format("{} carries at most {} per message; {} requested", t->name, format_bytes(t->max_msg_bytes),
+                       format_bytes(c.wl.msg_bytes));
+  return "";
+}
+
+// One point of a transport and model's matrix: what it measures, at which size, pairs and wait.
+struct case_point {
+  workload_kind kind;
+  std::uint64_t size;
+  int pairs;
+  wait_mode wait;
+  const ser::serializer_info* serializer = nullptr;
+  ser::shape shape = ser::shape::small;
+};
+
+// Collects the plan's cases, each once (two lessons may ask for one case), in the order they run.
+class ipc_planner {
+ public:
+  ipc_planner(const run_request& req, const ipc_defaults& d) : req_(req), d_(d) {
+    if (!req.filter.empty()) filter_.emplace(req.filter);
+  }
+
+  void add_section(const plan_section& sec) {
+    const std::vector<encoding> encodings = encodings_of(sec);
+    for (const transport_info* t : sec.transports)
+      for (const model_info* m : sec.models) add_matrix(sec, t, m, encodings);
+  }
+
+  std::vector<ipc_case> take() { return std::move(cases_); }
+
+ private:
+  void add_matrix(const plan_section& sec, const transport_info* t, const model_info* m,
+                  const std::vector<encoding>& encodings) {
+    const std::uint64_t sweep_size = sec.sizes.empty() ? 0 : *std::min_element(sec.sizes.begin(), sec.sizes.end());
+    // The default sizes all exceed what a wake-up-only transport carries (eventfd: its 32-byte header): it runs
+    // at its largest size instead, named so in every row, rather than appearing only as skipped rows. Sizes the
+    // user asked for are kept as asked (too large ones are skipped with the reason).
+    const bool own_size = !sec.sizes_asked && t->max_msg_bytes && t->max_msg_bytes < sweep_size;
+    const std::vector<std::uint64_t> t_sizes = own_size ? std::vector<std::uint64_t>{t->max_msg_bytes} : sec.sizes;
+    for (wait_mode w : sec.waits) {
+      // A transport that waits its own way (the shm rings) is the same case under every --wait: run it once.
+      if (!t->fixed_wait.empty() && w != sec.waits.front()) continue;
+      if (!encodings.empty()) {
+        // The ping-pong only, one pair: what a round trip costs with each serializer and message shape.
+        for (const encoding& e : encodings) add(sec, t, m, {workload_kind::latency, e.msg_bytes, 1, w, e.serializer, e.shape});
+        continue;
+      }
+      for (workload_kind kind : sec.kinds) {
+        for (std::uint64_t s : t_sizes) add(sec, t, m, {kind, s, 1, w});
+        // The pairs sweep runs at the smallest size, which a transport run at its own size cannot carry.
+        if (!own_size)
+          for (int p : sec.sweep_pairs) add(sec, t, m, {kind, sweep_size, p, w});
       }
     }
   }
-  if (!req.duration_ns && !req.quick) {
-    std::uint64_t runnable = 0;
-    for (const ipc_case& c : cases) runnable += c.skip_reason.empty() ? 1 : 0;
-    int reps = req.reps ? req.reps : d.reps;
-    if (runnable) {
-      std::uint64_t share = measuring_budget_ns(req) / (runnable * static_cast<std::uint64_t>(reps));
-      std::uint64_t warm = req.warmup_ns ? req.warmup_ns : d.warmup_ns;
-      std::uint64_t fitted = std::clamp(share > warm ? share - warm : 0, min_fitted_ns, max_fitted_ns);
-      for (ipc_case& c : cases) c.wl.duration_ns = fitted;
-    }
+
+  // The locks of one configuration run back to back: their ratio is taken under the same conditions.
+  void add(const plan_section& sec, const transport_info* t, const model_info* m, const case_point& p) {
+    for (const std::string& lock : sec.locks) add_one(sec, t, m, p, lock);
   }
+
+  void add_one(const plan_section& sec, const transport_info* t, const model_info* m, const case_point& p,
+               const std::string& lock) {
+    ipc_case c;
+    c.transport = t;
+    c.model = m;
+    c.pairs = p.pairs;
+    c.place = sec.place;
+    c.wl.kind = p.kind;
+    c.wl.msg_bytes = p.size;
+    c.wl.duration_ns = req_.duration_ns ? req_.duration_ns : d_.duration_ns;
+    c.wl.warmup_ns = req_.warmup_ns ? req_.warmup_ns : d_.warmup_ns;
+    c.wl.rate = p.kind == workload_kind::latency ? req_.rate : 0;
+    c.wl.work_ns = sec.work_ns;
+    c.wl.lock = lock;
+    c.wl.seed = 0x5eed0000 + cases_.size();
+    c.wl.serializer = p.serializer;
+    c.wl.shape = p.shape;
+    // Loopback UDP's default receive buffer is 208 KiB of kernel memory, a 64-byte datagram taking about
+    // 1 KiB of it: 64 KiB of credit keeps the receiver's queue well inside it.
+    if (t->lossy) c.wl.flow_window_bytes = 64 * 1024;
+    c.wait = t->fixed_wait.empty() ? to_string(p.wait) : std::string(t->fixed_wait);
+    c.wait_as = p.wait;
+    c.name = case_name(c);
+    if (filter_ && !std::regex_search(c.name, *filter_)) return;
+    if (!planned_.insert(c.name).second) return;
+    c.skip_reason = skip_reason_of(c);
+    cases_.push_back(std::move(c));
+  }
+
+  const run_request& req_;
+  const ipc_defaults& d_;
+  std::optional<std::regex> filter_;
+  std::vector<ipc_case> cases_;
+  std::set<std::string> planned_;
+};
+
+// Without --duration, each runnable case gets an equal share of the matrix's budget (measuring_budget_ns).
+void fit_durations(std::vector<ipc_case>& cases, const run_request& req, const ipc_defaults& d) {
+  std::uint64_t runnable = 0;
+  for (const ipc_case& c : cases) runnable += c.skip_reason.empty() ? 1 : 0;
+  int reps = req.reps ? req.reps : d.reps;
+  if (!runnable) return;
+  std::uint64_t share = measuring_budget_ns(req) / (runnable * static_cast<std::uint64_t>(reps));
+  std::uint64_t warm = req.warmup_ns ? req.warmup_ns : d.warmup_ns;
+  std::uint64_t fitted = std::clamp(share > warm ? share - warm : 0, min_fitted_ns, max_fitted_ns);
+  for (ipc_case& c : cases) c.wl.duration_ns = fitted;
+}
+
+}  // namespace
+
+std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
+  const ipc_defaults d = defaults_for(req);
+  ipc_planner planner(req, d);
+  for (const plan_section& sec : lecture_matrix(req) ? lecture_sections() : std::vector{section_from_flags(req, cores)})
+    planner.add_section(sec);
+  std::vector<ipc_case> cases = planner.take();
+  if (!req.duration_ns && !req.quick) fit_durations(cases, req, d);
   return cases;
 }
 
 namespace {
+
+// The rows the console reads: each case's median row and its repetitions.
+struct console_index {
+  std::map<std::string, const json*> medians;
+  std::map<std::string, std::vector<const json*>> iterations;
+};
+
+console_index index_rows(const std::vector<json>& rows) {
+  console_index ix;
+  for (const json& r : rows) {
+    if (r["run_type"] == "aggregate" && r["aggregate_name"] == "median") ix.medians[r["run_name"]] = &r;
+    if (r["run_type"] == "iteration") ix.iterations[r["run_name"]].push_back(&r);
+  }
+  return ix;
+}
 
 // The row's failure when it has no median: the first repetition's error, or "not run".
 std::string failure_of(const std::string& name, const std::map<std::string, std::vector<const json*>>& iterations) {
@@ -410,132 +476,184 @@ std::string failure_of(const std::string& name, const std::map<std::string, std:
   return "not run";
 }
 
-// --serializers: per case, the median round trip and its parts; returns how many were unstable.
-int print_serializer_table(const std::vector<ipc_case>& cases, const std::map<std::string, const json*>& medians,
-                           const std::map<std::string, std::vector<const json*>>& iterations) {
+// How many cases the footnotes under the tables speak of.
+struct console_marks {
+  int unstable = 0, below_floor = 0;
+};
+
+// --serializers: per case, the median round trip and its parts.
+void print_serializer_table(const std::vector<ipc_case>& cases, const console_index& ix, console_marks& marks) {
   fmt::print("\nSerialization in the round trip (client-measured ping-pong, both directions encoded and decoded; medians\n"
              "per round trip: serialize = 2 encodes, deserialize = 2 decodes with every field read, transport = the rest)\n");
-  fmt::print("{:<15}{:<9}{:<12}{:<7}{:>9}{:>11}{:>11}{:>11}{:>11}{:>7}{:>8}  {}\n", "transport", "model", "serializer", "shape",
-             "wire", "rtt p50", "serialize", "deserial.", "transport", "share", "spread", "notes");
-  int unstable = 0;
+  const console_table table({{"transport", 15, align::left}, {"model", 9, align::left}, {"serializer", 12, align::left},
+                             {"shape", 7, align::left}, {"wire", 9}, {"rtt p50", 11}, {"serialize", 11},
+                             {"deserial.", 11}, {"transport", 11}, {"share", 7}, {"spread", 8},
+                             {"notes", 0, align::left, 2}});
+  table.print_header();
   for (const ipc_case& c : cases) {
     if (!c.wl.serializer) continue;
-    std::string head = fmt::format("{:<15}{:<9}{:<12}{:<7}{:>9}", c.transport->name, c.model->name, c.wl.serializer->name,
-                                   ser::to_string(c.wl.shape), format_bytes(c.wl.msg_bytes - header_bytes));
-    auto it = medians.find(c.name);
-    if (!c.skip_reason.empty() || it == medians.end()) {
-      fmt::print("{}  {}: {}\n", head, c.skip_reason.empty() ? "FAILED" : "skipped",
-                 c.skip_reason.empty() ? failure_of(c.name, iterations) : c.skip_reason);
+    std::vector<std::string> cells = {std::string(c.transport->name), std::string(c.model->name),
+                                      std::string(c.wl.serializer->name), std::string(ser::to_string(c.wl.shape)),
+                                      format_bytes(c.wl.msg_bytes - header_bytes)};
+    auto it = ix.medians.find(c.name);
+    if (!c.skip_reason.empty() || it == ix.medians.end()) {
+      fmt::print("{}  {}: {}\n", table.row(cells), c.skip_reason.empty() ? "FAILED" : "skipped",
+                 c.skip_reason.empty() ? failure_of(c.name, ix.iterations) : c.skip_reason);
       continue;
     }
     const json& m = *it->second;
     auto ns = [&m](const char* f) { return format_ns(m.value(f, 0.0)); };
     bool shaky = m.value("unstable", false);
-    unstable += shaky ? 1 : 0;
-    fmt::print("{}{:>11}{:>11}{:>11}{:>11}{:>6.0f}%{:>7.0f}%  {}{}{}\n", head, ns("rtt_p50_ns"), ns("serialize_ns"),
-               ns("deserialize_ns"), ns("transport_ns"), m.value("serialization_pct", 0.0), m.value("spread_pct", 0.0),
-               m.value("failed_repetitions", 0) > 0 ? fmt::format("{} rep(s) failed ", m["failed_repetitions"].get<int>()) : "",
-               shaky ? "unstable " : "", m.value("below_floor", false) ? "below floor" : "");
+    marks.unstable += shaky ? 1 : 0;
+    for (const char* f : {"rtt_p50_ns", "serialize_ns", "deserialize_ns", "transport_ns"}) cells.push_back(ns(f));
+    cells.push_back(fmt::format("{:.0f}%", m.value("serialization_pct", 0.0)));
+    cells.push_back(fmt::format("{:.0f}%", m.value("spread_pct", 0.0)));
+    cells.push_back(fmt::format("{}{}{}",
+                                m.value("failed_repetitions", 0) > 0
+                                    ? fmt::format("{} rep(s) failed ", m["failed_repetitions"].get<int>())
+                                    : "",
+                                shaky ? "unstable " : "", m.value("below_floor", false) ? "below floor" : ""));
+    table.print_row(cells);
   }
-  return unstable;
 }
 
-void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cases) {
-  int unstable = 0, below_floor = 0;
-  // A column for the server's work and its lock only when the run has work (--work, or the lecture's GIL lesson).
-  bool worked = std::any_of(cases.begin(), cases.end(), [](const ipc_case& c) { return c.wl.work_ns > 0; });
-  auto lock_cell = [worked](const std::string& text) { return worked ? fmt::format("{:<19}", text) : std::string(); };
-  auto work_text = [](const ipc_case& c) {
-    return c.wl.work_ns ? fmt::format("{} {}", format_ns(static_cast<double>(c.wl.work_ns)), c.wl.lock) : std::string("-");
-  };
-  std::map<std::string, const json*> medians;
-  std::map<std::string, std::vector<const json*>> iterations;
-  for (const json& r : rows) {
-    if (r["run_type"] == "aggregate" && r["aggregate_name"] == "median") medians[r["run_name"]] = &r;
-    if (r["run_type"] == "iteration") iterations[r["run_name"]].push_back(&r);
+// The latency or throughput table's columns; one for the server's work and its lock only when the run has work
+// (--work, or the lecture's GIL lesson).
+console_table ipc_table(bool latency, bool worked) {
+  std::vector<table_column> cols = {{"transport", 15, align::left}, {"model", 12, align::left}};
+  if (worked) cols.push_back({"work, lock", 19, align::left});
+  cols.insert(cols.end(), {{"wait", 9, align::left}, {"size", 9}, {"pairs", 6}});
+  if (latency) cols.insert(cols.end(), {{"p50", 11}, {"p99", 11}, {"p99.9", 11}});
+  else cols.insert(cols.end(), {{"msg/s", 12}, {"MB/s", 12}});
+  cols.insert(cols.end(), {{"spread", 8}, {"notes", 0, align::left, 2}});
+  return console_table(std::move(cols));
+}
+
+// The case's identity cells, up to the pair count: what a skipped or failed case's line shows before its reason.
+std::vector<std::string> ipc_head_cells(const ipc_case& c, bool worked) {
+  std::vector<std::string> cells = {std::string(c.transport->name), std::string(c.model->name)};
+  if (worked)
+    cells.push_back(c.wl.work_ns ? fmt::format("{} {}", format_ns(static_cast<double>(c.wl.work_ns)), c.wl.lock)
+                                 : std::string("-"));
+  cells.insert(cells.end(), {c.wait, format_bytes(c.wl.msg_bytes), std::to_string(c.pairs)});
+  return cells;
+}
+
+std::string ipc_notes(const json& m, bool latency, console_marks& marks) {
+  std::string notes;
+  if (m.value("failed_repetitions", 0) > 0) notes += fmt::format("{} rep(s) failed ", m["failed_repetitions"].get<int>());
+  if (m.value("unstable", false)) {
+    notes += "unstable ";
+    ++marks.unstable;
   }
-  bool serialized = std::any_of(cases.begin(), cases.end(), [](const ipc_case& c) { return c.wl.serializer != nullptr; });
-  for (workload_kind kind : {workload_kind::latency, workload_kind::throughput}) {
-    // Serialized cases have a table of their own (below).
-    auto in_table = [kind](const ipc_case& c) { return c.wl.kind == kind && !c.wl.serializer; };
-    bool lat = kind == workload_kind::latency;
-    if (std::none_of(cases.begin(), cases.end(), in_table)) continue;
-    fmt::print("\n{}\n", lat ? "Round-trip latency (client-measured, median of repetitions; spread = 1.48 x MAD / median of p50, msg/s below)"
-                             : "Throughput (one way, timed at the receiver, median of repetitions)");
-    if (lat) fmt::print("{:<15}{:<12}{}{:<9}{:>9}{:>6}{:>11}{:>11}{:>11}{:>8}  {}\n", "transport", "model", lock_cell("work, lock"), "wait", "size", "pairs", "p50", "p99", "p99.9", "spread", "notes");
-    else fmt::print("{:<15}{:<12}{}{:<9}{:>9}{:>6}{:>12}{:>12}{:>8}  {}\n", "transport", "model", lock_cell("work, lock"), "wait", "size", "pairs", "msg/s", "MB/s", "spread", "notes");
-    // Skipped cases of one transport and one reason (shm-spin under both event loops, udp at 1 MiB under every
-    // model and pair count) get one line with their count and models, not a line each.
-    std::map<std::pair<std::string, std::string>, std::pair<int, std::vector<std::string>>> skipped;
+  if (m.value("oversubscribed", false)) notes += "oversubscribed ";
+  if (m.value("below_floor", false)) {
+    notes += "below floor ";
+    ++marks.below_floor;
+  }
+  // --rate: latency counts from the intended send time, so a pacer that left late adds its lateness.
+  if (latency && m.contains("send_late_p50_ns") &&
+      m["send_late_p50_ns"].get<double>() > 0.1 * m["rtt_p50_ns"].get<double>())
+    notes += fmt::format("sent {} late (p50) ", format_ns(m["send_late_p50_ns"].get<double>()));
+  return notes;
+}
+
+// A measured case's figures after its identity cells.
+void add_figures(std::vector<std::string>& cells, const json& m, bool latency) {
+  if (latency) {
+    // A dash: too few round trips for that percentile in its repetitions (their percentiles_withheld).
+    auto pct = [&m](const char* f) { return m.contains(f) && m[f].is_number() ? format_ns(m[f].get<double>()) : std::string("-"); };
+    for (const char* f : {"rtt_p50_ns", "rtt_p99_ns", "rtt_p999_ns"}) cells.push_back(pct(f));
+  } else {
+    cells.push_back(format_rate(m["msgs_per_s"].get<double>()));
+    cells.push_back(fmt::format("{:.1f}", m["bytes_per_s"].get<double>() / 1e6));
+  }
+  cells.push_back(fmt::format("{:.0f}%", m.value("spread_pct", 0.0)));
+}
+
+// Skipped cases of one transport and one reason (shm-spin under both event loops, udp at 1 MiB under every model
+// and pair count) get one line with their count and models, after the transport's measured rows, not a line each.
+class skipped_lines {
+ public:
+  using key = std::pair<std::string, std::string>;  // transport, reason
+  template <class Pred>
+  skipped_lines(const std::vector<ipc_case>& cases, Pred in_table) {
     for (const ipc_case& c : cases)
       if (in_table(c) && !c.skip_reason.empty()) {
-        auto& [n, models] = skipped[{std::string(c.transport->name), c.skip_reason}];
+        auto& [n, models] = skipped_[{std::string(c.transport->name), c.skip_reason}];
         ++n;
         if (std::find(models.begin(), models.end(), c.model->name) == models.end()) models.emplace_back(c.model->name);
       }
-    // Those lines come after the transport's measured rows.
-    std::vector<std::pair<std::string, std::string>> pending;
-    auto flush = [&] {
-      for (const auto& key : pending) {
-        const auto& [n, models] = skipped[key];
-        fmt::print("{:<15}{} cases ({}) skipped: {}\n", key.first, n, join_list(models), key.second);
-      }
-      pending.clear();
-    };
-    std::string_view last_transport;
-    for (const ipc_case& c : cases) {
-      if (!in_table(c)) continue;
-      if (c.transport->name != last_transport) flush();
-      last_transport = c.transport->name;
-      std::string head = fmt::format("{:<15}{:<12}{}{:<9}{:>9}{:>6}", c.transport->name, c.model->name, lock_cell(work_text(c)), c.wait,
-                                     format_bytes(c.wl.msg_bytes), c.pairs);
-      if (!c.skip_reason.empty()) {
-        std::pair<std::string, std::string> key{std::string(c.transport->name), c.skip_reason};
-        if (skipped[key].first == 1) fmt::print("{}  skipped: {}\n", head, c.skip_reason);
-        else if (std::find(pending.begin(), pending.end(), key) == pending.end()) pending.push_back(key);
-        continue;
-      }
-      auto it = medians.find(c.name);
-      if (it == medians.end()) {
-        fmt::print("{}  FAILED: {}\n", head, failure_of(c.name, iterations));
-        continue;
-      }
-      const json& m = *it->second;
-      std::string notes;
-      if (m.value("failed_repetitions", 0) > 0) notes += fmt::format("{} rep(s) failed ", m["failed_repetitions"].get<int>());
-      if (m.value("unstable", false)) {
-        notes += "unstable ";
-        ++unstable;
-      }
-      if (m.value("oversubscribed", false)) notes += "oversubscribed ";
-      if (m.value("below_floor", false)) {
-        notes += "below floor ";
-        ++below_floor;
-      }
-      // --rate: latency counts from the intended send time, so a pacer that left late adds its lateness.
-      if (lat && m.contains("send_late_p50_ns") &&
-          m["send_late_p50_ns"].get<double>() > 0.1 * m["rtt_p50_ns"].get<double>())
-        notes += fmt::format("sent {} late (p50) ", format_ns(m["send_late_p50_ns"].get<double>()));
-      double spread = m.value("spread_pct", 0.0);
-      if (lat) {
-        // A dash: too few round trips for that percentile in its repetitions (their percentiles_withheld).
-        auto pct = [&m](const char* f) { return m.contains(f) && m[f].is_number() ? format_ns(m[f].get<double>()) : std::string("-"); };
-        fmt::print("{}{:>11}{:>11}{:>11}{:>7.0f}%  {}\n", head, pct("rtt_p50_ns"), pct("rtt_p99_ns"), pct("rtt_p999_ns"), spread, notes);
-      } else {
-        fmt::print("{}{:>12}{:>12.1f}{:>7.0f}%  {}\n", head, format_rate(m["msgs_per_s"].get<double>()), m["bytes_per_s"].get<double>() / 1e6, spread, notes);
-      }
-    }
-    flush();
   }
-  if (serialized) unstable += print_serializer_table(cases, medians, iterations);
-  if (below_floor)
+  // True when the case is the only one of its kind and goes on a line of its own; else its summary line waits.
+  bool alone(const ipc_case& c) {
+    key k{std::string(c.transport->name), c.skip_reason};
+    if (skipped_[k].first == 1) return true;
+    if (std::find(pending_.begin(), pending_.end(), k) == pending_.end()) pending_.push_back(k);
+    return false;
+  }
+  void flush(const console_table& table) {
+    for (const key& k : pending_) {
+      const auto& [n, models] = skipped_[k];
+      fmt::print("{}{} cases ({}) skipped: {}\n", table.row({k.first}), n, join_list(models), k.second);
+    }
+    pending_.clear();
+  }
+
+ private:
+  std::map<key, std::pair<int, std::vector<std::string>>> skipped_;
+  std::vector<key> pending_;
+};
+
+void print_kind_table(workload_kind kind, const std::vector<ipc_case>& cases, const console_index& ix, bool worked,
+                      console_marks& marks) {
+  // Serialized cases have a table of their own (print_serializer_table).
+  auto in_table = [kind](const ipc_case& c) { return c.wl.kind == kind && !c.wl.serializer; };
+  const bool lat = kind == workload_kind::latency;
+  if (std::none_of(cases.begin(), cases.end(), in_table)) return;
+  fmt::print("\n{}\n", lat ? "Round-trip latency (client-measured, median of repetitions; spread = 1.48 x MAD / median of p50, msg/s below)"
+                           : "Throughput (one way, timed at the receiver, median of repetitions)");
+  const console_table table = ipc_table(lat, worked);
+  table.print_header();
+  skipped_lines skipped(cases, in_table);
+  std::string_view last_transport;
+  for (const ipc_case& c : cases) {
+    if (!in_table(c)) continue;
+    if (c.transport->name != last_transport) skipped.flush(table);
+    last_transport = c.transport->name;
+    std::vector<std::string> cells = ipc_head_cells(c, worked);
+    if (!c.skip_reason.empty()) {
+      if (skipped.alone(c)) fmt::print("{}  skipped: {}\n", table.row(cells), c.skip_reason);
+      continue;
+    }
+    auto it = ix.medians.find(c.name);
+    if (it == ix.medians.end()) {
+      fmt::print("{}  FAILED: {}\n", table.row(cells), failure_of(c.name, ix.iterations));
+      continue;
+    }
+    add_figures(cells, *it->second, lat);
+    cells.push_back(ipc_notes(*it->second, lat, marks));
+    table.print_row(cells);
+  }
+  skipped.flush(table);
+}
+
+void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cases) {
+  const console_index ix = index_rows(rows);
+  console_marks marks;
+  const bool worked = std::any_of(cases.begin(), cases.end(), [](const ipc_case& c) { return c.wl.work_ns > 0; });
+  for (workload_kind kind : {workload_kind::latency, workload_kind::throughput})
+    print_kind_table(kind, cases, ix, worked, marks);
+  if (std::any_of(cases.begin(), cases.end(), [](const ipc_case& c) { return c.wl.serializer != nullptr; }))
+    print_serializer_table(cases, ix, marks);
+  if (marks.below_floor)
     fmt::print("\n{} case(s) below floor: a repetition measured beyond what its round's hardware floor allows (the "
                "ends were not where the floor was measured, or the machine changed within the round); "
-               "below_floor_reason in results.json says which figure\n", below_floor);
-  if (unstable)
+               "below_floor_reason in results.json says which figure\n", marks.below_floor);
+  if (marks.unstable)
     fmt::print("\n{} case(s) marked unstable: {}. More repetitions (--reps 5), --placement same, or a quieter "
                "machine help; --drop-disturbed leaves out rounds the canary flagged.\n",
-               unstable, unstable_rule());
+               marks.unstable, unstable_rule());
 }
 
 // Per-run private directory for FIFOs and socket files; removed (with anything left in it) at the end.

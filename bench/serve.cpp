@@ -88,80 +88,79 @@ json welcome_body() {
   return w;
 }
 
-// One case, asked for by the client. Returns false when the client is gone (the session ends).
-bool serve_case(control_channel& ctl, const json& body, const net_address& local, const net_address& peer, int& served) {
-  remote_case rc;
-  try {
-    rc = decode_case(body);
-  } catch (const control_error& e) {
-    ctl.send(control_type::error, error_body("refused", e.what()));
-    return true;
-  }
-  // One line per case, so that whoever watches the server sees what it is running.
+// One line per case, so that whoever watches the server sees what it is running.
+std::string case_summary(const remote_case& rc) {
   std::string what = fmt::format("{} {} {} {}, {} pair(s)", rc.transport->name, rc.model->name, to_string(rc.wl.kind),
                                  format_bytes(rc.wl.msg_bytes), rc.pairs);
   if (rc.wl.work_ns) what += fmt::format(", work {} ns under lock {}", rc.wl.work_ns, rc.wl.lock);
   if (rc.wl.serializer) what += fmt::format(", serializer {} shape {}", rc.wl.serializer->name, ser::to_string(rc.wl.shape));
-  log(fmt::format("client {}: case {}: {}", peer.host(), served + 1, what));
-  auto n = static_cast<std::size_t>(rc.pairs);
-  slot_array slots(n);
-  std::vector<channel> channels(n);
+  return what;
+}
+
+// The server side of one case: its pairs' report slots, channels and ends, and the model's host that runs them
+// (declared in the order they must be built; destroyed in reverse).
+struct served_case {
+  explicit served_case(std::size_t pairs) : n(pairs), slots(pairs), channels(pairs) {}
+  std::size_t n;
+  slot_array slots;
+  std::vector<channel> channels;
   std::vector<server_job> jobs;
   std::vector<std::unique_ptr<remote_server_end>> ends;
   std::unique_ptr<server_host> host;
-  json ports = json::array();
-  std::vector<int> cpus = allowed_cpus();
-  try {
-    channel_options opt;
-    opt.max_msg_bytes = rc.wl.msg_bytes;
-    opt.wait = rc.wait;
-    for (std::size_t i = 0; i < n; ++i) {
-      ends.push_back(rc.transport->network->make_server(local, peer, rc.client_ports[i], opt));
-      channels[i].server = ends[i]->take_endpoint();
-      // cross: each server end on a core of its own, round-robin over this host's CPUs; os: unpinned.
-      jobs.push_back({&channels[i], &slots[i], rc.place == placement::os ? -1 : cpus[i % cpus.size()]});
-    }
-    host = rc.model->make();
-    host->start(jobs, rc.wl);
-    for (auto& e : ends) ports.push_back(e->ports(now_ns() + setup_ns));
-  } catch (const std::exception& e) {
-    host.reset();  // stops and reaps whatever started
-    clear_abort();
-    ctl.send(control_type::error, error_body("refused", fmt::format("cannot start the case here: {}", e.what())));
-    return !interrupted();
-  }
-  ctl.send(control_type::listening, {{"ports", ports}});
-  ++served;
+};
 
+// Starts the servers; returns the ports the client's ends connect to. Throws when the case cannot run here.
+json start_servers(served_case& sc, const remote_case& rc, const net_address& local, const net_address& peer,
+                   const std::vector<int>& cpus) {
+  json ports = json::array();
+  channel_options opt;
+  opt.max_msg_bytes = rc.wl.msg_bytes;
+  opt.wait = rc.wait;
+  for (std::size_t i = 0; i < sc.n; ++i) {
+    sc.ends.push_back(rc.transport->network->make_server(local, peer, rc.client_ports[i], opt));
+    sc.channels[i].server = sc.ends[i]->take_endpoint();
+    // cross: each server end on a core of its own, round-robin over this host's CPUs; os: unpinned.
+    sc.jobs.push_back({&sc.channels[i], &sc.slots[i], rc.place == placement::os ? -1 : cpus[i % cpus.size()]});
+  }
+  sc.host = rc.model->make();
+  sc.host->start(sc.jobs, rc.wl);
+  for (auto& e : sc.ends) ports.push_back(e->ports(now_ns() + setup_ns));
+  return ports;
+}
+
+// Sends the client each pair's report as it finishes, and ready once every server runs, until every pair is done;
+// stops the servers when the client asks, goes away or sends something else, on Ctrl-C, or past the deadline.
+// Returns why the case was stopped ("" when it was not).
+std::string relay_case(control_channel& ctl, served_case& sc, const remote_case& rc, bool& client_gone) {
   std::string error;
-  bool client_gone = false, stopped = false, ready_sent = false;
-  std::vector<bool> reported(n, false);
+  bool stopped = false, ready_sent = false;
+  std::vector<bool> reported(sc.n, false);
   std::uint64_t deadline = now_ns() + setup_ns;
   auto stop = [&](std::string why) {
     if (stopped) return;
     stopped = true;
     if (!why.empty()) error = std::move(why);
-    host->interrupt();
+    sc.host->interrupt();
   };
   for (;;) {
     // Reports first: what the servers have finished goes to the client as soon as it is known.
     std::size_t finished = 0, started = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      int st = slots[i].state.load(std::memory_order_acquire);
+    for (std::size_t i = 0; i < sc.n; ++i) {
+      int st = sc.slots[i].state.load(std::memory_order_acquire);
       started += st != pair_slot::starting;
       if (!final_state(st)) continue;
       ++finished;
       if (!reported[i] && !client_gone) {
-        ctl.send(control_type::pair_done, {{"pair", i}, {"slot", encode_slot(slots[i])}});
+        ctl.send(control_type::pair_done, {{"pair", i}, {"slot", encode_slot(sc.slots[i])}});
         reported[i] = true;
       }
     }
-    if (!ready_sent && started == n && !client_gone) {
+    if (!ready_sent && started == sc.n && !client_gone) {
       ctl.send(control_type::ready);
       ready_sent = true;
       deadline = now_ns() + rc.wl.warmup_ns + rc.wl.duration_ns + rc.timeout_ns + server_grace_ns;
     }
-    if (finished == n || (stopped && client_gone)) break;
+    if (finished == sc.n || (stopped && client_gone)) break;
     if (interrupted()) stop("bench serve was stopped (Ctrl-C) on the server");
     if (now_ns() > deadline && !stopped)
       stop(ready_sent ? "the case overran its time on the server" : "the client did not connect the data channels within 30 s");
@@ -180,7 +179,36 @@ bool serve_case(control_channel& ctl, const json& body, const net_address& local
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
-  std::string problems = host->join();
+  return error;
+}
+
+// One case, asked for by the client. Returns false when the client is gone (the session ends).
+bool serve_case(control_channel& ctl, const json& body, const net_address& local, const net_address& peer, int& served) {
+  remote_case rc;
+  try {
+    rc = decode_case(body);
+  } catch (const control_error& e) {
+    ctl.send(control_type::error, error_body("refused", e.what()));
+    return true;
+  }
+  log(fmt::format("client {}: case {}: {}", peer.host(), served + 1, case_summary(rc)));
+  served_case sc(static_cast<std::size_t>(rc.pairs));
+  const std::vector<int> cpus = allowed_cpus();
+  json ports;
+  try {
+    ports = start_servers(sc, rc, local, peer, cpus);
+  } catch (const std::exception& e) {
+    sc.host.reset();  // stops and reaps whatever started
+    clear_abort();
+    ctl.send(control_type::error, error_body("refused", fmt::format("cannot start the case here: {}", e.what())));
+    return !interrupted();
+  }
+  ctl.send(control_type::listening, {{"ports", ports}});
+  ++served;
+
+  bool client_gone = false;
+  std::string error = relay_case(ctl, sc, rc, client_gone);
+  std::string problems = sc.host->join();
   if (!problems.empty()) error += (error.empty() ? "" : "; ") + problems;
   clear_abort();
   if (client_gone) {
@@ -188,7 +216,7 @@ bool serve_case(control_channel& ctl, const json& body, const net_address& local
     return false;
   }
   json all = json::array();
-  for (std::size_t i = 0; i < n; ++i) all.push_back(encode_slot(slots[i]));
+  for (std::size_t i = 0; i < sc.n; ++i) all.push_back(encode_slot(sc.slots[i]));
   ctl.send(control_type::case_end, {{"error", error}, {"slots", all}});
   return !interrupted();
 }

@@ -148,34 +148,61 @@ const std::vector<std::string>& ipc_identity_fields() {
   return fields;
 }
 
-json run_ipc_case(const ipc_case& c, const case_environment& env) {
+namespace {
+
+// The case's parameters and placement, known before it runs.
+json case_row(const ipc_case& c, const std::vector<pair_cpus>& cpus, const core_plan& cores) {
   json row;
   ipc_case_key(c).stamp(row);
-
-  std::vector<pair_cpus> cpus = place_pairs(c.place, c.pairs, *env.cores);
-  row["placed"] = core_sharing(cpus, env.cores->topo);
+  row["placed"] = core_sharing(cpus, cores.topo);
   // Oversubscribed when the endpoints that want a core of their own outnumber the CPUs.
   int endpoints = c.place == placement::same ? c.pairs : 2 * c.pairs;
-  row["oversubscribed"] = endpoints > env.cores->available;
+  row["oversubscribed"] = endpoints > cores.available;
+  return row;
+}
 
-  std::string error;
-  std::vector<client_report> reports(static_cast<std::size_t>(c.pairs));
-  shared_slots slots(c.pairs);
-  cpu_times cpu_before = read_cpu_times(env.cores->cpus);
-  std::uint64_t t_begin = now_ns();
+std::vector<channel> make_channels(const ipc_case& c, const case_environment& env) {
+  std::vector<channel> channels;
+  channel_options opt;
+  opt.max_msg_bytes = c.wl.msg_bytes;
+  opt.wait = c.wait_as;
+  opt.scratch_dir = env.scratch_dir;
+  channels.reserve(static_cast<std::size_t>(c.pairs));
+  for (int i = 0; i < c.pairs; ++i) {
+    opt.unique_name = fmt::format("c{}-p{}", env.case_serial, i);
+    channels.push_back(env.remote_host ? channel{} : c.transport->make(opt));
+  }
+  return channels;
+}
+
+// Waits for the clients to end, stopping the case at the watchdog's deadline or on a stop. True when the watchdog
+// is what stopped it: an end that failed (a pacer that could not send) stops it too, and its own error is then the
+// case's. This thread sleeps between its checks: its CPU, in the process clock the case reads, is a few
+// microseconds per 5 ms, far below what the case's own threads use.
+bool watch_clients(const std::atomic<int>& running, std::uint64_t deadline, server_host& host,
+                   std::vector<std::thread>& clients) {
+  bool timed_out = false;
+  while (running.load() > 0) {
+    bool overdue = now_ns() > deadline;
+    if (overdue && !abort_requested()) timed_out = !interrupted();
+    if (abort_requested() || overdue) {
+      request_abort();
+      host.interrupt();
+      for (auto& t : clients) poke_thread(t.native_handle());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(timed_out || abort_requested() ? 1 : 5));
+  }
+  return timed_out;
+}
+
+// Starts the servers and the clients, and waits for every end; the pairs' reports and slots hold what they saw.
+// Returns true when the watchdog stopped the case; errors of the set-up and of the servers go to `error`.
+bool run_pairs(const ipc_case& c, const case_environment& env, const std::vector<pair_cpus>& cpus,
+               std::vector<client_report>& reports, shared_slots& slots, std::uint64_t t_begin, std::string& error) {
   bool timed_out = false;
   try {
-    std::vector<channel> channels;
+    std::vector<channel> channels = make_channels(c, env);
     std::vector<server_job> jobs;
-    channel_options opt;
-    opt.max_msg_bytes = c.wl.msg_bytes;
-    opt.wait = c.wait_as;
-    opt.scratch_dir = env.scratch_dir;
-    channels.reserve(static_cast<std::size_t>(c.pairs));
-    for (int i = 0; i < c.pairs; ++i) {
-      opt.unique_name = fmt::format("c{}-p{}", env.case_serial, i);
-      channels.push_back(env.remote_host ? channel{} : c.transport->make(opt));
-    }
     for (int i = 0; i < c.pairs; ++i) {
       auto ui = static_cast<std::size_t>(i);
       jobs.push_back({&channels[ui], &slots[ui], cpus[ui].server});
@@ -201,20 +228,7 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
         running.fetch_sub(1);
       });
     }
-    // This thread sleeps between its checks: its CPU, in the process clock the case reads, is a few microseconds
-    // per 5 ms, far below what the case's own threads use.
-    while (running.load() > 0) {
-      bool overdue = now_ns() > deadline;
-      // Timed out only when the watchdog is what stops the case: an end that failed (a pacer that could not send)
-      // stops it too, and its own error is then the case's.
-      if (overdue && !abort_requested()) timed_out = !interrupted();
-      if (abort_requested() || overdue) {
-        request_abort();
-        host->interrupt();
-        for (auto& t : clients) poke_thread(t.native_handle());
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(timed_out || abort_requested() ? 1 : 5));
-    }
+    timed_out = watch_clients(running, deadline, *host, clients);
     for (auto& t : clients) t.join();
     // A client that failed leaves its server waiting for messages that will never come.
     for (const auto& r : reports)
@@ -224,6 +238,98 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
   } catch (const std::exception& e) {
     append_error(error, e.what());
   }
+  return timed_out;
+}
+
+// What every pair saw, summed over the pairs.
+struct pair_totals {
+  histogram rtt, serialize, deserialize, transport, send_late;
+  std::uint64_t lost = 0, duplicated = 0, corrupt = 0, latency_iterations = 0;
+  std::vector<cpu_span> cpu_spans;
+  std::vector<stream_span> streams, round_trips;
+  std::string client_cpus, server_cpus;
+  std::string stops;  // the errors of ends that were only stopped: consequences, whose cause is another end's error
+};
+
+pair_totals gather_pairs(int pairs, std::vector<client_report>& reports, shared_slots& slots, bool errors_count,
+                         std::string& error) {
+  pair_totals t;
+  for (int i = 0; i < pairs; ++i) {
+    auto ui = static_cast<std::size_t>(i);
+    client_report& r = reports[ui];
+    pair_slot& s = slots[ui];
+    if (errors_count) {
+      append_error(r.stopped ? t.stops : error, r.error);
+      append_error(s.stopped ? t.stops : error, s.error);
+    }
+    t.rtt.merge(r.rtt);
+    t.serialize.merge(r.serialize);
+    t.deserialize.merge(r.deserialize);
+    t.transport.merge(r.transport);
+    t.send_late.merge(r.send_late);
+    t.lost += r.lost + s.lost;
+    t.duplicated += r.duplicated + s.duplicated;
+    t.corrupt += r.corrupt + s.corrupt;
+    t.latency_iterations += r.measured;
+    t.cpu_spans.push_back(r.window);
+    t.cpu_spans.push_back(s.window);
+    t.streams.push_back({s.t_first_ns, s.t_last_ns, s.measured});
+    t.round_trips.push_back({r.t_first_ns, r.t_last_ns, 0});
+    t.client_cpus += (i ? ";" : "");
+    t.client_cpus += r.cpus;
+    t.server_cpus += (i ? ";" : "");
+    t.server_cpus += s.cpus;
+  }
+  return t;
+}
+
+// The figures of a finished case: counts, its error, the measured window, latency or throughput, CPU.
+void write_measurement(json& row, const ipc_case& c, const pair_totals& t, std::string error) {
+  if (error.empty()) error = t.stops;
+  bool lat = c.wl.kind == workload_kind::latency;
+  stream_total stream = combine_streams(t.streams);
+  std::uint64_t messages = lat ? t.latency_iterations : stream.messages;
+  if (error.empty() && (t.lost || t.duplicated || t.corrupt)) {
+    error = fmt::format("{} lost, {} duplicated or out of order, {} corrupt messages", t.lost, t.duplicated, t.corrupt);
+  }
+  if (error.empty() && messages == 0) error = "no message was measured (duration too short?)";
+
+  row["messages"] = messages;
+  row["lost"] = t.lost;
+  row["duplicated"] = t.duplicated;
+  row["corrupt"] = t.corrupt;
+  row["error_occurred"] = !error.empty();
+  row["error_message"] = error;
+  // Google Benchmark's real_time: the measured window per iteration (per message measured, all pairs).
+  std::uint64_t window_ns = lat ? combine_streams(t.round_trips).window_ns : stream.window_ns;
+  row["real_time"] = per_iteration(window_ns, messages);
+  row["measured_window_ns"] = window_ns;
+  if (lat) {
+    write_latency_fields(row, c.wl, t.rtt, t.send_late);
+    if (c.wl.serializer) write_serializer_fields(row, t.serialize, t.deserialize, t.transport);
+  } else {
+    row["msgs_per_s"] = stream.msgs_per_s;
+    row["bytes_per_s"] = stream.msgs_per_s * static_cast<double>(c.wl.msg_bytes);
+  }
+  write_cpu_fields(row, combine_cpu(t.cpu_spans), messages);
+  row["time_unit"] = "ns";
+  row["iterations"] = messages;
+  row["client_cpus"] = t.client_cpus;
+  row["server_cpus"] = t.server_cpus;
+}
+
+}  // namespace
+
+json run_ipc_case(const ipc_case& c, const case_environment& env) {
+  std::vector<pair_cpus> cpus = place_pairs(c.place, c.pairs, *env.cores);
+  json row = case_row(c, cpus, *env.cores);
+
+  std::string error;
+  std::vector<client_report> reports(static_cast<std::size_t>(c.pairs));
+  shared_slots slots(c.pairs);
+  cpu_times cpu_before = read_cpu_times(env.cores->cpus);
+  std::uint64_t t_begin = now_ns();
+  const bool timed_out = run_pairs(c, env, cpus, reports, slots, t_begin, error);
   std::uint64_t t_end = now_ns();
   if (timed_out) {
     error = fmt::format("timed out: no progress within {} (watchdog){}", format_ns(static_cast<double>(env.timeout_ns)),
@@ -231,71 +337,8 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
   } else if (interrupted()) {
     error = "interrupted";
   }
-
-  // Gather what every pair saw.
-  histogram rtt, serialize, deserialize, transport, send_late;
-  std::uint64_t lost = 0, duplicated = 0, corrupt = 0, latency_iterations = 0;
-  std::vector<cpu_span> cpu_spans;
-  std::vector<stream_span> streams, round_trips;
-  std::string client_cpus, server_cpus, stops;
-  for (int i = 0; i < c.pairs; ++i) {
-    auto ui = static_cast<std::size_t>(i);
-    client_report& r = reports[ui];
-    pair_slot& s = slots[ui];
-    if (!timed_out && !interrupted()) {
-      // An end that was only stopped names a consequence; the cause is another end's error.
-      append_error(r.stopped ? stops : error, r.error);
-      append_error(s.stopped ? stops : error, s.error);
-    }
-    rtt.merge(r.rtt);
-    serialize.merge(r.serialize);
-    deserialize.merge(r.deserialize);
-    transport.merge(r.transport);
-    send_late.merge(r.send_late);
-    lost += r.lost + s.lost;
-    duplicated += r.duplicated + s.duplicated;
-    corrupt += r.corrupt + s.corrupt;
-    latency_iterations += r.measured;
-    cpu_spans.push_back(r.window);
-    cpu_spans.push_back(s.window);
-    streams.push_back({s.t_first_ns, s.t_last_ns, s.measured});
-    round_trips.push_back({r.t_first_ns, r.t_last_ns, 0});
-    client_cpus += (i ? ";" : "");
-    client_cpus += r.cpus;
-    server_cpus += (i ? ";" : "");
-    server_cpus += s.cpus;
-  }
-  if (error.empty()) error = stops;
-  bool lat = c.wl.kind == workload_kind::latency;
-  stream_total stream = combine_streams(streams);
-  std::uint64_t messages = lat ? latency_iterations : stream.messages;
-  if (error.empty() && (lost || duplicated || corrupt)) {
-    error = fmt::format("{} lost, {} duplicated or out of order, {} corrupt messages", lost, duplicated, corrupt);
-  }
-  if (error.empty() && messages == 0) error = "no message was measured (duration too short?)";
-
-  row["messages"] = messages;
-  row["lost"] = lost;
-  row["duplicated"] = duplicated;
-  row["corrupt"] = corrupt;
-  row["error_occurred"] = !error.empty();
-  row["error_message"] = error;
-  // Google Benchmark's real_time: the measured window per iteration (per message measured, all pairs).
-  std::uint64_t window_ns = lat ? combine_streams(round_trips).window_ns : stream.window_ns;
-  row["real_time"] = per_iteration(window_ns, messages);
-  row["measured_window_ns"] = window_ns;
-  if (lat) {
-    write_latency_fields(row, c.wl, rtt, send_late);
-    if (c.wl.serializer) write_serializer_fields(row, serialize, deserialize, transport);
-  } else {
-    row["msgs_per_s"] = stream.msgs_per_s;
-    row["bytes_per_s"] = stream.msgs_per_s * static_cast<double>(c.wl.msg_bytes);
-  }
-  write_cpu_fields(row, combine_cpu(cpu_spans), messages);
-  row["time_unit"] = "ns";
-  row["iterations"] = messages;
-  row["client_cpus"] = client_cpus;
-  row["server_cpus"] = server_cpus;
+  const pair_totals totals = gather_pairs(c.pairs, reports, slots, !timed_out && !interrupted(), error);
+  write_measurement(row, c, totals, error);
   row["wall_ns"] = t_end - t_begin;
   row["load_avg"] = or_null(load_avg_1min());
   row["steal_pct"] = or_null(steal_pct(cpu_before, read_cpu_times(env.cores->cpus)));  // the run's CPUs; null if unreadable

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "bench/contention/cases.hpp"
+#include "bench/console_table.hpp"
 #include "base/cancel.hpp"
 #include "base/error.hpp"
 #include "harness/gil.hpp"
@@ -191,27 +192,28 @@ settings resolve_settings(const run_request& req) {
 
 // A registered family: one descriptor, and for lock/false-sharing families the thread counts it runs with.
 struct planned {
+  using body_fn = void (*)(benchmark::State&, const case_desc&, const case_env&);
   case_desc desc;
   std::vector<int> thread_counts;  // empty: a single-threaded Google Benchmark case
   std::string family;
-  void (*body)(benchmark::State&, const case_desc&, const case_env&) = nullptr;
+  body_fn body = nullptr;
 };
 
-// `cfg` must outlive the plan: every descriptor points to it (its names and bodies read it).
-std::vector<std::unique_ptr<planned>> plan_cases(const settings& cfg) {
-  std::optional<std::regex> re;
-  if (!cfg.filter.empty()) {
+// Collects the families that --filter keeps, in the order they run and print.
+class case_planner {
+ public:
+  explicit case_planner(const settings& cfg) : cfg_(cfg) {
+    if (cfg.filter.empty()) return;
     try {
-      re.emplace(cfg.filter, std::regex::ECMAScript);
+      re_.emplace(cfg.filter, std::regex::ECMAScript);
     } catch (const std::regex_error& e) {
       throw usage_error(fmt::format("--filter '{}' is not a valid regular expression: {}", cfg.filter, e.what()));
     }
   }
-  auto wanted = [&](const case_desc& d) { return !re || std::regex_search(d.name(), *re); };
-  std::vector<std::unique_ptr<planned>> out;
-  auto add_threaded = [&](case_desc d, auto body) {
+  // A family run on Google Benchmark's threads, at each thread count whose name the filter keeps.
+  void add_threaded(case_desc d, planned::body_fn body) {
     auto p = std::make_unique<planned>();
-    for (int t : cfg.thread_counts) {
+    for (int t : cfg_.thread_counts) {
       d.threads = t;
       if (wanted(d)) p->thread_counts.push_back(t);
     }
@@ -220,17 +222,27 @@ std::vector<std::unique_ptr<planned>> plan_cases(const settings& cfg) {
     p->family = d.family_name();
     p->desc = std::move(d);
     p->body = body;
-    out.push_back(std::move(p));
-  };
-  auto add_single = [&](case_desc d, auto body) {
+    out_.push_back(std::move(p));
+  }
+  void add_single(case_desc d, planned::body_fn body) {
     if (!wanted(d)) return;
     auto p = std::make_unique<planned>();
     p->family = d.name();
     p->desc = std::move(d);
     p->body = body;
-    out.push_back(std::move(p));
-  };
+    out_.push_back(std::move(p));
+  }
+  std::vector<std::unique_ptr<planned>> take() { return std::move(out_); }
 
+ private:
+  bool wanted(const case_desc& d) const { return !re_ || std::regex_search(d.name(), *re_); }
+
+  const settings& cfg_;
+  std::optional<std::regex> re_;
+  std::vector<std::unique_ptr<planned>> out_;
+};
+
+void plan_locks(case_planner& plan, const settings& cfg) {
   for (const std::string& l : cfg.locks) {
     case_desc d;
     d.cfg = &cfg;
@@ -239,77 +251,98 @@ std::vector<std::unique_ptr<planned>> plan_cases(const settings& cfg) {
     if (l == "shared-mutex") {
       for (const char* mix : {"read-mostly", "write-heavy"}) {
         d.mix = mix;
-        add_threaded(d, &run_lock_case);
+        plan.add_threaded(d, &run_lock_case);
       }
     } else {
-      add_threaded(d, &run_lock_case);
+      plan.add_threaded(d, &run_lock_case);
     }
   }
+}
+
+void plan_false_sharing(case_planner& plan, const settings& cfg) {
   for (const char* layout : {"adjacent", "padded"}) {
     case_desc d;
     d.cfg = &cfg;
     d.experiment = "false-sharing";
     d.layout = layout;
-    add_threaded(d, &run_false_sharing_case);
+    plan.add_threaded(d, &run_false_sharing_case);
   }
-  auto interval_for = [&](gil_policy p) {
-    return p == gil_policy::new_gil || p == gil_policy::priority ? cfg.default_switch_ns : 0;
-  };
-  // gil-cpu: threads under every chosen policy; then processes. Each process has its own GIL with a single
-  // thread in it, so its policy hardly matters: they run once, under the new GIL when it is among the chosen
-  // policies (CPython 3's), else under the first chosen.
+}
+
+case_desc gil_case(const settings& cfg, const char* experiment, gil_policy p) {
+  case_desc d;
+  d.cfg = &cfg;
+  d.experiment = experiment;
+  d.policy = p;
+  d.switch_interval_ns = p == gil_policy::new_gil || p == gil_policy::priority ? cfg.default_switch_ns : 0;
+  return d;
+}
+
+// gil-cpu: threads under every chosen policy; then processes. Each process has its own GIL with a single thread
+// in it, so its policy hardly matters: they run once, under the new GIL when it is among the chosen policies
+// (CPython 3's), else under the first chosen.
+void plan_gil_cpu(case_planner& plan, const settings& cfg) {
   std::vector<std::pair<gil_policy, const char*>> cpu_models;
   for (gil_policy p : cfg.policies) cpu_models.emplace_back(p, "thread");
   if (!cfg.policies.empty()) {
     const bool has_new = std::find(cfg.policies.begin(), cfg.policies.end(), gil_policy::new_gil) != cfg.policies.end();
     cpu_models.emplace_back(has_new ? gil_policy::new_gil : cfg.policies.front(), "process");
   }
-  auto gil_case = [&](const char* experiment, gil_policy p) {
-    case_desc d;
-    d.cfg = &cfg;
-    d.experiment = experiment;
-    d.policy = p;
-    d.switch_interval_ns = interval_for(p);
-    return d;
-  };
   for (const auto& [p, model] : cpu_models) {
     for (int t : cfg.thread_counts) {
-      case_desc d = gil_case("gil-cpu", p);
+      case_desc d = gil_case(cfg, "gil-cpu", p);
       d.model = model;
       d.threads = t;
-      add_single(d, &run_gil_cpu_case);
+      plan.add_single(d, &run_gil_cpu_case);
     }
   }
+}
+
+void plan_convoys(case_planner& plan, const settings& cfg) {
   for (gil_policy p : cfg.policies) {
     for (int k : cfg.cpu_thread_counts) {
-      case_desc d = gil_case("gil-convoy", p);
+      case_desc d = gil_case(cfg, "gil-convoy", p);
       d.cpu_threads = k;
       d.threads = k + 1;
       d.echo_placement = "cross";
       const bool sweeps = (p == gil_policy::new_gil || p == gil_policy::priority) && k > 0;
       if (!sweeps) {
         // none and old have no switch interval; alone (k = 0) nobody ever asks for the GIL.
-        add_single(d, &run_convoy_case);
+        plan.add_single(d, &run_convoy_case);
         continue;
       }
       for (std::uint64_t si : cfg.switch_intervals_ns) {
         d.switch_interval_ns = si;
-        add_single(d, &run_convoy_case);
+        plan.add_single(d, &run_convoy_case);
       }
     }
   }
+}
+
+void plan_placements(case_planner& plan, const settings& cfg) {
   for (gil_policy p : cfg.policies) {
     for (const char* where : {"same", "cross"}) {
       for (const char* echo : {"same", "cross"}) {
-        case_desc d = gil_case("gil-placement", p);
+        case_desc d = gil_case(cfg, "gil-placement", p);
         d.cpu_threads = 1;
         d.threads = 2;
         d.placement = where;
         d.echo_placement = echo;
-        add_single(d, &run_convoy_case);
+        plan.add_single(d, &run_convoy_case);
       }
     }
   }
+}
+
+// `cfg` must outlive the plan: every descriptor points to it (its names and bodies read it).
+std::vector<std::unique_ptr<planned>> plan_cases(const settings& cfg) {
+  case_planner plan(cfg);
+  plan_locks(plan, cfg);
+  plan_false_sharing(plan, cfg);
+  plan_gil_cpu(plan, cfg);
+  plan_convoys(plan, cfg);
+  plan_placements(plan, cfg);
+  std::vector<std::unique_ptr<planned>> out = plan.take();
   if (out.empty())
     throw usage_error(fmt::format("--filter '{}' matches no contention case (names look like "
                                   "contention/experiment:locks/lock:ticket/threads:2/cs:50ns)",
@@ -476,11 +509,22 @@ struct stat_cell {
   bool ok = false;
 };
 
-std::map<std::string, std::vector<const json*>> by_run(const std::vector<json>& rows) {
-  std::map<std::string, std::vector<const json*>> m;
+using run_groups = std::map<std::string, std::vector<const json*>>;
+// (run name, its first row) in console order.
+using console_rows = std::vector<std::pair<std::string, const json*>>;
+
+run_groups by_run(const std::vector<json>& rows) {
+  run_groups m;
   for (const json& r : rows)
     if (r.value("run_type", "") == "iteration" && !r.value("error_occurred", false)) m[r["run_name"]].push_back(&r);
   return m;
+}
+
+// A run's successful repetitions; none for a run whose every repetition failed.
+const std::vector<const json*>& group_of(const run_groups& groups, const std::string& run_name) {
+  static const std::vector<const json*> none;
+  auto it = groups.find(run_name);
+  return it == groups.end() ? none : it->second;
 }
 
 stat_cell stat_of(const std::vector<const json*>& g, const char* field) {
@@ -503,14 +547,21 @@ std::string spread_text(const stat_cell& c, bool& unstable) {
 }
 
 std::string ns_cell(const stat_cell& c) { return c.ok ? format_ns(c.s.median) : "-"; }
+std::string rate_cell(const stat_cell& c, const char* missing) { return c.ok ? format_rate(c.s.median) : missing; }
+std::string text_of(const json& row, const char* field) { return row[field].get<std::string>(); }
 
-void print_console(const std::vector<json>& rows, const std::vector<std::unique_ptr<planned>>& plan) {
-  auto groups = by_run(rows);
-  // Plan order (Google Benchmark ran the repetitions shuffled), with each name's first row for its fields.
+// The contention tables' layout: indented by two, one space between columns.
+console_table spaced_table(std::vector<table_column> columns) {
+  for (std::size_t i = 0; i < columns.size(); ++i) columns[i].gap = i == 0 ? 2 : 1;
+  return console_table(std::move(columns));
+}
+
+// Plan order (Google Benchmark ran the repetitions shuffled), with each name's first row for its fields.
+console_rows console_order(const std::vector<json>& rows, const std::vector<std::unique_ptr<planned>>& plan) {
   std::map<std::string, const json*> first_row;
   for (const json& r : rows)
     if (r.value("run_type", "") == "iteration" && !first_row.count(r["run_name"])) first_row[r["run_name"]] = &r;
-  std::vector<std::pair<std::string, const json*>> order;
+  console_rows order;
   for (const auto& p : plan) {
     std::vector<int> counts = p->thread_counts.empty() ? std::vector<int>{p->desc.threads} : p->thread_counts;
     for (int t : counts) {
@@ -523,105 +574,122 @@ void print_console(const std::vector<json>& rows, const std::vector<std::unique_
         if (name.rfind(d.name() + "/runtime:", 0) == 0) order.emplace_back(name, row);
     }
   }
-  bool unstable = false;
-  auto section = [&](const std::string& experiment) {
-    std::vector<std::pair<std::string, const json*>> v;
-    for (auto& e : order)
-      if ((*e.second)["experiment"] == experiment) v.push_back(e);
-    return v;
-  };
+  return order;
+}
 
-  if (auto v = section("locks"); !v.empty()) {
-    std::printf("\nLocks: %s critical section + as much work outside, ops/s over all threads (median of reps)\n",
-                format_ns(static_cast<double>((*v.front().second)["cs_ns"].get<std::uint64_t>())).c_str());
-    std::printf("  %-26s %7s %12s %7s %22s %9s %11s\n", "lock", "threads", "ops/s", "spread", "per thread min..max",
-                "fairness", "handoff/op");
-    for (auto& [rn, first] : v) {
-      const auto& g = groups[rn];
-      std::string lock = (*first)["lock"].get<std::string>();
-      if (first->contains("mix")) lock += " (" + (*first)["mix"].get<std::string>() + ")";
-      auto ops = stat_of(g, "ops_per_s");
-      auto mn = stat_of(g, "ops_min"), mx = stat_of(g, "ops_max"), fair = stat_of(g, "fairness_spread_pct");
-      auto ho = stat_of(g, "handoffs_per_op");
-      std::printf("  %-26s %7d %12s %7s %22s %9s %11s\n", lock.c_str(), (*first)["threads"].get<int>(),
-                  ops.ok ? format_rate(ops.s.median).c_str() : "FAILED", spread_text(ops, unstable).c_str(),
-                  mn.ok ? (format_rate(mn.s.median) + ".." + format_rate(mx.s.median)).c_str() : "-",
-                  fair.ok ? fmt::format("{:.0f}%", fair.s.median).c_str() : "-",
-                  ho.ok ? fmt::format("{:.2f}", ho.s.median).c_str() : "-");
-    }
+console_rows section(const console_rows& order, const std::string& experiment) {
+  console_rows v;
+  for (const auto& e : order)
+    if ((*e.second)["experiment"] == experiment) v.push_back(e);
+  return v;
+}
+
+void print_locks(const console_rows& v, const run_groups& groups, bool& unstable) {
+  fmt::print("\nLocks: {} critical section + as much work outside, ops/s over all threads (median of reps)\n",
+             format_ns(static_cast<double>((*v.front().second)["cs_ns"].get<std::uint64_t>())));
+  const console_table table = spaced_table({{"lock", 26, align::left}, {"threads", 7}, {"ops/s", 12}, {"spread", 7},
+                                            {"per thread min..max", 22}, {"fairness", 9}, {"handoff/op", 11}});
+  table.print_header();
+  for (const auto& [rn, first] : v) {
+    const auto& g = group_of(groups, rn);
+    std::string lock = text_of(*first, "lock");
+    if (first->contains("mix")) lock += " (" + text_of(*first, "mix") + ")";
+    auto ops = stat_of(g, "ops_per_s");
+    auto mn = stat_of(g, "ops_min"), mx = stat_of(g, "ops_max"), fair = stat_of(g, "fairness_spread_pct");
+    auto ho = stat_of(g, "handoffs_per_op");
+    table.print_row({lock, std::to_string((*first)["threads"].get<int>()), rate_cell(ops, "FAILED"),
+                     spread_text(ops, unstable), mn.ok ? format_rate(mn.s.median) + ".." + format_rate(mx.s.median) : "-",
+                     fair.ok ? fmt::format("{:.0f}%", fair.s.median) : "-",
+                     ho.ok ? fmt::format("{:.2f}", ho.s.median) : "-"});
   }
-  if (auto v = section("false-sharing"); !v.empty()) {
-    std::printf("\nFalse sharing: each thread increments its own counter; ops/s over all threads\n");
-    std::printf("  %-10s %7s %12s %7s\n", "layout", "threads", "ops/s", "spread");
-    for (auto& [rn, first] : v) {
-      auto ops = stat_of(groups[rn], "ops_per_s");
-      std::printf("  %-10s %7d %12s %7s\n", (*first)["layout"].get<std::string>().c_str(),
-                  (*first)["threads"].get<int>(), ops.ok ? format_rate(ops.s.median).c_str() : "FAILED",
-                  spread_text(ops, unstable).c_str());
-    }
+}
+
+void print_false_sharing(const console_rows& v, const run_groups& groups, bool& unstable) {
+  fmt::print("\nFalse sharing: each thread increments its own counter; ops/s over all threads\n");
+  const console_table table = spaced_table({{"layout", 10, align::left}, {"threads", 7}, {"ops/s", 12}, {"spread", 7}});
+  table.print_header();
+  for (const auto& [rn, first] : v) {
+    auto ops = stat_of(group_of(groups, rn), "ops_per_s");
+    table.print_row({text_of(*first, "layout"), std::to_string((*first)["threads"].get<int>()),
+                     rate_cell(ops, "FAILED"), spread_text(ops, unstable)});
   }
-  if (auto v = section("gil-cpu"); !v.empty()) {
-    std::printf("\nGIL, CPU-bound: the same work split over threads (one GIL) or processes (one GIL each)\n");
-    std::printf("  %-9s %-8s %7s %10s %7s %10s %13s\n", "policy", "model", "threads", "wall", "spread", "cpu",
-                "vs 1 thread");
-    std::map<std::string, double> one;  // policy/model -> wall at 1
-    for (auto& [rn, first] : v) {
-      auto w = stat_of(groups[rn], "wall_ns");
-      if (w.ok && (*first)["threads"] == 1)
-        one[(*first)["policy"].get<std::string>() + (*first)["model"].get<std::string>()] = w.s.median;
-    }
-    for (auto& [rn, first] : v) {
-      auto w = stat_of(groups[rn], "wall_ns"), c = stat_of(groups[rn], "cpu_ns");
-      std::string key = (*first)["policy"].get<std::string>() + (*first)["model"].get<std::string>();
-      std::string speed = w.ok && one.count(key) ? fmt::format("{:.2f}x faster", one[key] / w.s.median) : "-";
-      std::printf("  %-9s %-8s %7d %10s %7s %10s %13s\n", (*first)["policy"].get<std::string>().c_str(),
-                  (*first)["model"].get<std::string>().c_str(), (*first)["threads"].get<int>(),
-                  w.ok ? format_ns(w.s.median).c_str() : "FAILED", spread_text(w, unstable).c_str(),
-                  ns_cell(c).c_str(), speed.c_str());
-    }
+}
+
+void print_gil_cpu(const console_rows& v, const run_groups& groups, bool& unstable) {
+  fmt::print("\nGIL, CPU-bound: the same work split over threads (one GIL) or processes (one GIL each)\n");
+  const console_table table = spaced_table({{"policy", 9, align::left}, {"model", 8, align::left}, {"threads", 7},
+                                            {"wall", 10}, {"spread", 7}, {"cpu", 10}, {"vs 1 thread", 13}});
+  table.print_header();
+  auto key_of = [](const json& row) { return text_of(row, "policy") + text_of(row, "model"); };
+  std::map<std::string, double> one;  // policy/model -> wall at 1
+  for (const auto& [rn, first] : v) {
+    auto w = stat_of(group_of(groups, rn), "wall_ns");
+    if (w.ok && (*first)["threads"] == 1) one[key_of(*first)] = w.s.median;
   }
-  for (const char* exp : {"gil-convoy", "gil-placement"}) {
-    auto v = section(exp);
-    if (v.empty()) continue;
-    if (std::string_view(exp) == "gil-convoy")
-      std::printf("\nGIL convoy: an I/O thread's echo round trips beside CPU-bound threads\n");
-    else
-      std::printf("\nGIL placement: the CPU-bound thread and the echo peer on the I/O thread's core (same) or not "
-                  "(cross)\n");
-    std::printf("  %-13s %-19s %9s %10s %7s %10s %13s\n", "policy",
-                std::string_view(exp) == "gil-convoy" ? "cpu threads" : "cpu thread / echo", "switch", "rtt p50",
-                "spread", "rtt p99", "round trips/s");
-    for (auto& [rn, first] : v) {
-      const auto& g = groups[rn];
-      auto p50 = stat_of(g, "rtt_p50_ns"), p99 = stat_of(g, "rtt_p99_ns"), rts = stat_of(g, "round_trips_per_s");
-      auto starved = stat_of(g, "starved");
-      std::string where = std::string_view(exp) == "gil-convoy"
-                              ? std::to_string((*first)["cpu_threads"].get<int>())
-                              : (*first)["placement"].get<std::string>() + " / " +
-                                    (*first)["echo_placement"].get<std::string>();
-      std::string sw = (*first)["switch_interval_us"].is_number()
-                           ? short_duration(static_cast<std::uint64_t>((*first)["switch_interval_us"].get<double>() * 1000))
-                           : "-";
-      std::string p50s = g.empty() ? "FAILED" : starved.ok && starved.s.median >= 1 ? "starved" : ns_cell(p50);
-      // The real interpreter's rows name it instead of the emulated policy (its GIL is the new one).
-      const std::string runtime = first->value("runtime", std::string("cpp"));
-      const std::string policy = runtime == "cpp" ? (*first)["policy"].get<std::string>() : runtime;
-      std::printf("  %-13s %-19s %9s %10s %7s %10s %13s\n", policy.c_str(),
-                  where.c_str(), sw.c_str(), p50s.c_str(), spread_text(p50, unstable).c_str(), ns_cell(p99).c_str(),
-                  rts.ok ? format_rate(rts.s.median).c_str() : "-");
-    }
+  for (const auto& [rn, first] : v) {
+    const auto& g = group_of(groups, rn);
+    auto w = stat_of(g, "wall_ns"), c = stat_of(g, "cpu_ns");
+    const std::string key = key_of(*first);
+    std::string speed = w.ok && one.count(key) ? fmt::format("{:.2f}x faster", one[key] / w.s.median) : "-";
+    table.print_row({text_of(*first, "policy"), text_of(*first, "model"),
+                     std::to_string((*first)["threads"].get<int>()), w.ok ? format_ns(w.s.median) : "FAILED",
+                     spread_text(w, unstable), ns_cell(c), speed});
   }
+}
+
+// gil-convoy and gil-placement: one table each, the same figures of the I/O thread's round trips.
+void print_convoy(const std::string& exp, const console_rows& v, const run_groups& groups, bool& unstable) {
+  const bool convoy = exp == "gil-convoy";
+  if (convoy) fmt::print("\nGIL convoy: an I/O thread's echo round trips beside CPU-bound threads\n");
+  else
+    fmt::print("\nGIL placement: the CPU-bound thread and the echo peer on the I/O thread's core (same) or not "
+               "(cross)\n");
+  const console_table table =
+      spaced_table({{"policy", 13, align::left}, {convoy ? "cpu threads" : "cpu thread / echo", 19, align::left},
+                    {"switch", 9}, {"rtt p50", 10}, {"spread", 7}, {"rtt p99", 10}, {"round trips/s", 13}});
+  table.print_header();
+  for (const auto& [rn, first] : v) {
+    const auto& g = group_of(groups, rn);
+    auto p50 = stat_of(g, "rtt_p50_ns"), p99 = stat_of(g, "rtt_p99_ns"), rts = stat_of(g, "round_trips_per_s");
+    auto starved = stat_of(g, "starved");
+    std::string where = convoy ? std::to_string((*first)["cpu_threads"].get<int>())
+                               : text_of(*first, "placement") + " / " + text_of(*first, "echo_placement");
+    std::string sw = (*first)["switch_interval_us"].is_number()
+                         ? short_duration(static_cast<std::uint64_t>((*first)["switch_interval_us"].get<double>() * 1000))
+                         : "-";
+    std::string p50s = g.empty() ? "FAILED" : starved.ok && starved.s.median >= 1 ? "starved" : ns_cell(p50);
+    // The real interpreter's rows name it instead of the emulated policy (its GIL is the new one).
+    const std::string runtime = first->value("runtime", std::string("cpp"));
+    const std::string policy = runtime == "cpp" ? text_of(*first, "policy") : runtime;
+    table.print_row({policy, where, sw, p50s, spread_text(p50, unstable), ns_cell(p99), rate_cell(rts, "-")});
+  }
+}
+
+// The first ten failed repetitions with their errors, and how many more there were.
+void print_failures(const std::vector<json>& rows) {
   int failed = 0;
   for (const json& r : rows)
     if (r.value("run_type", "") == "iteration" && r.value("error_occurred", false)) {
       if (failed++ < 10)
-        std::printf("FAILED %s (repetition %d): %s\n", r["name"].get<std::string>().c_str(),
-                    r.value("repetition_index", 0), r.value("error_message", "").c_str());
+        fmt::print("FAILED {} (repetition {}): {}\n", r["name"].get<std::string>(), r.value("repetition_index", 0),
+                   r.value("error_message", ""));
     }
-  if (failed > 10) std::printf("... and %d more failed repetitions (see results.json)\n", failed - 10);
+  if (failed > 10) fmt::print("... and {} more failed repetitions (see results.json)\n", failed - 10);
+}
+
+void print_console(const std::vector<json>& rows, const std::vector<std::unique_ptr<planned>>& plan) {
+  const run_groups groups = by_run(rows);
+  const console_rows order = console_order(rows, plan);
+  bool unstable = false;
+  if (auto v = section(order, "locks"); !v.empty()) print_locks(v, groups, unstable);
+  if (auto v = section(order, "false-sharing"); !v.empty()) print_false_sharing(v, groups, unstable);
+  if (auto v = section(order, "gil-cpu"); !v.empty()) print_gil_cpu(v, groups, unstable);
+  for (const char* exp : {"gil-convoy", "gil-placement"})
+    if (auto v = section(order, exp); !v.empty()) print_convoy(exp, v, groups, unstable);
+  print_failures(rows);
   if (unstable)
-    std::printf("\n! %s: results might be unstable; try --reps 9, a longer --duration, or a quieter machine.\n",
-                unstable_rule().c_str());
+    fmt::print("\n! {}: results might be unstable; try --reps 9, a longer --duration, or a quieter machine.\n",
+               unstable_rule());
 }
 
 }  // namespace

@@ -252,24 +252,133 @@ bool make_realtime() noexcept {
 // wake-ups, page faults, the GIL's first switch): not counted.
 constexpr std::uint64_t warmup_round_trips = 3;
 
+// Where a convoy case's threads run and how long: long enough for convoy_min_intervals switch intervals where the
+// interval matters, so that even at 20 ms the percentiles rest on a few dozen round trips.
+struct convoy_layout {
+  std::uint64_t duration = 0, bound = 0;
+  int io_cpu = 0, echo_cpu = 0;
+  std::vector<int> cpu_cpus;  // one per CPU-bound thread
+};
+
+convoy_layout layout_convoy(const case_desc& c, const settings& cfg, const gil_config& gcfg) {
+  convoy_layout l;
+  const bool has_interval = c.switch_interval_ns != 0;
+  l.duration = std::max(cfg.convoy_min_ns,
+                        has_interval ? static_cast<std::uint64_t>(cfg.convoy_min_intervals) * gcfg.switch_interval_ns : 0);
+  l.bound = l.duration + 5'000'000'000ull + 10 * gcfg.switch_interval_ns;
+  l.io_cpu = cpu_slot(cfg, 0);
+  l.echo_cpu = c.echo_placement == "same" ? l.io_cpu : cpu_slot(cfg, 1);
+  for (int j = 0; j < c.cpu_threads; ++j) {
+    if (c.placement == "same") l.cpu_cpus.push_back(l.io_cpu);
+    else l.cpu_cpus.push_back(cpu_slot(cfg, 1 + j));
+  }
+  return l;
+}
+
+// What the I/O thread measured.
+struct io_record {
+  histogram hist;
+  std::uint64_t counted = 0, first_start = 0, last_end = 0;
+  std::uint64_t io_cpu_ns = 0;        // from the window's start to the end (an in-flight round trip too)
+  std::uint64_t io_cpu_total_ns = 0;  // the whole run, warm-up included
+  std::uint64_t censored_ns = 0;
+};
+
+// The I/O thread's loop until `stop`: a tick of Python code, then an echo round trip with the GIL released around
+// each system call. Throws on a failed or mismatched echo.
+void io_round_trips(gil& g, int fd, int cpu, const std::atomic<bool>& stop, io_record& r) {
+  pin_this_thread(cpu);
+  const std::uint64_t cpu0 = thread_cpu_ns();
+  std::uint64_t cpu_first = cpu0;
+  gil::holder h(g, true);
+  std::byte msg[msg_bytes] = {};
+  std::byte reply[msg_bytes];
+  for (std::uint64_t seq = 0; !stop.load(std::memory_order_relaxed); ++seq) {
+    // The measured window starts with the first counted iteration (its tick of Python code included):
+    // real_time and cpu_time per round trip are taken over it, as Google Benchmark's are.
+    if (seq == warmup_round_trips) {
+      r.first_start = now_ns();
+      cpu_first = thread_cpu_ns();
+    }
+    g.run_ticks(1);  // a little Python code between round trips
+    std::memcpy(msg, &seq, sizeof seq);
+    const std::uint64_t t0 = now_ns();
+    g.blocking([&] { write_all(fd, msg); });
+    const bool got = g.blocking([&] { return read_exact(fd, reply); });
+    const std::uint64_t t1 = now_ns();
+    if (!got) throw peer_gone_error("the echo peer closed the connection");
+    if (std::memcmp(msg, reply, msg_bytes) != 0)
+      throw protocol_error(fmt::format("echo reply {} does not match the request", seq));
+    if (stop.load(std::memory_order_relaxed)) {
+      // Completed only because the run ended and the CPU-bound threads stopped: censored, not a sample.
+      r.censored_ns = t1 - t0;
+      break;
+    }
+    if (seq < warmup_round_trips) continue;
+    r.hist.record(t1 - t0);
+    ++r.counted;
+    r.last_end = t1;
+  }
+  const std::uint64_t cpu_end = thread_cpu_ns();
+  r.io_cpu_ns = cpu_end - cpu_first;
+  r.io_cpu_total_ns = cpu_end - cpu0;
+}
+
+// CPU-bound Python code, `while not stop: n += 1`, holding the GIL as the policy lets it; returns n.
+std::uint64_t spin_ticks(gil& g, int cpu, const std::atomic<bool>& stop, std::atomic<int>& started) {
+  pin_this_thread(cpu);
+  started.fetch_add(1);
+  gil::holder h(g);
+  std::uint64_t n = 0;
+  while (!stop.load(std::memory_order_relaxed)) {
+    g.run_ticks(1);
+    ++n;
+  }
+  return n;
+}
+
+// The counters of a finished convoy run: a starved run (not one round trip completed while the CPU-bound threads
+// ran) is a result, not a failure.
+void set_convoy_counters(benchmark::State& state, const convoy_layout& l, const io_record& r,
+                         std::uint64_t cpu_ticks, bool echo_fifo) {
+  const std::uint64_t span = r.last_end > r.first_start ? r.last_end - r.first_start : 0;
+  state.counters["run_ns"] = static_cast<double>(l.duration);
+  state.counters["round_trips"] = static_cast<double>(r.counted);
+  state.counters["round_trips_per_s"] = span > 0 ? static_cast<double>(r.counted) * 1e9 / static_cast<double>(span) : 0;
+  state.counters["cpu_ticks_per_s"] = static_cast<double>(cpu_ticks) * 1e9 / static_cast<double>(l.duration);
+  state.counters["io_cpu"] = l.io_cpu;
+  state.counters["echo_cpu"] = l.echo_cpu;
+  state.counters["echo_fifo"] = echo_fifo ? 1 : 0;
+  if (!l.cpu_cpus.empty()) state.counters["cpu_thread_cpu"] = l.cpu_cpus.front();
+  if (r.counted == 0) {
+    // The round trip that was in flight when the run ended says how long it had waited by then
+    // (rtt_censored_ns). One iteration, the run: real_time is its length, cpu_time the I/O thread's CPU time in it.
+    state.counters["starved"] = 1;
+    if (r.censored_ns) state.counters["rtt_censored_ns"] = static_cast<double>(r.censored_ns);
+    state.counters["iterations"] = 1;
+    state.counters["real_time_ns"] = static_cast<double>(l.duration);
+    state.counters["cpu_time_ns"] = static_cast<double>(r.io_cpu_total_ns);
+    return;
+  }
+  state.counters["starved"] = 0;
+  state.counters["rtt_p50_ns"] = static_cast<double>(r.hist.percentile(50));
+  state.counters["rtt_p90_ns"] = static_cast<double>(r.hist.percentile(90));
+  state.counters["rtt_p99_ns"] = static_cast<double>(r.hist.percentile(99));
+  state.counters["rtt_max_ns"] = static_cast<double>(r.hist.max());
+  state.counters["rtt_mean_ns"] = r.hist.mean();
+  state.counters["wall_ns"] = static_cast<double>(span);
+  state.counters["cpu_ns"] = static_cast<double>(r.io_cpu_ns);
+  // Google Benchmark's meaning: an iteration is a counted round trip with its tick of Python code; the times
+  // are per iteration over the measured window (rtt_mean_ns is the mean round trip alone).
+  state.counters["iterations"] = static_cast<double>(r.counted);
+  state.counters["real_time_ns"] = static_cast<double>(span) / static_cast<double>(r.counted);
+  state.counters["cpu_time_ns"] = static_cast<double>(r.io_cpu_ns) / static_cast<double>(r.counted);
+}
+
 void convoy_body(benchmark::State& state, const case_desc& c, const case_env& env) {
   const settings& cfg = *env.cfg;
   const gil_config gcfg = gil_config_for(c, cfg);
-  // Long enough for convoy_min_intervals switch intervals where the interval matters, so that even at 20 ms
-  // the percentiles rest on a few dozen round trips.
-  const bool has_interval = c.switch_interval_ns != 0;
-  const std::uint64_t duration =
-      std::max(cfg.convoy_min_ns,
-               has_interval ? static_cast<std::uint64_t>(cfg.convoy_min_intervals) * gcfg.switch_interval_ns : 0);
-  const std::uint64_t bound = duration + 5'000'000'000ull + 10 * gcfg.switch_interval_ns;
-
-  const int io_cpu = cpu_slot(cfg, 0);
-  const int echo_cpu = c.echo_placement == "same" ? io_cpu : cpu_slot(cfg, 1);
-  std::vector<int> cpu_cpus;
-  for (int j = 0; j < c.cpu_threads; ++j) {
-    if (c.placement == "same") cpu_cpus.push_back(io_cpu);
-    else cpu_cpus.push_back(cpu_slot(cfg, 1 + j));
-  }
+  const convoy_layout l = layout_convoy(c, cfg, gcfg);
 
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
@@ -282,10 +391,9 @@ void convoy_body(benchmark::State& state, const case_desc& c, const case_env& en
   std::atomic<int> cpu_started{0};
   std::atomic<bool> echo_fifo{false};
   std::vector<std::uint64_t> ticks(static_cast<std::size_t>(c.cpu_threads), 0);
-  histogram hist;
-  std::uint64_t counted = 0, first_start = 0, last_end = 0, io_cpu_ns = 0, censored_ns = 0, io_cpu_total_ns = 0;
+  io_record rec;
 
-  env.watchdog->arm(bound, [&] {
+  env.watchdog->arm(l.bound, [&] {
     // Ends the blocking reads of the I/O thread and the echo peer; the CPU-bound threads see the abort flag.
     ::shutdown(io_end.get(), SHUT_RDWR);
     ::shutdown(peer_end.get(), SHUT_RDWR);
@@ -294,7 +402,7 @@ void convoy_body(benchmark::State& state, const case_desc& c, const case_env& en
   {
     std::jthread echo([&] {
       try {
-        pin_this_thread(echo_cpu);
+        pin_this_thread(l.echo_cpu);
         echo_fifo.store(make_realtime());
         std::byte buf[msg_bytes];
         while (read_exact(peer_end.get(), buf)) write_all(peer_end.get(), buf);
@@ -306,16 +414,7 @@ void convoy_body(benchmark::State& state, const case_desc& c, const case_env& en
     for (int j = 0; j < c.cpu_threads; ++j) {
       cpu_threads.emplace_back([&, j] {
         try {
-          pin_this_thread(cpu_cpus[static_cast<std::size_t>(j)]);
-          cpu_started.fetch_add(1);
-          gil::holder h(g);
-          std::uint64_t n = 0;
-          // CPU-bound Python code: `while not stop: n += 1`.
-          while (!stop.load(std::memory_order_relaxed)) {
-            g.run_ticks(1);
-            ++n;
-          }
-          ticks[static_cast<std::size_t>(j)] = n;
+          ticks[static_cast<std::size_t>(j)] = spin_ticks(g, l.cpu_cpus[static_cast<std::size_t>(j)], stop, cpu_started);
         } catch (const std::exception& e) {
           err.set(e.what());
         }
@@ -325,45 +424,10 @@ void convoy_body(benchmark::State& state, const case_desc& c, const case_env& en
     while (cpu_started.load() < c.cpu_threads && err.get().empty()) std::this_thread::yield();
 
     std::atomic<bool> io_done{false};
-    const std::uint64_t start = now_ns();
-    const std::uint64_t deadline = start + duration;
+    const std::uint64_t deadline = now_ns() + l.duration;
     std::jthread io([&] {
       try {
-        pin_this_thread(io_cpu);
-        const std::uint64_t cpu0 = thread_cpu_ns();
-        std::uint64_t cpu_first = cpu0;
-        gil::holder h(g, true);
-        std::byte msg[msg_bytes] = {};
-        std::byte reply[msg_bytes];
-        for (std::uint64_t seq = 0; !stop.load(std::memory_order_relaxed); ++seq) {
-          // The measured window starts with the first counted iteration (its tick of Python code included):
-          // real_time and cpu_time per round trip are taken over it, as Google Benchmark's are.
-          if (seq == warmup_round_trips) {
-            first_start = now_ns();
-            cpu_first = thread_cpu_ns();
-          }
-          g.run_ticks(1);  // a little Python code between round trips
-          std::memcpy(msg, &seq, sizeof seq);
-          const std::uint64_t t0 = now_ns();
-          g.blocking([&] { write_all(io_end.get(), msg); });
-          const bool got = g.blocking([&] { return read_exact(io_end.get(), reply); });
-          const std::uint64_t t1 = now_ns();
-          if (!got) throw peer_gone_error("the echo peer closed the connection");
-          if (std::memcmp(msg, reply, msg_bytes) != 0)
-            throw protocol_error(fmt::format("echo reply {} does not match the request", seq));
-          if (stop.load(std::memory_order_relaxed)) {
-            // Completed only because the run ended and the CPU-bound threads stopped: censored, not a sample.
-            censored_ns = t1 - t0;
-            break;
-          }
-          if (seq < warmup_round_trips) continue;
-          hist.record(t1 - t0);
-          ++counted;
-          last_end = t1;
-        }
-        const std::uint64_t cpu_end = thread_cpu_ns();
-        io_cpu_ns = cpu_end - cpu_first;  // from the window's start to the end (an in-flight round trip too)
-        io_cpu_total_ns = cpu_end - cpu0;
+        io_round_trips(g, io_end.get(), l.io_cpu, stop, rec);
       } catch (const std::exception& e) {
         err.set(std::string("I/O thread: ") + e.what());
       }
@@ -379,46 +443,15 @@ void convoy_body(benchmark::State& state, const case_desc& c, const case_env& en
     ::shutdown(io_end.get(), SHUT_WR);  // EOF for the echo peer
   }
   const bool timed_out = env.watchdog->disarm();
-  const std::uint64_t span = last_end > first_start ? last_end - first_start : 0;
+  const std::uint64_t span = rec.last_end > rec.first_start ? rec.last_end - rec.first_start : 0;
   state.SetIterationTime(static_cast<double>(std::max<std::uint64_t>(span, 1)) / 1e9);
-  if (timed_out) return state.SkipWithError(timeout_text(bound).c_str());
+  if (timed_out) return state.SkipWithError(timeout_text(l.bound).c_str());
   if (!err.get().empty()) return state.SkipWithError(err.get().c_str());
 
   std::uint64_t cpu_ticks = 0;
   for (std::uint64_t t : ticks) cpu_ticks += t;
-  state.counters["run_ns"] = static_cast<double>(duration);
-  state.counters["round_trips"] = static_cast<double>(counted);
-  state.counters["round_trips_per_s"] = span > 0 ? static_cast<double>(counted) * 1e9 / static_cast<double>(span) : 0;
-  state.counters["cpu_ticks_per_s"] = static_cast<double>(cpu_ticks) * 1e9 / static_cast<double>(duration);
-  state.counters["io_cpu"] = io_cpu;
-  state.counters["echo_cpu"] = echo_cpu;
-  state.counters["echo_fifo"] = echo_fifo.load() ? 1 : 0;
-  if (!cpu_cpus.empty()) state.counters["cpu_thread_cpu"] = cpu_cpus.front();
+  set_convoy_counters(state, l, rec, cpu_ticks, echo_fifo.load());
   set_gil_counters(state, g.stats());
-  if (counted == 0) {
-    // Starved: not one round trip completed while the CPU-bound threads ran. A result, not a failure; the
-    // round trip that was in flight when the run ended says how long it had waited by then (rtt_censored_ns).
-    // One iteration, the run: real_time is its length, cpu_time the I/O thread's CPU time in it.
-    state.counters["starved"] = 1;
-    if (censored_ns) state.counters["rtt_censored_ns"] = static_cast<double>(censored_ns);
-    state.counters["iterations"] = 1;
-    state.counters["real_time_ns"] = static_cast<double>(duration);
-    state.counters["cpu_time_ns"] = static_cast<double>(io_cpu_total_ns);
-    return;
-  }
-  state.counters["starved"] = 0;
-  state.counters["rtt_p50_ns"] = static_cast<double>(hist.percentile(50));
-  state.counters["rtt_p90_ns"] = static_cast<double>(hist.percentile(90));
-  state.counters["rtt_p99_ns"] = static_cast<double>(hist.percentile(99));
-  state.counters["rtt_max_ns"] = static_cast<double>(hist.max());
-  state.counters["rtt_mean_ns"] = hist.mean();
-  state.counters["wall_ns"] = static_cast<double>(span);
-  state.counters["cpu_ns"] = static_cast<double>(io_cpu_ns);
-  // Google Benchmark's meaning: an iteration is a counted round trip with its tick of Python code; the times
-  // are per iteration over the measured window (rtt_mean_ns is the mean round trip alone).
-  state.counters["iterations"] = static_cast<double>(counted);
-  state.counters["real_time_ns"] = static_cast<double>(span) / static_cast<double>(counted);
-  state.counters["cpu_time_ns"] = static_cast<double>(io_cpu_ns) / static_cast<double>(counted);
 }
 
 }  // namespace

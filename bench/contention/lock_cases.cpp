@@ -230,6 +230,29 @@ void window_case(benchmark::State& state, const case_desc& c, const case_env& en
 
 enum class op_kind { exclusive, shared_mix, atomic_add, sharded_add };
 
+// The proof that the lock excluded: every increment of the plain counter survived. Sets the hand-off counters of
+// the kinds that take the lock; returns the violation, or nothing.
+template <class Lock>
+std::string verify_increments(benchmark::State& state, shared_run<Lock>& s, op_kind kind, int nt, std::uint64_t total) {
+  std::uint64_t increments = 0;
+  switch (kind) {
+    case op_kind::exclusive: increments = s.counter; break;
+    case op_kind::shared_mix: increments = s.counter + s.reads; break;
+    case op_kind::atomic_add: increments = s.atomic_counter.load(std::memory_order_relaxed); break;
+    case op_kind::sharded_add:
+      for (int i = 0; i < nt; ++i) increments += s.shards[static_cast<std::size_t>(i)].value.load();
+      break;
+  }
+  if (kind == op_kind::exclusive || kind == op_kind::shared_mix) {
+    state.counters["handoffs"] = static_cast<double>(s.handoffs);
+    state.counters["handoffs_per_op"] =
+        s.counter > 0 ? static_cast<double>(s.handoffs) / static_cast<double>(s.counter) : 0;
+  }
+  if (increments != total)
+    return fmt::format("mutual exclusion violated: {} increments survived of {} operations", increments, total);
+  return {};
+}
+
 template <class Lock>
 void lock_case_body(benchmark::State& state, const case_desc& c, const case_env& env, shared_run<Lock>& s,
                     op_kind kind) {
@@ -296,26 +319,7 @@ void lock_case_body(benchmark::State& state, const case_desc& c, const case_env&
     }
     return 0;
   };
-  auto verify = [&](int nt, std::uint64_t total) -> std::string {
-    // The proof that the lock excluded: every increment of the plain counter survived.
-    std::uint64_t increments = 0;
-    switch (kind) {
-      case op_kind::exclusive: increments = s.counter; break;
-      case op_kind::shared_mix: increments = s.counter + s.reads; break;
-      case op_kind::atomic_add: increments = s.atomic_counter.load(std::memory_order_relaxed); break;
-      case op_kind::sharded_add:
-        for (int i = 0; i < nt; ++i) increments += s.shards[static_cast<std::size_t>(i)].value.load();
-        break;
-    }
-    if (kind == op_kind::exclusive || kind == op_kind::shared_mix) {
-      state.counters["handoffs"] = static_cast<double>(s.handoffs);
-      state.counters["handoffs_per_op"] =
-          s.counter > 0 ? static_cast<double>(s.handoffs) / static_cast<double>(s.counter) : 0;
-    }
-    if (increments != total)
-      return fmt::format("mutual exclusion violated: {} increments survived of {} operations", increments, total);
-    return {};
-  };
+  auto verify = [&](int nt, std::uint64_t total) { return verify_increments(state, s, kind, nt, total); };
   window_case(state, c, env, s, ops, verify);
 }
 

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "base/cancel.hpp"
+#include "bench/console_table.hpp"
 #include "base/clock.hpp"
 #include "harness/case_key.hpp"
 #include "harness/cpu.hpp"
@@ -358,22 +359,24 @@ void print_table(const std::vector<json>& rows, const serialize_plan& plan) {
   }
   std::set<std::string> planned;
   for (const case_spec& c : plan.cases) planned.insert(c.name);
+  std::vector<table_column> columns = {{"serializer", 13, align::left}};
+  for (ser::phase p : ser::all_phases) columns.push_back({std::string(ser::to_string(p)), 18});
+  columns.push_back({"wire bytes", 12});
+  const console_table table(std::move(columns));
   bool any_unstable = false, any_failed = false;
   for (ser::shape shape : plan.shapes) {
     if (std::none_of(plan.cases.begin(), plan.cases.end(), [&](const case_spec& c) { return c.shape == shape; }))
       continue;
     fmt::print("\nshape {}: {}\n", ser::to_string(shape), ser::describe(shape));
-    fmt::print("{:<13}", "serializer");
-    for (ser::phase p : ser::all_phases) fmt::print("{:>18}", ser::to_string(p));
-    fmt::print("{:>12}\n", "wire bytes");
+    table.print_header();
     for (const ser::serializer_info* s : plan.serializers) {
-      std::string line = fmt::format("{:<13}", s->name);
+      std::vector<std::string> cells = {std::string(s->name)};
       std::optional<std::uint64_t> wire;
       bool any = false;
       for (ser::phase p : ser::all_phases) {
         std::string name = case_name(*s, shape, p);
         if (!planned.count(name)) {
-          line += fmt::format("{:>18}", "");
+          cells.emplace_back();
           continue;
         }
         any = true;
@@ -382,12 +385,12 @@ void print_table(const std::vector<json>& rows, const serialize_plan& plan) {
         std::string text = cell(median, iterations[name]);
         any_unstable |= text.find('!') != std::string::npos;
         any_failed |= text == "FAILED" || text.find('*') != std::string::npos;
-        line += fmt::format("{:>18}", text);
+        cells.push_back(text);
         if (!iterations[name].empty()) wire = (*iterations[name].front())["wire_bytes"].get<std::uint64_t>();
       }
       if (!any) continue;
-      line += wire ? fmt::format("{:>12}", *wire) : fmt::format("{:>12}", "-");
-      fmt::print("{}\n", line);
+      cells.push_back(wire ? std::to_string(*wire) : "-");
+      table.print_row(cells);
     }
   }
   fmt::print("\nmedian CPU time per message of {} repetitions (real_time too in the results); xN = that median / raw's "

@@ -115,6 +115,35 @@ def _place_labels(ax, placed, avoid=()):
                     arrowprops={"arrowstyle": "-", "color": color, "linewidth": 0.6} if dy else None)
 
 
+def _reference_lines(ax, lo, hi, interval, floor_rtt):
+    """The diagonals CPU = latency and CPU = 2 x latency, the paced interval's line and the hardware floor, with
+    their labels (returned, for _place_labels to keep points' labels off them)."""
+    texts = []
+    # "2 x" above and left of its line near the top right; "1 x" below and right of its own near the bottom
+    # left, where no point can be (nothing round-trips that fast on that little CPU).
+    for factor, x_text, offset, align in ((2, hi / 5, (-4, 2), ("right", "bottom")),
+                                          (1, lo * 3, (6, -2), ("left", "top"))):
+        ax.plot([lo, hi], [factor * lo, factor * hi], color="#888888", linestyle=(0, (4, 3)),
+                linewidth=style.current()["line"] * 0.7, zorder=1)
+        # Paced, the horizontal line below says what "always busy" is; the upper diagonal is then left unnamed.
+        text = ("" if interval else "CPU = 2 x latency\n(both ends always busy)") if factor == 2 \
+            else ("diagonals: CPU = latency,\nCPU = 2 x latency" if interval else "CPU = latency")
+        texts.append(ax.annotate(text, (x_text, factor * x_text), xytext=offset, textcoords="offset points",
+                                 ha=align[0], va=align[1], fontsize=style.current()["small"], color="#666666",
+                                 zorder=1))
+    if interval and lo < 2 * interval < hi:
+        texts.extend(common.reference_line(ax, 2 * interval, f"both ends always busy\n(2 x {style.fmt_time(interval)})"))
+    # Its label goes where no point can be: far above the diagonals, at low latency.
+    if floor_rtt and lo < floor_rtt < hi:
+        ax.axvline(floor_rtt, color="#666666", linestyle=(0, (2, 2)), linewidth=style.current()["line"] * 0.8,
+                   zorder=1)
+        texts.append(ax.annotate(f"cache-line round trip\n(hardware floor):\n{style.fmt_time(floor_rtt)}",
+                                 (floor_rtt, 0.75), xycoords=("data", "axes fraction"), xytext=(3, 0),
+                                 textcoords="offset points", ha="left", va="center",
+                                 fontsize=style.current()["small"], color="#444444", zorder=1))
+    return texts
+
+
 def cpu_vs_latency(all_cases, context):
     points = _points(all_cases)
     if not _drawable(points):
@@ -152,28 +181,7 @@ def cpu_vs_latency(all_cases, context):
         ax.set_yscale("log")
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo, hi)
-        # "2 x" above and left of its line near the top right; "1 x" below and right of its own near the bottom
-        # left, where no point can be (nothing round-trips that fast on that little CPU).
-        for factor, x_text, offset, align in ((2, hi / 5, (-4, 2), ("right", "bottom")),
-                                              (1, lo * 3, (6, -2), ("left", "top"))):
-            ax.plot([lo, hi], [factor * lo, factor * hi], color="#888888", linestyle=(0, (4, 3)),
-                    linewidth=style.current()["line"] * 0.7, zorder=1)
-            # Paced, the horizontal line below says what "always busy" is; the upper diagonal is then left unnamed.
-            text = ("" if interval else "CPU = 2 x latency\n(both ends always busy)") if factor == 2 \
-                else ("diagonals: CPU = latency,\nCPU = 2 x latency" if interval else "CPU = latency")
-            texts.append(ax.annotate(text, (x_text, factor * x_text), xytext=offset, textcoords="offset points",
-                                     ha=align[0], va=align[1], fontsize=style.current()["small"], color="#666666",
-                                     zorder=1))
-        if interval and lo < 2 * interval < hi:
-            texts.extend(common.reference_line(ax, 2 * interval, f"both ends always busy\n(2 x {style.fmt_time(interval)})"))
-        # Its label goes where no point can be: far above the diagonals, at low latency.
-        if floor_rtt and lo < floor_rtt < hi:
-            ax.axvline(floor_rtt, color="#666666", linestyle=(0, (2, 2)), linewidth=style.current()["line"] * 0.8,
-                       zorder=1)
-            texts.append(ax.annotate(f"cache-line round trip\n(hardware floor):\n{style.fmt_time(floor_rtt)}",
-                                     (floor_rtt, 0.75), xycoords=("data", "axes fraction"), xytext=(3, 0),
-                                     textcoords="offset points", ha="left", va="center",
-                                     fontsize=style.current()["small"], color="#444444", zorder=1))
+        texts.extend(_reference_lines(ax, lo, hi, interval, floor_rtt))
         _decades(ax.xaxis)
         _decades(ax.yaxis)
         ax.set_title({"thread": "threads", "process": "processes"}[model] if len(models) > 1 else model, loc="left",

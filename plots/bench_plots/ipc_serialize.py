@@ -81,6 +81,37 @@ def _bar_label(case, parts, raw_total):
     return text + (" ?" if case.unstable else "")
 
 
+def _draw_bar(ax, row, case, parts, raw_total):
+    """One serializer's stacked bar of the round trip's parts, the measured round trip's tick and the label;
+    returns where the bar (or the tick) ends."""
+    left = 0.0
+    for v, (_, _, color) in zip(parts, PARTS):
+        ax.barh(row, v, left=left, height=0.62, color=color, edgecolor="white", linewidth=0.6, zorder=3)
+        left += v
+    rtt = case.value("rtt_p50_ns")
+    if rtt:
+        ax.plot([rtt, rtt], [row - 0.4, row + 0.4], color="black", linewidth=style.current()["line"] * 0.7,
+                zorder=4)
+    end = max(left, rtt or 0)
+    ax.annotate(_bar_label(case, parts, raw_total), (end, row), xytext=(5, 0), textcoords="offset points",
+                va="center", ha="left", fontsize=style.current()["small"] * 0.8, color="#222222", zorder=5)
+    return end
+
+
+def _panel_axes(ax, names, right, title):
+    """A panel's axes: one row per serializer, top to bottom, a linear time axis with room for the labels."""
+    ax.set_yticks(range(len(names)))
+    ax.set_yticklabels(names)
+    ax.set_ylim(len(names) - 0.5, -0.5)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlim(0, (right or 1) * 1.75)  # room for the labels right of the longest bar
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3))
+    ax.xaxis.set_major_formatter(style.TIME)
+    ax.set_title(title, loc="left", fontweight="bold")
+    ax.set_xlabel("time per round trip (linear)")
+
+
 def shape_chart(all_cases, context, shape):
     chart = common.select(serialized_cases(all_cases), shape=shape)
     if not chart:
@@ -120,28 +151,8 @@ def shape_chart(all_cases, context, shape):
                 notes.append(f"{transport}/{model} {name}: {c.failed_repetitions} repetitions failed ({c.error}), "
                              "values from the others")
             wire[name] = common.number(c.value("wire_bytes"))
-            left = 0.0
-            for v, (_, _, color) in zip(parts, PARTS):
-                ax.barh(row, v, left=left, height=0.62, color=color, edgecolor="white", linewidth=0.6, zorder=3)
-                left += v
-            rtt = c.value("rtt_p50_ns")
-            if rtt:
-                ax.plot([rtt, rtt], [row - 0.4, row + 0.4], color="black", linewidth=style.current()["line"] * 0.7,
-                        zorder=4)
-            end = max(left, rtt or 0)
-            right = max(right, end)
-            ax.annotate(_bar_label(c, parts, raw_total), (end, row), xytext=(5, 0), textcoords="offset points",
-                        va="center", ha="left", fontsize=s["small"] * 0.8, color="#222222", zorder=5)
-        ax.set_yticks(range(len(names)))
-        ax.set_yticklabels(names)
-        ax.set_ylim(len(names) - 0.5, -0.5)
-        ax.tick_params(axis="y", length=0)
-        ax.grid(axis="y", visible=False)
-        ax.set_xlim(0, (right or 1) * 1.75)  # room for the labels right of the longest bar
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3))
-        ax.xaxis.set_major_formatter(style.TIME)
-        ax.set_title(f"{transport}, {model} model", loc="left", fontweight="bold")
-        ax.set_xlabel("time per round trip (linear)")
+            right = max(right, _draw_bar(ax, row, c, parts, raw_total))
+        _panel_axes(ax, names, right, f"{transport}, {model} model")
     for ax in axes[len(panels):]:
         ax.set_visible(False)
     if not drew and not failed:
