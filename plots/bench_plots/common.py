@@ -290,6 +290,29 @@ def _line_key(case, extra):
 BELOW_FLOOR_COLOR = "#d62728"
 
 
+def _mark_points(ax, drawn, points, look):
+    """A line's markers: hollow where oversubscribed, a red ring where below floor, a "?" where unstable.
+    `look` is (marker, color, sideways shift in inches, transform)."""
+    marker, color, shift, data = look
+    for hollow in (False, True):
+        sel = [p for p in points if p[3].oversubscribed == hollow]
+        if sel:
+            drawn.hollow |= hollow
+            ax.plot([p[0] for p in sel], [p[1] for p in sel], linestyle="none", marker=marker, color=color,
+                    markerfacecolor="white" if hollow else color,
+                    markeredgewidth=style.current()["line"] * 0.8 if hollow else 1, zorder=4, transform=data)
+    for p in points:
+        if p[3].below_floor:
+            drawn.below_floor = True
+            ax.plot([p[0]], [p[1]], linestyle="none", marker="o", markersize=style.current()["marker"] * 2.2,
+                    markerfacecolor="none", markeredgecolor=BELOW_FLOOR_COLOR, markeredgewidth=1.4, zorder=6,
+                    transform=data, gid="below_floor")
+        if p[3].unstable:
+            drawn.unstable = True
+            ax.annotate("?", (p[0], p[1]), xytext=(shift * 72, 7), textcoords="offset points", ha="center",
+                        va="bottom", color=color, fontweight="bold", zorder=6)
+
+
 def draw_lines(ax, chart_cases, x_field, y_field, *, band_field=None):
     """One line per (transport, model) through the aggregate medians of `y_field` against `x_field`.
 
@@ -348,23 +371,7 @@ def draw_lines(ax, chart_cases, x_field, y_field, *, band_field=None):
             ax.update_datalim([(p[0], p[1]) for p in points] + [(p[0], p[2]) for p in points if p[2]])
         ax.plot([p[0] for p in points], [p[1] for p in points], color=color, linestyle=linestyle, zorder=3,
                 transform=data)
-        for hollow in (False, True):
-            sel = [p for p in points if p[3].oversubscribed == hollow]
-            if sel:
-                drawn.hollow |= hollow
-                ax.plot([p[0] for p in sel], [p[1] for p in sel], linestyle="none", marker=marker, color=color,
-                        markerfacecolor="white" if hollow else color,
-                        markeredgewidth=style.current()["line"] * 0.8 if hollow else 1, zorder=4, transform=data)
-        for p in points:
-            if p[3].below_floor:
-                drawn.below_floor = True
-                ax.plot([p[0]], [p[1]], linestyle="none", marker="o", markersize=style.current()["marker"] * 2.2,
-                        markerfacecolor="none", markeredgecolor=BELOW_FLOOR_COLOR, markeredgewidth=1.4, zorder=6,
-                        transform=data, gid="below_floor")
-            if p[3].unstable:
-                drawn.unstable = True
-                ax.annotate("?", (p[0], p[1]), xytext=(shift * 72, 7), textcoords="offset points", ha="center",
-                            va="bottom", color=color, fontweight="bold", zorder=6)
+        _mark_points(ax, drawn, points, (marker, color, shift, data))
         band_pts = [p for p in points if p[2] is not None]
         if one_column and band_pts:
             drawn.band = True

@@ -36,7 +36,7 @@ std::string usage_message(const run_request& r) {
   return "";
 }
 
-TEST(serialize_suite, unknown_serializer_is_refused_with_the_valid_names) {
+TEST(SerializeSuite, UnknownSerializerIsRefusedWithTheValidNames) {
   run_request r = request();
   r.serializers = {"protobuf", "xml"};
   std::string msg = usage_message(r);
@@ -45,14 +45,14 @@ TEST(serialize_suite, unknown_serializer_is_refused_with_the_valid_names) {
   EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line";
 }
 
-TEST(serialize_suite, unknown_shape_is_refused_with_the_valid_names) {
+TEST(SerializeSuite, UnknownShapeIsRefusedWithTheValidNames) {
   run_request r = request();
   r.shapes = {"huge"};
   std::string msg = usage_message(r);
   EXPECT_NE(msg.find("unknown shape 'huge' (valid: small, medium, large)"), std::string::npos) << msg;
 }
 
-TEST(serialize_suite, bad_or_empty_filters_are_refused) {
+TEST(SerializeSuite, BadOrEmptyFiltersAreRefused) {
   run_request r = request();
   r.filter = "phase:(decode";
   EXPECT_NE(usage_message(r).find("not a valid regular expression"), std::string::npos);
@@ -60,7 +60,7 @@ TEST(serialize_suite, bad_or_empty_filters_are_refused) {
   EXPECT_NE(usage_message(r).find("matches no serialize case"), std::string::npos);
 }
 
-TEST(serialize_suite, good_requests_pass_validation) {
+TEST(SerializeSuite, GoodRequestsPassValidation) {
   run_request r = request();
   EXPECT_NO_THROW(validate_serialize(r));
   r.serializers = {"raw", "json-fast"};
@@ -83,7 +83,7 @@ class temp_dir {
   fs::path path_;
 };
 
-TEST(serialize_suite, a_tiny_run_writes_every_row_with_every_field) {
+TEST(SerializeSuite, ATinyRunWritesEveryRowWithEveryField) {
   ser::silence_protobuf_logs();
   temp_dir tmp;
   run_request r = request();
@@ -163,7 +163,7 @@ TEST(serialize_suite, a_tiny_run_writes_every_row_with_every_field) {
   EXPECT_EQ((*medians["serialize/serializer:raw/shape:small/phase:encode"])["wire_bytes"], 48.0);
 }
 
-TEST(serialize_suite, a_filtered_run_holds_exactly_the_matching_case) {
+TEST(SerializeSuite, AFilteredRunHoldsExactlyTheMatchingCase) {
   temp_dir tmp;
   run_request r = request();
   r.reps = 1;

@@ -121,7 +121,7 @@ std::vector<param> all_params() {
   return out;
 }
 
-class codec_test : public testing::TestWithParam<param> {
+class Codec : public testing::TestWithParam<param> {
  protected:
   static void SetUpTestSuite() { silence_protobuf_logs(); }  // garbage on purpose: no log lines per test
   std::unique_ptr<codec> make() const { return GetParam().info->make(GetParam().kind); }
@@ -148,7 +148,7 @@ class codec_test : public testing::TestWithParam<param> {
   }
 };
 
-TEST_P(codec_test, round_trip_is_exact_for_every_message) {
+TEST_P(Codec, RoundTripIsExactForEveryMessage) {
   auto sender = make();
   auto receiver = make();  // a separate codec, as in a separate process
   for (const message& m : messages()) {
@@ -165,7 +165,7 @@ TEST_P(codec_test, round_trip_is_exact_for_every_message) {
   }
 }
 
-TEST_P(codec_test, decodes_from_any_buffer_address) {
+TEST_P(Codec, DecodesFromAnyBufferAddress) {
   auto c = make();
   const message m = make_message(kind(), 7);
   bytes wire = copy_of(c->serialize(m));
@@ -177,7 +177,7 @@ TEST_P(codec_test, decodes_from_any_buffer_address) {
   }
 }
 
-TEST_P(codec_test, encoding_does_not_depend_on_earlier_messages) {
+TEST_P(Codec, EncodingDoesNotDependOnEarlierMessages) {
   auto c = make();
   const message a = make_message(kind(), 1), b = make_edge_message(kind(), 0);
   bytes first = copy_of(c->serialize(a));
@@ -188,7 +188,7 @@ TEST_P(codec_test, encoding_does_not_depend_on_earlier_messages) {
   EXPECT_EQ(first, copy_of(fresh->serialize(a))) << "a reused codec and a new one write the same bytes";
 }
 
-TEST_P(codec_test, repeat_runs_every_phase) {
+TEST_P(Codec, RepeatRunsEveryPhase) {
   auto c = make();
   const message m = make_message(kind(), 3);
   bytes wire = copy_of(c->serialize(m));
@@ -213,7 +213,7 @@ bool allocates_per_message(std::string_view serializer, shape s) {
   return serializer == "json" || serializer == "msgpack" || (serializer == "protobuf" && s == shape::medium);
 }
 
-TEST_P(codec_test, a_warm_codec_does_not_allocate_per_message) {
+TEST_P(Codec, AWarmCodecDoesNotAllocatePerMessage) {
   auto sender = make();
   auto receiver = make();
   const message m = make_message(kind(), 8);
@@ -235,14 +235,14 @@ TEST_P(codec_test, a_warm_codec_does_not_allocate_per_message) {
   }
 }
 
-TEST_P(codec_test, refuses_a_message_of_another_shape) {
+TEST_P(Codec, RefusesAMessageOfAnotherShape) {
   auto c = make();
   const shape other = kind() == shape::small ? shape::large : shape::small;
   EXPECT_THROW(c->build(make_message(other, 1)), std::invalid_argument);
   EXPECT_EQ(c->kind(), kind());
 }
 
-TEST_P(codec_test, truncated_input_is_an_error) {
+TEST_P(Codec, TruncatedInputIsAnError) {
   auto c = make();
   const message m = make_message(kind(), 5);
   bytes wire = copy_of(c->serialize(m));
@@ -273,7 +273,7 @@ TEST_P(codec_test, truncated_input_is_an_error) {
   }
 }
 
-TEST_P(codec_test, bit_flips_and_overwrites_never_crash) {
+TEST_P(Codec, BitFlipsAndOverwritesNeverCrash) {
   auto c = make();
   bytes wire = copy_of(c->serialize(make_message(kind(), 9)));
   prng r{0xB17F11B5};
@@ -297,7 +297,7 @@ TEST_P(codec_test, bit_flips_and_overwrites_never_crash) {
   }
 }
 
-TEST_P(codec_test, random_bytes_are_refused) {
+TEST_P(Codec, RandomBytesAreRefused) {
   auto c = make();
   const std::size_t wire = c->serialize(make_message(kind(), 1)).size();
   prng r{0x5EED + static_cast<std::uint64_t>(kind())};
@@ -317,7 +317,7 @@ TEST_P(codec_test, random_bytes_are_refused) {
   }
 }
 
-TEST_P(codec_test, hostile_inputs_cannot_make_it_allocate_much) {
+TEST_P(Codec, HostileInputsCannotMakeItAllocateMuch) {
   auto c = make();
   bytes wire = copy_of(c->serialize(make_message(kind(), 4)));
   std::vector<bytes> inputs;
@@ -343,11 +343,11 @@ TEST_P(codec_test, hostile_inputs_cannot_make_it_allocate_much) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(registry, codec_test, testing::ValuesIn(all_params()), param_name);
+INSTANTIATE_TEST_SUITE_P(registry, Codec, testing::ValuesIn(all_params()), param_name);
 
 // ---- the registry and the messages themselves ----------------------------------------------------------------
 
-TEST(serializer_registry, names_are_unique_and_every_row_is_complete) {
+TEST(SerializerRegistry, NamesAreUniqueAndEveryRowIsComplete) {
   std::set<std::string_view> names;
   for (const serializer_info& s : serializers()) {
     EXPECT_TRUE(names.insert(s.name).second) << s.name;
@@ -363,7 +363,7 @@ TEST(serializer_registry, names_are_unique_and_every_row_is_complete) {
   EXPECT_EQ(serializers().front().name, "raw") << "the floor comes first";
 }
 
-TEST(serializer_messages, generation_is_deterministic_and_seed_dependent) {
+TEST(SerializerMessages, GenerationIsDeterministicAndSeedDependent) {
   for (shape s : all_shapes) {
     EXPECT_TRUE(make_message(s, 1) == make_message(s, 1));
     EXPECT_FALSE(make_message(s, 1) == make_message(s, 2));
@@ -373,7 +373,7 @@ TEST(serializer_messages, generation_is_deterministic_and_seed_dependent) {
   EXPECT_FALSE(parse_shape("huge").has_value());
 }
 
-TEST(serializer_messages, shapes_have_the_documented_sizes) {
+TEST(SerializerMessages, ShapesHaveTheDocumentedSizes) {
   auto raw = find_serializer("raw");
   ASSERT_NE(raw, nullptr);
   EXPECT_LT(raw->make(shape::small)->serialize(make_message(shape::small, 1)).size(), 100u);
@@ -389,7 +389,7 @@ TEST(serializer_messages, shapes_have_the_documented_sizes) {
   EXPECT_NEAR(static_cast<double>(chars) / 100.0, 90.0, 3.0);
 }
 
-TEST(serializer_messages, checksum_sees_every_field) {
+TEST(SerializerMessages, ChecksumSeesEveryField) {
   message m = make_message(shape::medium, 1);
   const std::uint64_t base = checksum_of(m);
   std::get<book>(m).asks.back().orders += 1;
@@ -400,7 +400,7 @@ TEST(serializer_messages, checksum_sees_every_field) {
   EXPECT_NE(checksum_of(t), tb);
 }
 
-TEST(serializer_messages, json_and_json_fast_read_each_other) {
+TEST(SerializerMessages, JsonAndJsonFastReadEachOther) {
   auto a = find_serializer("json"), b = find_serializer("json-fast");
   ASSERT_TRUE(a && b);
   for (shape s : all_shapes) {
@@ -419,7 +419,7 @@ TEST(serializer_messages, json_and_json_fast_read_each_other) {
   }
 }
 
-TEST(serializer_messages, raw_refuses_what_it_cannot_hold) {
+TEST(SerializerMessages, RawRefusesWhatItCannotHold) {
   auto c = find_serializer("raw")->make(shape::small);
   tick t = std::get<tick>(make_message(shape::small, 1));
   t.symbol = std::string(limits::short_string + 1, 'A');
@@ -439,7 +439,7 @@ bytes from_hex(std::string_view hex) {
 
 // 609 bytes whose book declares 3678 zero-sized price levels (Cap'n Proto allows zero-sized list elements): a
 // reader must refuse the list rather than hand out, or copy, thousands of levels.
-TEST(fuzz_regressions, capnp_list_of_zero_sized_structs_is_refused) {
+TEST(FuzzRegressions, CapnpListOfZeroSizedStructsIsRefused) {
   const bytes input = from_hex(
       "01000000004a00000000000000000003000800000002000200250000000700000025000000e7010000ffffffffffffffffff"
       "ffffffffffff7f050000004a00000009000000520000007122625c01090a2f0000000000000000c3a9e282acf09f998200ff"
@@ -469,7 +469,7 @@ TEST(fuzz_regressions, capnp_list_of_zero_sized_structs_is_refused) {
 
 // 80 bytes that pass FlatBuffers 2.0.8's Verifier with a vector of Level structs 4 bytes off their alignment:
 // reading them is undefined behaviour (UBSan: misaligned member call), so decode must refuse them.
-TEST(fuzz_regressions, flatbuffers_misaligned_struct_vector_is_refused) {
+TEST(FuzzRegressions, FlatbuffersMisalignedStructVectorIsRefused) {
   const bytes input = from_hex(
       "011000000000000a001000040008000c000a000000200000000c0000000400000001000000000000000c000c000110000000"
       "000000000000001000000004000800000000000000000000000000000000");

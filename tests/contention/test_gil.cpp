@@ -57,9 +57,9 @@ gil_config config(gil_policy p) {
   return c;
 }
 
-class gil_policy_test : public ::testing::TestWithParam<gil_policy> {};
+class GilPolicy : public ::testing::TestWithParam<gil_policy> {};
 
-TEST_P(gil_policy_test, one_thread_runs_a_tick_at_a_time) {
+TEST_P(GilPolicy, OneThreadRunsATickAtATime) {
   hang_guard guard(std::chrono::seconds(60));
   gil g(config(GetParam()));
   constexpr int threads = 3;
@@ -88,7 +88,7 @@ TEST_P(gil_policy_test, one_thread_runs_a_tick_at_a_time) {
   EXPECT_GE(g.stats().switches, static_cast<std::uint64_t>(threads));
 }
 
-TEST_P(gil_policy_test, blocking_call_releases_the_gil) {
+TEST_P(GilPolicy, BlockingCallReleasesTheGil) {
   hang_guard guard(std::chrono::seconds(60));
   gil g(config(GetParam()));
   std::latch other_ran(1);
@@ -109,13 +109,13 @@ TEST_P(gil_policy_test, blocking_call_releases_the_gil) {
   EXPECT_TRUE(held_after);
 }
 
-INSTANTIATE_TEST_SUITE_P(gils, gil_policy_test,
+INSTANTIATE_TEST_SUITE_P(gils, GilPolicy,
                          ::testing::Values(gil_policy::old_gil, gil_policy::new_gil, gil_policy::priority),
                          policy_name);
 
-class drop_request_test : public ::testing::TestWithParam<gil_policy> {};
+class DropRequest : public ::testing::TestWithParam<gil_policy> {};
 
-TEST_P(drop_request_test, a_waiter_gets_the_gil_from_a_cpu_bound_holder) {
+TEST_P(DropRequest, AWaiterGetsTheGilFromACpuBoundHolder) {
   // Thread A never gives the GIL up on its own: only a drop request (after the switch interval, or at once
   // for an I/O thread under priority) makes it let go at a tick boundary.
   hang_guard guard(std::chrono::seconds(60));
@@ -148,10 +148,10 @@ TEST_P(drop_request_test, a_waiter_gets_the_gil_from_a_cpu_bound_holder) {
   EXPECT_GE(g.stats().drop_requests, 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(gils, drop_request_test, ::testing::Values(gil_policy::new_gil, gil_policy::priority),
+INSTANTIATE_TEST_SUITE_P(gils, DropRequest, ::testing::Values(gil_policy::new_gil, gil_policy::priority),
                          policy_name);
 
-TEST(gil_none_test, runs_ticks_without_a_lock) {
+TEST(GilNone, RunsTicksWithoutALock) {
   gil g(config(gil_policy::none));
   g.take();
   EXPECT_FALSE(g.held_by_me());
@@ -160,7 +160,7 @@ TEST(gil_none_test, runs_ticks_without_a_lock) {
   EXPECT_EQ(g.stats().switches, 0u);
 }
 
-TEST(gil_policy_names_test, parse_round_trips) {
+TEST(GilPolicyNames, ParseRoundTrips) {
   for (std::string_view n : bench::gil_policy_names()) {
     auto p = bench::parse_gil_policy(n);
     ASSERT_TRUE(p.has_value()) << n;
@@ -169,14 +169,14 @@ TEST(gil_policy_names_test, parse_round_trips) {
   EXPECT_FALSE(bench::parse_gil_policy("gil").has_value());
 }
 
-TEST(cpu_work_test, calibration_is_sane) {
+TEST(CpuWork, CalibrationIsSane) {
   EXPECT_GT(bench::cpu_work::ns_per_iteration(), 0.0);
   EXPECT_EQ(bench::cpu_work::iterations_for(0), 0u);
   EXPECT_GE(bench::cpu_work::iterations_for(1), 1u);
   EXPECT_GT(bench::cpu_work::iterations_for(1'000'000), bench::cpu_work::iterations_for(1'000));
 }
 
-TEST(work_lock_test, unknown_name_lists_the_valid_ones) {
+TEST(WorkLock, UnknownNameListsTheValidOnes) {
   try {
     bench::make_work_lock("gil-3");
     FAIL() << "expected usage_error";
@@ -186,7 +186,7 @@ TEST(work_lock_test, unknown_name_lists_the_valid_ones) {
   }
 }
 
-TEST(work_lock_test, locking_policies_exclude_and_none_runs) {
+TEST(WorkLock, LockingPoliciesExcludeAndNoneRuns) {
   hang_guard guard(std::chrono::seconds(120));
   for (std::string_view name : bench::work_lock_names()) {
     gil_config cfg;

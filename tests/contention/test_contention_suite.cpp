@@ -41,45 +41,45 @@ void expect_refused(const bench::run_request& r, std::initializer_list<std::stri
   }
 }
 
-TEST(validate_contention_test, accepts_the_defaults) { EXPECT_NO_THROW(bench::validate_contention(base_request())); }
+TEST(ValidateContention, AcceptsTheDefaults) { EXPECT_NO_THROW(bench::validate_contention(base_request())); }
 
-TEST(validate_contention_test, refuses_a_zero_switch_interval) {
+TEST(ValidateContention, RefusesAZeroSwitchInterval) {
   auto r = base_request();
   r.switch_intervals_ns = {5'000'000, 0};
   expect_refused(r, {"--switch-interval", "positive"});
 }
 
-TEST(validate_contention_test, refuses_an_absurd_switch_interval) {
+TEST(ValidateContention, RefusesAnAbsurdSwitchInterval) {
   auto r = base_request();
   r.switch_intervals_ns = {5'000'000'000};
   expect_refused(r, {"--switch-interval", "5s", "too long"});
 }
 
-TEST(validate_contention_test, refuses_an_absurd_check_interval) {
+TEST(ValidateContention, RefusesAnAbsurdCheckInterval) {
   auto r = base_request();
   r.check_interval = 5'000'000;
   expect_refused(r, {"--check-interval", "5000000"});
 }
 
-TEST(validate_contention_test, refuses_a_long_critical_section) {
+TEST(ValidateContention, RefusesALongCriticalSection) {
   auto r = base_request();
   r.cs_ns = 2'000'000;
   expect_refused(r, {"--cs", "2ms", "too long"});
 }
 
-TEST(validate_contention_test, refuses_an_unknown_lock_listing_the_valid_ones) {
+TEST(ValidateContention, RefusesAnUnknownLockListingTheValidOnes) {
   auto r = base_request();
   r.locks = {"ticket", "spin"};
   expect_refused(r, {"unknown lock 'spin'", "mutex", "ttas", "ticket", "adaptive", "shared-mutex", "sharded"});
 }
 
-TEST(validate_contention_test, refuses_an_unknown_policy_listing_the_valid_ones) {
+TEST(ValidateContention, RefusesAnUnknownPolicyListingTheValidOnes) {
   auto r = base_request();
   r.policies = {"gil3"};
   expect_refused(r, {"unknown GIL policy 'gil3'", "none", "old", "new", "priority"});
 }
 
-TEST(validate_contention_test, refuses_a_bad_filter) {
+TEST(ValidateContention, RefusesABadFilter) {
   auto r = base_request();
   r.filter = std::string("(");
   expect_refused(r, {"--filter", "regular expression"});
@@ -88,7 +88,7 @@ TEST(validate_contention_test, refuses_a_bad_filter) {
   expect_refused(r, {"--filter", "matches no"});
 }
 
-TEST(validate_contention_test, refuses_a_too_short_duration_and_too_many_cores) {
+TEST(ValidateContention, RefusesATooShortDurationAndTooManyCores) {
   auto r = base_request();
   r.duration_ns = 10'000;
   expect_refused(r, {"--duration", "too short"});
@@ -97,7 +97,7 @@ TEST(validate_contention_test, refuses_a_too_short_duration_and_too_many_cores) 
   expect_refused(r, {"--cores", "1000"});
 }
 
-TEST(run_contention_test, writes_rows_with_the_required_fields) {
+TEST(RunContention, WritesRowsWithTheRequiredFields) {
   const fs::path dir = fs::temp_directory_path() / ("bench-contention-test-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   auto r = base_request();

@@ -14,7 +14,7 @@ namespace bench::contention {
 namespace {
 namespace fs = std::filesystem;
 
-TEST(cpython_convoy_test, rows_carry_bench_statistics_of_the_workers_round_trips) {
+TEST(CpythonConvoy, RowsCarryBenchStatisticsOfTheWorkersRoundTrips) {
   if (find_python().empty()) GTEST_SKIP() << "no python3";
   std::string why;
   std::vector<cpython_convoy_case> cases = {{"contention/experiment:gil-convoy/policy:new/cpu_threads:0/switch:5ms", 0,
@@ -34,7 +34,7 @@ TEST(cpython_convoy_test, rows_carry_bench_statistics_of_the_workers_round_trips
   EXPECT_GT(r["cpu_ns"].get<double>(), 0);
 }
 
-TEST(cpython_convoy_test, a_worker_that_hangs_is_stopped_with_its_children) {
+TEST(CpythonConvoy, AWorkerThatHangsIsStoppedWithItsChildren) {
   // A plots/ beside a bench/contention/cpython_compare.py that forks a child and sleeps: both must be gone.
   fs::path root = fs::temp_directory_path() / ("bench-hang-" + std::to_string(::getpid()));
   fs::create_directories(root / "plots");

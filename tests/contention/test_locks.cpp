@@ -15,12 +15,12 @@ namespace {
 using namespace bench::locks;
 
 template <class Lock>
-class lock_test : public ::testing::Test {};
+class EveryLock : public ::testing::Test {};
 
 using all_locks = ::testing::Types<std_mutex, tas_lock, ttas_lock, ticket_lock, adaptive_lock, shared_mutex>;
-TYPED_TEST_SUITE(lock_test, all_locks);
+TYPED_TEST_SUITE(EveryLock, all_locks);
 
-TYPED_TEST(lock_test, excludes_writers) {
+TYPED_TEST(EveryLock, ExcludesWriters) {
   // Threads increment a plain counter under the lock; a lost update would show as a short total. Four
   // threads (more than the two cores of the class machine, so holders get pre-empted too), except for the
   // ticket lock: with more spinning threads than cores every FIFO hand-off can wait for a scheduler time
@@ -43,7 +43,7 @@ TYPED_TEST(lock_test, excludes_writers) {
   EXPECT_EQ(counter, static_cast<std::uint64_t>(threads) * per_thread);
 }
 
-TYPED_TEST(lock_test, try_lock_fails_while_held) {
+TYPED_TEST(EveryLock, TryLockFailsWhileHeld) {
   TypeParam lock;
   ASSERT_TRUE(lock.try_lock());
   bool other = true;
@@ -57,7 +57,7 @@ TYPED_TEST(lock_test, try_lock_fails_while_held) {
   EXPECT_TRUE(other);
 }
 
-TEST(shared_mutex_test, readers_share_and_writers_exclude) {
+TEST(SharedMutex, ReadersShareAndWritersExclude) {
   shared_mutex m;
   m.lock_shared();
   bool reader = false, writer = true;
@@ -72,7 +72,7 @@ TEST(shared_mutex_test, readers_share_and_writers_exclude) {
   EXPECT_FALSE(writer);
 }
 
-TEST(ticket_lock_test, serves_waiters_in_ticket_order) {
+TEST(TicketLock, ServesWaitersInTicketOrder) {
   // The main thread holds the lock. Threads are started one at a time, and each takes its ticket before the
   // next one starts, so ticket order = start order. When the main thread lets go, the critical sections must
   // run in exactly that order.
@@ -100,7 +100,7 @@ TEST(ticket_lock_test, serves_waiters_in_ticket_order) {
   EXPECT_EQ(order, expected);
 }
 
-TEST(ticket_lock_test, try_lock_fails_while_someone_waits) {
+TEST(TicketLock, TryLockFailsWhileSomeoneWaits) {
   ticket_lock lock;
   lock.lock();
   const ticket_lock::ticket waiting = lock.take_ticket();  // a waiter in line
