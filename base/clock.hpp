@@ -1,5 +1,5 @@
-// The one clock every measurement uses: CLOCK_MONOTONIC through the vDSO (about 25 ns a call on the VMs we
-// measured; system-wide, so a time taken in one process can be compared with one taken in another).
+// The one clock every measurement uses: CLOCK_MONOTONIC through the vDSO (cheap: tens of ns a call, see
+// docs/MEASURED.md; system-wide, so a time taken in one process can be compared with one taken in another).
 #pragma once
 
 #include <time.h>

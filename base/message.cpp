@@ -38,7 +38,8 @@ std::uint32_t fold(std::uint64_t sum, std::uint64_t seq, std::uint64_t stamp, st
 // The header of a frame whose payload (already in place after it) sums to `sum` (payload_sum).
 void write_header(std::span<std::byte> frame, std::uint64_t seq, std::uint32_t flags, std::uint64_t stamp,
                   std::uint64_t sum) noexcept {
-  frame_header h{frame_magic, static_cast<std::uint32_t>(frame.size()), seq, stamp, flags, fold(sum, seq, stamp, flags)};
+  frame_header h{
+      frame_magic, static_cast<std::uint32_t>(frame.size()), seq, stamp, flags, fold(sum, seq, stamp, flags)};
   std::memcpy(frame.data(), &h, sizeof h);
 }
 
@@ -72,8 +73,7 @@ message_source::message_source(std::size_t msg_bytes, std::uint64_t seed) : buf_
   }
 }
 
-std::span<const std::byte> message_source::next(std::uint64_t seq, std::uint32_t flags,
-                                                std::uint64_t stamp) noexcept {
+std::span<const std::byte> message_source::next(std::uint64_t seq, std::uint32_t flags, std::uint64_t stamp) noexcept {
   std::uint64_t sum = 0;
   if (buf_.size() >= header_bytes + 8) {
     std::uint64_t first = seq ^ golden;

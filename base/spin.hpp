@@ -23,9 +23,8 @@ inline void cpu_relax() noexcept {
 class spinner {
  public:
   // yield_every must be a power of two. Polls that are themselves system calls (a non-blocking read returning
-  // EAGAIN, about 0.4 us here) yield sooner than pause-only polls of shared memory (tens of ns each): measured
-  // with both ends of a spinning pipe on one core, yielding every 1024 syscall polls made each handoff wait
-  // ~400 us for the yield; every 16 polls, a few us.
+  // EAGAIN) yield sooner than pause-only polls of shared memory, which cost far less each: with both ends of a
+  // spinning pipe on one core, a rare yield makes every handoff wait for it (docs/MEASURED.md).
   explicit spinner(std::uint32_t yield_every = 1024) noexcept : mask_(yield_every - 1) {}
 
   // One poll that found nothing: pause; every yield_every polls, check for abort and yield the CPU.

@@ -1,5 +1,5 @@
-#include <algorithm>
 #include "base/units.hpp"
+#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -44,13 +44,18 @@ std::uint64_t parse_size(std::string_view text) {
   auto [value, unit] = number_and_unit(text, "size");
   std::string u = lower(unit);
   double mult = 0;
-  if (u.empty() || u == "b") mult = 1;
-  else if (u == "k" || u == "kib") mult = 1024.0;
-  else if (u == "m" || u == "mib") mult = 1024.0 * 1024;
-  else if (u == "g" || u == "gib") mult = 1024.0 * 1024 * 1024;
+  if (u.empty() || u == "b")
+    mult = 1;
+  else if (u == "k" || u == "kib")
+    mult = 1024.0;
+  else if (u == "m" || u == "mib")
+    mult = 1024.0 * 1024;
+  else if (u == "g" || u == "gib")
+    mult = 1024.0 * 1024 * 1024;
   else if (u == "kb" || u == "mb" || u == "gb")
     throw usage_error(fmt::format("size '{}' is ambiguous: write 4K or 4KiB (1024 bytes) or the byte count", text));
-  else throw usage_error(fmt::format("size '{}' has an unknown unit '{}' (use B, K, M or G)", text, unit));
+  else
+    throw usage_error(fmt::format("size '{}' has an unknown unit '{}' (use B, K, M or G)", text, unit));
   double bytes = value * mult;
   if (bytes != std::floor(bytes)) throw usage_error(fmt::format("size '{}' is not a whole number of bytes", text));
   if (bytes > 1e18) throw usage_error(fmt::format("size '{}' is too large", text));
@@ -61,13 +66,20 @@ std::uint64_t parse_duration_ns(std::string_view text) {
   auto [value, unit] = number_and_unit(text, "duration");
   std::string u = lower(unit);
   double mult = 0;
-  if (u == "ns") mult = 1;
-  else if (u == "us" || u == "µs") mult = 1e3;
-  else if (u == "ms") mult = 1e6;
-  else if (u == "s") mult = 1e9;
-  else if (u == "m" || u == "min") mult = 60e9;
-  else if (u.empty()) throw usage_error(fmt::format("duration '{}' needs a unit (ns, us, ms, s)", text));
-  else throw usage_error(fmt::format("duration '{}' has an unknown unit '{}' (use ns, us, ms, s)", text, unit));
+  if (u == "ns")
+    mult = 1;
+  else if (u == "us" || u == "µs")
+    mult = 1e3;
+  else if (u == "ms")
+    mult = 1e6;
+  else if (u == "s")
+    mult = 1e9;
+  else if (u == "m" || u == "min")
+    mult = 60e9;
+  else if (u.empty())
+    throw usage_error(fmt::format("duration '{}' needs a unit (ns, us, ms, s)", text));
+  else
+    throw usage_error(fmt::format("duration '{}' has an unknown unit '{}' (use ns, us, ms, s)", text, unit));
   double ns = value * mult;
   if (ns > 1e15) throw usage_error(fmt::format("duration '{}' is too long", text));
   return static_cast<std::uint64_t>(std::llround(ns));

@@ -23,8 +23,10 @@ std::string console_table::row(const std::vector<std::string>& cells) const {
   for (std::size_t i = 0; i < cells.size(); ++i) {
     const table_column& c = columns_[i];
     line.append(c.gap, ' ');
-    if (c.side == align::left) line += fmt::format("{:<{}}", cells[i], c.width);
-    else line += fmt::format("{:>{}}", cells[i], c.width);
+    if (c.side == align::left)
+      line += fmt::format("{:<{}}", cells[i], c.width);
+    else
+      line += fmt::format("{:>{}}", cells[i], c.width);
   }
   return line;
 }

@@ -11,22 +11,22 @@
 
 #include <fmt/format.h>
 
-#include "bench/console_table.hpp"
-#include "bench/contention/contention_suite.hpp"
-#include "bench/ipc_schema.hpp"
-#include "bench/cores/cores_suite.hpp"
-#include "bench/progress.hpp"
 #include "base/cancel.hpp"
 #include "base/clock.hpp"
 #include "base/error.hpp"
-#include "harness/floor.hpp"
-#include "harness/gil.hpp"
 #include "base/message.hpp"
 #include "base/registry.hpp"
+#include "base/units.hpp"
+#include "bench/console_table.hpp"
+#include "bench/contention/contention_suite.hpp"
+#include "bench/cores/cores_suite.hpp"
+#include "bench/ipc_schema.hpp"
+#include "bench/progress.hpp"
+#include "harness/floor.hpp"
+#include "harness/gil.hpp"
 #include "harness/remote.hpp"
 #include "harness/stats.hpp"
 #include "harness/sysinfo.hpp"
-#include "base/units.hpp"
 #include "serializers/registry.hpp"
 
 namespace bench {
@@ -81,7 +81,9 @@ std::vector<const Row*> chosen(std::span<const Row> table, const std::vector<std
 std::vector<const transport_info*> chosen_transports(const run_request& req) {
   return chosen(transports(), req.transports, "transport", true);
 }
-std::vector<const model_info*> chosen_models(const run_request& req) { return chosen(models(), req.models, "model", false); }
+std::vector<const model_info*> chosen_models(const run_request& req) {
+  return chosen(models(), req.models, "model", false);
+}
 
 // --serializers and --shapes (default: small and large, the two ends of the range, for a short lecture run).
 std::vector<const ser::serializer_info*> chosen_serializers(const run_request& req) {
@@ -115,8 +117,10 @@ std::vector<std::string> chosen_locks(const run_request& req) {
     if (!seen.insert(l).second) throw usage_error(fmt::format("--lock lists '{}' twice", l));
     // Without work the lock would guard nothing: a run named gil-new would measure exactly what none does.
     if (l != "none" && req.work_ns == 0)
-      throw usage_error(fmt::format("--lock {} needs --work (e.g. --work 10us): the lock guards the server's work per "
-                                    "message, and without work it guards nothing", l));
+      throw usage_error(
+          fmt::format("--lock {} needs --work (e.g. --work 10us): the lock guards the server's work per "
+                      "message, and without work it guards nothing",
+                      l));
   }
   return req.server_locks;
 }
@@ -127,9 +131,10 @@ void validate_ipc(const run_request& req) {
   if (!req.matrix.empty() && req.matrix != "lecture" && req.matrix != "full")
     throw usage_error(fmt::format("unknown matrix '{}' (valid: lecture, full)", req.matrix));
   if (req.matrix == "lecture" && (req.quick || !req.matrix_flags.empty()))
-    throw usage_error(fmt::format("--matrix lecture runs the lessons' own cases; {} chooses cases of its own (use "
-                                  "--matrix full, or leave --matrix out)",
-                                  req.quick ? std::string("--quick") : join_list(req.matrix_flags)));
+    throw usage_error(
+        fmt::format("--matrix lecture runs the lessons' own cases; {} chooses cases of its own (use "
+                    "--matrix full, or leave --matrix out)",
+                    req.quick ? std::string("--quick") : join_list(req.matrix_flags)));
   if (std::optional<run_request> c = lecture_contention_request(req, "results")) validate_contention(*c);
   if (req.place == placement::smt || req.place == placement::far) {
     const topology t = req.topology.empty() ? read_topology("", allowed_cpus()) : read_topology(req.topology);
@@ -146,19 +151,27 @@ void validate_ipc(const run_request& req) {
     throw usage_error("--shapes needs --serializers: without a serializer the ipc suite sends raw bytes of --sizes");
   if (!req.serializers.empty()) {
     if (!req.sizes.empty())
-      throw usage_error("--sizes and --serializers exclude each other: with a serializer the message shape (--shapes) fixes the size on the wire");
+      throw usage_error(
+          "--sizes and --serializers exclude each other: with a serializer the message shape (--shapes) fixes the size "
+          "on the wire");
     if (req.rate > 0)
-      throw usage_error("--rate and --serializers exclude each other: serialization is measured in the closed-loop ping-pong");
+      throw usage_error(
+          "--rate and --serializers exclude each other: serialization is measured in the closed-loop ping-pong");
     if (req.work_ns > 0)
-      throw usage_error("--work and --serializers exclude each other: the server's work would be counted as transport time");
+      throw usage_error(
+          "--work and --serializers exclude each other: the server's work would be counted as transport time");
   }
   for (std::uint64_t s : req.sizes) {
     if (s < min_msg_bytes)
-      throw usage_error(fmt::format("message size {} is smaller than the {}-byte header every message carries", s, header_bytes));
+      throw usage_error(
+          fmt::format("message size {} is smaller than the {}-byte header every message carries", s, header_bytes));
     if (s > max_msg_bytes)
-      throw usage_error(fmt::format("message size {} exceeds the supported maximum of {}", format_bytes(s), format_bytes(max_msg_bytes)));
+      throw usage_error(fmt::format("message size {} exceeds the supported maximum of {}", format_bytes(s),
+                                    format_bytes(max_msg_bytes)));
   }
-  if (req.rate > 0 && req.rate > 1e7) throw usage_error(fmt::format("--rate {:g} is beyond what any transport here can pace (max 1e7 messages/s)", req.rate));
+  if (req.rate > 0 && req.rate > 1e7)
+    throw usage_error(
+        fmt::format("--rate {:g} is beyond what any transport here can pace (max 1e7 messages/s)", req.rate));
   if (!req.filter.empty()) {
     try {
       std::regex re(req.filter);
@@ -258,7 +271,8 @@ plan_section section_from_flags(const run_request& req, const core_plan& cores) 
   s.sizes_asked = !req.sizes.empty();
   // Pairs sweep: 2, 4, ... while two endpoints per pair fit in the requested cores (one per pair for `same`).
   const int per_pair = req.place == placement::same ? 1 : 2;
-  for (int p = 2; p * per_pair <= std::max(cores.requested, per_pair) && p <= d.max_pairs; p *= 2) s.sweep_pairs.push_back(p);
+  for (int p = 2; p * per_pair <= std::max(cores.requested, per_pair) && p <= d.max_pairs; p *= 2)
+    s.sweep_pairs.push_back(p);
   s.waits = req.waits;
   s.locks = chosen_locks(req);
   s.work_ns = req.work_ns;
@@ -312,7 +326,8 @@ struct encoding {
 std::vector<encoding> encodings_of(const plan_section& sec) {
   std::vector<encoding> out;
   for (ser::shape shape : sec.shapes)
-    for (const ser::serializer_info* s : sec.serializers) out.push_back({s, shape, header_bytes + encoded_bytes(*s, shape)});
+    for (const ser::serializer_info* s : sec.serializers)
+      out.push_back({s, shape, header_bytes + encoded_bytes(*s, shape)});
   return out;
 }
 
@@ -372,7 +387,8 @@ class ipc_planner {
       if (!t->fixed_wait.empty() && w != sec.waits.front()) continue;
       if (!encodings.empty()) {
         // The ping-pong only, one pair: what a round trip costs with each serializer and message shape.
-        for (const encoding& e : encodings) add(sec, t, m, {workload_kind::latency, e.msg_bytes, 1, w, e.serializer, e.shape});
+        for (const encoding& e : encodings)
+          add(sec, t, m, {workload_kind::latency, e.msg_bytes, 1, w, e.serializer, e.shape});
         continue;
       }
       for (workload_kind kind : sec.kinds) {
@@ -483,11 +499,20 @@ struct console_marks {
 
 // --serializers: per case, the median round trip and its parts.
 void print_serializer_table(const std::vector<ipc_case>& cases, const console_index& ix, console_marks& marks) {
-  fmt::print("\nSerialization in the round trip (client-measured ping-pong, both directions encoded and decoded; medians\n"
-             "per round trip: serialize = 2 encodes, deserialize = 2 decodes with every field read, transport = the rest)\n");
-  const console_table table({{"transport", 15, align::left}, {"model", 9, align::left}, {"serializer", 12, align::left},
-                             {"shape", 7, align::left}, {"wire", 9}, {"rtt p50", 11}, {"serialize", 11},
-                             {"deserial.", 11}, {"transport", 11}, {"share", 7}, {"spread", 8},
+  fmt::print(
+      "\nSerialization in the round trip (client-measured ping-pong, both directions encoded and decoded; medians\n"
+      "per round trip: serialize = 2 encodes, deserialize = 2 decodes with every field read, transport = the rest)\n");
+  const console_table table({{"transport", 15, align::left},
+                             {"model", 9, align::left},
+                             {"serializer", 12, align::left},
+                             {"shape", 7, align::left},
+                             {"wire", 9},
+                             {"rtt p50", 11},
+                             {"serialize", 11},
+                             {"deserial.", 11},
+                             {"transport", 11},
+                             {"share", 7},
+                             {"spread", 8},
                              {"notes", 0, align::left, 2}});
   table.print_header();
   for (const ipc_case& c : cases) {
@@ -523,8 +548,10 @@ console_table ipc_table(bool latency, bool worked) {
   std::vector<table_column> cols = {{"transport", 15, align::left}, {"model", 12, align::left}};
   if (worked) cols.push_back({"work, lock", 19, align::left});
   cols.insert(cols.end(), {{"wait", 9, align::left}, {"size", 9}, {"pairs", 6}});
-  if (latency) cols.insert(cols.end(), {{"p50", 11}, {"p99", 11}, {"p99.9", 11}});
-  else cols.insert(cols.end(), {{"msg/s", 12}, {"MB/s", 12}});
+  if (latency)
+    cols.insert(cols.end(), {{"p50", 11}, {"p99", 11}, {"p99.9", 11}});
+  else
+    cols.insert(cols.end(), {{"msg/s", 12}, {"MB/s", 12}});
   cols.insert(cols.end(), {{"spread", 8}, {"notes", 0, align::left, 2}});
   return console_table(std::move(cols));
 }
@@ -541,7 +568,8 @@ std::vector<std::string> ipc_head_cells(const ipc_case& c, bool worked) {
 
 std::string ipc_notes(const json& m, bool latency, console_marks& marks) {
   std::string notes;
-  if (m.value("failed_repetitions", 0) > 0) notes += fmt::format("{} rep(s) failed ", m["failed_repetitions"].get<int>());
+  if (m.value("failed_repetitions", 0) > 0)
+    notes += fmt::format("{} rep(s) failed ", m["failed_repetitions"].get<int>());
   if (m.value("unstable", false)) {
     notes += "unstable ";
     ++marks.unstable;
@@ -562,7 +590,9 @@ std::string ipc_notes(const json& m, bool latency, console_marks& marks) {
 void add_figures(std::vector<std::string>& cells, const json& m, bool latency) {
   if (latency) {
     // A dash: too few round trips for that percentile in its repetitions (their percentiles_withheld).
-    auto pct = [&m](const char* f) { return m.contains(f) && m[f].is_number() ? format_ns(m[f].get<double>()) : std::string("-"); };
+    auto pct = [&m](const char* f) {
+      return m.contains(f) && m[f].is_number() ? format_ns(m[f].get<double>()) : std::string("-");
+    };
     for (const char* f : {"rtt_p50_ns", "rtt_p99_ns", "rtt_p999_ns"}) cells.push_back(pct(f));
   } else {
     cells.push_back(format_rate(m["msgs_per_s"].get<double>()));
@@ -611,7 +641,8 @@ void print_kind_table(workload_kind kind, const std::vector<ipc_case>& cases, co
   auto in_table = [kind](const ipc_case& c) { return c.wl.kind == kind && !c.wl.serializer; };
   const bool lat = kind == workload_kind::latency;
   if (std::none_of(cases.begin(), cases.end(), in_table)) return;
-  fmt::print("\n{}\n", lat ? "Round-trip latency (client-measured, median of repetitions; spread = 1.48 x MAD / median of p50, msg/s below)"
+  fmt::print("\n{}\n", lat ? "Round-trip latency (client-measured, median of repetitions; spread = 1.48 x MAD / median "
+                             "of p50, msg/s below)"
                            : "Throughput (one way, timed at the receiver, median of repetitions)");
   const console_table table = ipc_table(lat, worked);
   table.print_header();
@@ -647,13 +678,16 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
   if (std::any_of(cases.begin(), cases.end(), [](const ipc_case& c) { return c.wl.serializer != nullptr; }))
     print_serializer_table(cases, ix, marks);
   if (marks.below_floor)
-    fmt::print("\n{} case(s) below floor: a repetition measured beyond what its round's hardware floor allows (the "
-               "ends were not where the floor was measured, or the machine changed within the round); "
-               "below_floor_reason in results.json says which figure\n", marks.below_floor);
+    fmt::print(
+        "\n{} case(s) below floor: a repetition measured beyond what its round's hardware floor allows (the "
+        "ends were not where the floor was measured, or the machine changed within the round); "
+        "below_floor_reason in results.json says which figure\n",
+        marks.below_floor);
   if (marks.unstable)
-    fmt::print("\n{} case(s) marked unstable: {}. More repetitions (--reps 5), --placement same, or a quieter "
-               "machine help; --drop-disturbed leaves out rounds the canary flagged.\n",
-               marks.unstable, unstable_rule());
+    fmt::print(
+        "\n{} case(s) marked unstable: {}. More repetitions (--reps 5), --placement same, or a quieter "
+        "machine help; --drop-disturbed leaves out rounds the canary flagged.\n",
+        marks.unstable, unstable_rule());
 }
 
 // Per-run private directory for FIFOs and socket files; removed (with anything left in it) at the end.
@@ -691,9 +725,11 @@ std::vector<round_verdict> mark_disturbed(std::vector<json>& rows, const json& c
     if (v.disturbed) by_round[v.round] = &v;
   for (json& row : rows) {
     std::string why;
-    if (auto it = by_round.find(row.value("round", 0)); it != by_round.end()) why = "round " + std::to_string(it->first) + ": " + it->second->why;
+    if (auto it = by_round.find(row.value("round", 0)); it != by_round.end())
+      why = "round " + std::to_string(it->first) + ": " + it->second->why;
     else if (row["steal_pct"].is_number() && row["steal_pct"].get<double>() > steal_disturbed_pct)
-      why = fmt::format("the hypervisor stole {:.1f}% of the run's CPU time during this case", row["steal_pct"].get<double>());
+      why = fmt::format("the hypervisor stole {:.1f}% of the run's CPU time during this case",
+                        row["steal_pct"].get<double>());
     row["disturbed"] = !why.empty();
     if (!why.empty()) row["disturbed_reason"] = why;
     row["excluded"] = !why.empty() && drop;
@@ -740,8 +776,9 @@ void print_round_floors(const json& rounds, const std::vector<round_verdict>& ve
                  : drop ? " and left out of the medians (--drop-disturbed)"
                         : " (--drop-disturbed leaves them out of the medians)");
   if (all && verdicts.size() > 1)
-    fmt::print("every round was disturbed: no round is left out of the medians{}, and none of them is a figure to quote\n",
-               drop ? " (--drop-disturbed would leave nothing)" : "");
+    fmt::print(
+        "every round was disturbed: no round is left out of the medians{}, and none of them is a figure to quote\n",
+        drop ? " (--drop-disturbed would leave nothing)" : "");
 }
 
 }  // namespace
@@ -803,20 +840,37 @@ int print_dry_run(const run_request& req, const core_plan& cores, const std::vec
   const int reps = req.reps ? req.reps : defaults_for(req).reps;
   std::uint64_t measuring_ns = 0;
   run_results res;
-  res.context = json{{"suite", "ipc"}, {"dry_run", true}, {"command_line", req.command_line},
-                     {"cores_requested", cores.requested}, {"cores_available", cores.available},
-                     {"oversubscribed", cores.oversubscribed}, {"cpus_used", cores.cpus}, {"topology", to_json(cores.topo)},
-                     {"matrix", lecture_matrix(req) ? "lecture" : "full"}, {"reps", reps}};
-  fmt::print("bench run ipc --dry-run: the plan for {} ({}), {} cores requested: CPUs in the order pairs take them: {}\n",
-             cores.topo.source, cores.topo.describe(), cores.requested, fmt::join(cores.cpus, ","));
+  res.context = json{{"suite", "ipc"},
+                     {"dry_run", true},
+                     {"command_line", req.command_line},
+                     {"cores_requested", cores.requested},
+                     {"cores_available", cores.available},
+                     {"oversubscribed", cores.oversubscribed},
+                     {"cpus_used", cores.cpus},
+                     {"topology", to_json(cores.topo)},
+                     {"matrix", lecture_matrix(req) ? "lecture" : "full"},
+                     {"reps", reps}};
+  fmt::print(
+      "bench run ipc --dry-run: the plan for {} ({}), {} cores requested: CPUs in the order pairs take them: {}\n",
+      cores.topo.source, cores.topo.describe(), cores.requested, fmt::join(cores.cpus, ","));
   for (const ipc_case& c : cases) {
     if (!c.skip_reason.empty()) continue;
     const std::vector<pair_cpus> pairs = place_pairs(c.place, c.pairs, cores);
     measuring_ns += (c.wl.warmup_ns + c.wl.duration_ns) * static_cast<std::uint64_t>(reps);
-    json row{{"name", c.name}, {"run_name", c.name}, {"run_type", "plan"}, {"transport", c.transport->name},
-             {"model", c.model->name}, {"workload", to_string(c.wl.kind)}, {"wait", c.wait}, {"placement", to_string(c.place)},
-             {"msg_bytes", c.wl.msg_bytes}, {"pairs", c.pairs}, {"work_ns", c.wl.work_ns}, {"lock", c.wl.lock},
-             {"client_cpus", planned_cpus(pairs, true)}, {"server_cpus", planned_cpus(pairs, false)},
+    json row{{"name", c.name},
+             {"run_name", c.name},
+             {"run_type", "plan"},
+             {"transport", c.transport->name},
+             {"model", c.model->name},
+             {"workload", to_string(c.wl.kind)},
+             {"wait", c.wait},
+             {"placement", to_string(c.place)},
+             {"msg_bytes", c.wl.msg_bytes},
+             {"pairs", c.pairs},
+             {"work_ns", c.wl.work_ns},
+             {"lock", c.wl.lock},
+             {"client_cpus", planned_cpus(pairs, true)},
+             {"server_cpus", planned_cpus(pairs, false)},
              {"placed", core_sharing(pairs, cores.topo)}};
     fmt::print("  {:<100} client {:<12} server {:<12} {}\n", c.name, row["client_cpus"].get<std::string>(),
                row["server_cpus"].get<std::string>(), row["placed"].get<std::string>());
@@ -847,7 +901,8 @@ struct ipc_run {
 // --peer: the handshake with `bench serve` comes before any work; a peer that cannot be used is exit status 2.
 void connect_peer(ipc_run& run) {
   if (run.req.peer.empty()) return;
-  run.remote = std::make_unique<remote_session>(run.req.peer, run.req.timeout_ns ? run.req.timeout_ns : 10'000'000'000ull);
+  run.remote =
+      std::make_unique<remote_session>(run.req.peer, run.req.timeout_ns ? run.req.timeout_ns : 10'000'000'000ull);
   run.remote->check_plan(run.cases, !run.req.models.empty());
 }
 
@@ -855,8 +910,10 @@ void connect_peer(ipc_run& run) {
 json sort_out_skipped(ipc_run& run) {
   json skipped = json::array();
   for (const ipc_case& c : run.cases) {
-    if (c.skip_reason.empty()) ++run.runnable;
-    else skipped.push_back({{"name", c.name}, {"reason", c.skip_reason}});
+    if (c.skip_reason.empty())
+      ++run.runnable;
+    else
+      skipped.push_back({{"name", c.name}, {"reason", c.skip_reason}});
   }
   if (run.runnable == 0) {
     std::string why = run.cases.empty() ? "--filter matches no case" : run.cases.front().skip_reason;
@@ -872,18 +929,22 @@ void describe_peer(ipc_run& run) {
   std::vector<int> shared = run.remote->cpus_shared_with(run.cores.cpus);
   run.res.context["peer"]["shared_cpus"] = shared;
   if (!shared.empty())
-    fmt::print(stderr, "warning: bench serve at {} runs on this machine, on CPUs this run uses too ({}): a pair's two "
+    fmt::print(stderr,
+               "warning: bench serve at {} runs on this machine, on CPUs this run uses too ({}): a pair's two "
                "ends may share a CPU, whatever --placement says; start them on separate CPUs (e.g. taskset -c 1 bench "
-               "serve, taskset -c 0 bench run ...)\n", run.remote->address(), fmt::join(shared, ", "));
+               "serve, taskset -c 0 bench run ...)\n",
+               run.remote->address(), fmt::join(shared, ", "));
 }
 
 json server_lock_context() {
   const gil_config gil_defaults;
-  return {{"scope", "one lock per server process, shared by all its server threads (thread model: every pair's "
-                    "server thread; process model: each forked server has its own; async models: the one loop thread, "
-                    "uncontended)"},
-          {"work", "per message: enter the lock, run work_ns of calibrated CPU work in ticks, leave; the receive and "
-                   "the send happen outside the lock (as CPython releases the GIL around blocking I/O)"},
+  return {{"scope",
+           "one lock per server process, shared by all its server threads (thread model: every pair's "
+           "server thread; process model: each forked server has its own; async models: the one loop thread, "
+           "uncontended)"},
+          {"work",
+           "per message: enter the lock, run work_ns of calibrated CPU work in ticks, leave; the receive and "
+           "the send happen outside the lock (as CPython releases the GIL around blocking I/O)"},
           {"tick_ns", gil_defaults.tick_ns},
           {"gil_switch_interval_ns", gil_defaults.switch_interval_ns},
           {"gil_old_check_interval_ticks", gil_defaults.check_interval},
@@ -898,8 +959,9 @@ void describe_serializers(json& ctx, const std::vector<ipc_case>& cases, bool se
     for (const ipc_case& c : cases)
       if (c.wl.serializer) {
         const ser::serializer_info& si = *c.wl.serializer;
-        sers[std::string(si.name)] = si.version.empty() ? std::string(si.description)
-                                                        : fmt::format("{} ({} {})", si.description, si.library, si.version);
+        sers[std::string(si.name)] = si.version.empty()
+                                         ? std::string(si.description)
+                                         : fmt::format("{} ({} {})", si.description, si.library, si.version);
         shapes[std::string(ser::to_string(c.wl.shape))] = ser::describe(c.wl.shape);
       }
     ctx["serializer_descriptions"] = sers;
@@ -923,10 +985,11 @@ void describe_transports(json& ctx, const std::vector<ipc_case>& cases) {
 json disturbed_rule_context() {
   return {{"machine_change_factor", machine_change_factor},
           {"steal_disturbed_pct", steal_disturbed_pct},
-          {"rule", "a round is disturbed when its cache-line round trip or cross-core streaming rate (rounds[i].floor) "
-                   "differs from the median of all rounds (with two rounds: from the other one) by more than "
-                   "machine_change_factor, faster or slower, or when steal time exceeds steal_disturbed_pct of the "
-                   "run's CPUs"}};
+          {"rule",
+           "a round is disturbed when its cache-line round trip or cross-core streaming rate (rounds[i].floor) "
+           "differs from the median of all rounds (with two rounds: from the other one) by more than "
+           "machine_change_factor, faster or slower, or when steal time exceeds steal_disturbed_pct of the "
+           "run's CPUs"}};
 }
 
 constexpr const char* below_floor_rule =
@@ -974,23 +1037,30 @@ void print_header(const ipc_run& run, const run_shape& shape, const hardware_flo
   // contention lessons and the charts come on top.
   const double measuring_s =
       static_cast<double>(run.runnable) * run.reps * static_cast<double>(wl.warmup_ns + wl.duration_ns) / 1e9;
-  fmt::print("each case: {} warm-up, then {} measured{}; measuring takes {:.0f} s ({} cases x {} repetitions), set-up "
-             "and charts come on top\n", format_ns(static_cast<double>(wl.warmup_ns)),
-             format_ns(static_cast<double>(wl.duration_ns)),
-             req.duration_ns || req.quick ? "" : " (fitted to the matrix's time budget; --duration sets it)", measuring_s,
-             run.runnable, run.reps);
+  fmt::print(
+      "each case: {} warm-up, then {} measured{}; measuring takes {:.0f} s ({} cases x {} repetitions), set-up "
+      "and charts come on top\n",
+      format_ns(static_cast<double>(wl.warmup_ns)), format_ns(static_cast<double>(wl.duration_ns)),
+      req.duration_ns || req.quick ? "" : " (fitted to the matrix's time budget; --duration sets it)", measuring_s,
+      run.runnable, run.reps);
   // The two-line figure beside the one-line one: what a channel with a line per direction pays at least.
-  fmt::print("hardware floor: timer {:.0f} ns, cache-line round trip {}{} (median of {} round trips), memcpy {:.1f} GB/s in "
-             "cache / {:.1f} GB/s from memory, cross-core streaming {}; harness cost {:.0f} ns per message\n",
-             floor.timer_overhead_ns, floor.c2c_round_trip_ns ? format_ns(*floor.c2c_round_trip_ns) : "n/a",
-             floor.c2c_two_line_one_way_ns ? fmt::format(" (a line each way: {})", format_ns(2 * *floor.c2c_two_line_one_way_ns)) : "",
-             floor.cross.one_line ? floor.cross.one_line->samples : 0, floor.memcpy_gbps, floor.memcpy_mem_gbps,
-             floor.xcore_gbps ? fmt::format("{:.1f} GB/s (best of {} methods)", *floor.xcore_gbps, floor.cross.xcore_variants.size()) : "n/a",
-             overhead);
+  fmt::print(
+      "hardware floor: timer {:.0f} ns, cache-line round trip {}{} (median of {} round trips), memcpy {:.1f} GB/s in "
+      "cache / {:.1f} GB/s from memory, cross-core streaming {}; harness cost {:.0f} ns per message\n",
+      floor.timer_overhead_ns, floor.c2c_round_trip_ns ? format_ns(*floor.c2c_round_trip_ns) : "n/a",
+      floor.c2c_two_line_one_way_ns
+          ? fmt::format(" (a line each way: {})", format_ns(2 * *floor.c2c_two_line_one_way_ns))
+          : "",
+      floor.cross.one_line ? floor.cross.one_line->samples : 0, floor.memcpy_gbps, floor.memcpy_mem_gbps,
+      floor.xcore_gbps
+          ? fmt::format("{:.1f} GB/s (best of {} methods)", *floor.xcore_gbps, floor.cross.xcore_variants.size())
+          : "n/a",
+      overhead);
   if (run.remote)
-    fmt::print("peer: bench serve at {} on {} ({}): the server side of every pair runs there; round trips are "
-               "measured here, throughput by the receiver there\n",
-               run.remote->address(), run.remote->peer_host_name(), machine_line(run.res.context["peer"]["context"]));
+    fmt::print(
+        "peer: bench serve at {} on {} ({}): the server side of every pair runs there; round trips are "
+        "measured here, throughput by the receiver there\n",
+        run.remote->address(), run.remote->peer_host_name(), machine_line(run.res.context["peer"]["context"]));
   std::fflush(stdout);
 }
 
@@ -1081,11 +1151,12 @@ void measure_rounds(ipc_run& run) {
 void summarize(ipc_run& run) {
   const std::vector<round_verdict> verdicts = mark_disturbed(run.res.rows, run.res.context, run.req.drop_disturbed);
   run.res.context["interrupted"] = interrupted();
-  add_aggregates(run.res.rows, {"rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns", "rtt_mean_ns",
-                                "msgs_per_s", "bytes_per_s", "cpu_ns_per_msg", "cpu_ns", "cpu_window_ns", "cpus_busy",
-                                "measured_window_ns", "messages", "lost", "duplicated", "corrupt",
-                                "serialize_ns", "deserialize_ns", "transport_ns", "serialization_pct", "send_late_p50_ns",
-                                "send_late_p99_ns"},
+  add_aggregates(run.res.rows,
+                 {"rtt_p50_ns",        "rtt_p90_ns",       "rtt_p99_ns",         "rtt_p999_ns",    "rtt_max_ns",
+                  "rtt_mean_ns",       "msgs_per_s",       "bytes_per_s",        "cpu_ns_per_msg", "cpu_ns",
+                  "cpu_window_ns",     "cpus_busy",        "measured_window_ns", "messages",       "lost",
+                  "duplicated",        "corrupt",          "serialize_ns",       "deserialize_ns", "transport_ns",
+                  "serialization_pct", "send_late_p50_ns", "send_late_p99_ns"},
                  ipc_identity_fields());
   mark_below_floor_medians(run.res.rows);
   write_results(run.res);
@@ -1113,7 +1184,8 @@ int finish_with_lessons(const ipc_run& run) {
   if (beside("where your threads run", lecture_cores_request(req, dir, run.cores.topo), run_cores) == 130) return 130;
   draw_charts(req, dir);
   if (lecture_matrix(req)) draw_lecture(req, dir);
-  if (run.failures) fmt::print(stderr, "{} case repetition(s) failed; see error_message in results.json\n", run.failures);
+  if (run.failures)
+    fmt::print(stderr, "{} case repetition(s) failed; see error_message in results.json\n", run.failures);
   return status;
 }
 

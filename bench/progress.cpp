@@ -19,16 +19,22 @@ progress_line::progress_line(int total) : total_(total), tty_(::isatty(2) != 0),
 void progress_line::step(const std::string& what) {
   ++done_;
   double elapsed = static_cast<double>(now_ns() - start_ns_) / 1e9;
-  std::string left = done_ > 1 ? fmt::format("~{}", clock_text(elapsed / (done_ - 1) * (total_ - done_ + 1))) : std::string("?");
-  std::string line = fmt::format("[{:>4}/{}] {:<50} elapsed {}, left {}", done_, total_, what, clock_text(elapsed), left);
-  if (tty_) fmt::print(stderr, "\r\033[K{}", line);
-  else fmt::print(stderr, "{}\n", line);
+  std::string left =
+      done_ > 1 ? fmt::format("~{}", clock_text(elapsed / (done_ - 1) * (total_ - done_ + 1))) : std::string("?");
+  std::string line =
+      fmt::format("[{:>4}/{}] {:<50} elapsed {}, left {}", done_, total_, what, clock_text(elapsed), left);
+  if (tty_)
+    fmt::print(stderr, "\r\033[K{}", line);
+  else
+    fmt::print(stderr, "{}\n", line);
   std::fflush(stderr);
 }
 
 void progress_line::note(const std::string& line) {
-  if (tty_) fmt::print(stderr, "\r\033[K{}\n", line);
-  else fmt::print(stderr, "{}\n", line);
+  if (tty_)
+    fmt::print(stderr, "\r\033[K{}\n", line);
+  else
+    fmt::print(stderr, "{}\n", line);
 }
 
 void progress_line::finish() {

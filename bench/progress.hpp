@@ -9,8 +9,8 @@ namespace bench {
 class progress_line {
  public:
   explicit progress_line(int total);
-  void step(const std::string& what);   // a new case starts
-  void note(const std::string& line);   // a message that must stay visible (e.g. a failure)
+  void step(const std::string& what);  // a new case starts
+  void note(const std::string& line);  // a message that must stay visible (e.g. a failure)
   void finish();
 
  private:

@@ -8,9 +8,9 @@
 
 #include <fmt/format.h>
 
+#include "base/error.hpp"
 #include "bench/suite.hpp"
 #include "harness/build_info.hpp"
-#include "base/error.hpp"
 #include "harness/sysinfo.hpp"
 
 extern char** environ;
@@ -36,8 +36,10 @@ json suite_context(const run_request& req, const core_plan& cores) {
 
 void warn_oversubscribed(const core_plan& cores) {
   if (cores.oversubscribed)
-    fmt::print(stderr, "warning: {} cores requested but {} available: endpoints share CPUs round-robin "
-                       "(oversubscribed; recorded in the results)\n", cores.requested, cores.available);
+    fmt::print(stderr,
+               "warning: {} cores requested but {} available: endpoints share CPUs round-robin "
+               "(oversubscribed; recorded in the results)\n",
+               cores.requested, cores.available);
 }
 
 namespace {
@@ -55,8 +57,7 @@ int run_quiet(const std::vector<std::string>& args) {
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) return -1;
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -88,8 +89,10 @@ fs::path plots_dir() {
 int run_python_tool(const std::string& script, const std::vector<std::string>& args) {
   std::string py = find_python();
   if (py.empty())
-    throw std::runtime_error(fmt::format("cannot run plots/{}: no Python that can import matplotlib was found "
-                                         "(install python3-matplotlib, or set BENCH_PYTHON)", script));
+    throw std::runtime_error(
+        fmt::format("cannot run plots/{}: no Python that can import matplotlib was found "
+                    "(install python3-matplotlib, or set BENCH_PYTHON)",
+                    script));
   std::vector<std::string> all = {py, (plots_dir() / script).string()};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -100,8 +103,7 @@ int run_python_tool(const std::string& script, const std::vector<std::string>& a
   if (int err = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ); err != 0)
     throw std::runtime_error(errno_text("start " + py, err));
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

@@ -7,14 +7,14 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <utility>
 #include <sstream>
+#include <utility>
 
 #include <fmt/format.h>
 
-#include "bench/suite.hpp"
 #include "base/error.hpp"
 #include "base/fd.hpp"
+#include "bench/suite.hpp"
 #include "harness/results.hpp"
 
 namespace bench {

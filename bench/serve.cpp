@@ -12,16 +12,16 @@
 
 #include <fmt/format.h>
 
-#include "harness/build_info.hpp"
 #include "base/cancel.hpp"
 #include "base/clock.hpp"
+#include "base/units.hpp"
+#include "harness/build_info.hpp"
 #include "harness/control.hpp"
 #include "harness/cpu.hpp"
 #include "harness/floor.hpp"
 #include "harness/model.hpp"
 #include "harness/remote.hpp"
 #include "harness/sysinfo.hpp"
-#include "base/units.hpp"
 #include "serializers/messages.hpp"
 #include "serializers/registry.hpp"
 
@@ -93,7 +93,8 @@ std::string case_summary(const remote_case& rc) {
   std::string what = fmt::format("{} {} {} {}, {} pair(s)", rc.transport->name, rc.model->name, to_string(rc.wl.kind),
                                  format_bytes(rc.wl.msg_bytes), rc.pairs);
   if (rc.wl.work_ns) what += fmt::format(", work {} ns under lock {}", rc.wl.work_ns, rc.wl.lock);
-  if (rc.wl.serializer) what += fmt::format(", serializer {} shape {}", rc.wl.serializer->name, ser::to_string(rc.wl.shape));
+  if (rc.wl.serializer)
+    what += fmt::format(", serializer {} shape {}", rc.wl.serializer->name, ser::to_string(rc.wl.shape));
   return what;
 }
 
@@ -163,14 +164,17 @@ std::string relay_case(control_channel& ctl, served_case& sc, const remote_case&
     if (finished == sc.n || (stopped && client_gone)) break;
     if (interrupted()) stop("bench serve was stopped (Ctrl-C) on the server");
     if (now_ns() > deadline && !stopped)
-      stop(ready_sent ? "the case overran its time on the server" : "the client did not connect the data channels within 30 s");
+      stop(ready_sent ? "the case overran its time on the server"
+                      : "the client did not connect the data channels within 30 s");
     if (stopped) break;  // join() below waits for the servers, and stops any that will not end
     pollfd p{ctl.fd(), POLLIN, 0};
     if (!client_gone && ::poll(&p, 1, 5) > 0) {
       try {
         std::optional<control_frame> f = ctl.receive(0);
-        if (f && f->type == control_type::abort) stop("stopped by the client: " + f->body.value("reason", std::string("abort")));
-        else if (f) stop(fmt::format("the client sent {} in the middle of a case", to_string(f->type)));
+        if (f && f->type == control_type::abort)
+          stop("stopped by the client: " + f->body.value("reason", std::string("abort")));
+        else if (f)
+          stop(fmt::format("the client sent {} in the middle of a case", to_string(f->type)));
       } catch (const std::exception& e) {
         client_gone = true;
         stop(fmt::format("the client went away in the middle of the case ({})", e.what()));
@@ -183,7 +187,8 @@ std::string relay_case(control_channel& ctl, served_case& sc, const remote_case&
 }
 
 // One case, asked for by the client. Returns false when the client is gone (the session ends).
-bool serve_case(control_channel& ctl, const json& body, const net_address& local, const net_address& peer, int& served) {
+bool serve_case(control_channel& ctl, const json& body, const net_address& local, const net_address& peer,
+                int& served) {
   remote_case rc;
   try {
     rc = decode_case(body);
@@ -234,22 +239,25 @@ void run_session(unique_fd sock, bool busy) {
       return;
     }
     if (hello->type != control_type::hello) {
-      ctl.send(control_type::error, error_body("malformed", fmt::format("expected hello, got {}", to_string(hello->type))));
+      ctl.send(control_type::error,
+               error_body("malformed", fmt::format("expected hello, got {}", to_string(hello->type))));
       log(fmt::format("client {}: refused: began with {}", who, to_string(hello->type)));
       return;
     }
     const json& v = hello->body.contains("protocol") ? hello->body["protocol"] : json();
     if (!v.is_number_integer() || v.get<std::int64_t>() != control_protocol) {
-      ctl.send(control_type::error, error_body("version", fmt::format("protocol version {} is not supported: this server speaks {}",
-                                                                      v.dump().substr(0, 32), control_protocol)));
+      ctl.send(control_type::error,
+               error_body("version", fmt::format("protocol version {} is not supported: this server speaks {}",
+                                                 v.dump().substr(0, 32), control_protocol)));
       log(fmt::format("client {}: refused: protocol version {}", who, v.dump().substr(0, 32)));
       return;
     }
     if (hello->body.contains("host") && hello->body["host"].is_string())
       who = fmt::format("{} ({})", peer.host(), hello->body["host"].get<std::string>().substr(0, 64));
     if (busy) {
-      ctl.send(control_type::error, error_body("busy", "busy: serving another client; try again later "
-                                                       "(bench serve --clients N serves several at once)"));
+      ctl.send(control_type::error, error_body("busy",
+                                               "busy: serving another client; try again later "
+                                               "(bench serve --clients N serves several at once)"));
       log(fmt::format("client {}: answered busy", who));
       return;
     }
@@ -264,7 +272,8 @@ void run_session(unique_fd sock, bool busy) {
       if (f->type == control_type::bye) break;
       if (f->type == control_type::abort) continue;  // it crossed the case_end of the case it meant to stop
       if (f->type != control_type::run_case) {
-        ctl.send(control_type::error, error_body("malformed", fmt::format("unexpected {} between cases", to_string(f->type))));
+        ctl.send(control_type::error,
+                 error_body("malformed", fmt::format("unexpected {} between cases", to_string(f->type))));
         continue;
       }
       if (!serve_case(ctl, f->body, local, peer, served)) return;
@@ -274,14 +283,12 @@ void run_session(unique_fd sock, bool busy) {
     // The stream cannot be trusted after a bad frame: say why, and close this connection.
     try {
       ctl.send(control_type::error, error_body("malformed", e.what()), 1'000);
-    } catch (const std::exception&) {
-    }
+    } catch (const std::exception&) {}
     log(fmt::format("client {}: refused a bad frame: {}", who, e.what()));
   } catch (const aborted_error&) {
     try {
       ctl.send(control_type::error, error_body("stopping", "bench serve is stopping"), 1'000);
-    } catch (const std::exception&) {
-    }
+    } catch (const std::exception&) {}
   } catch (const std::exception& e) {
     log(fmt::format("client {}: {}", who, e.what()));
   }
@@ -291,7 +298,8 @@ void run_session(unique_fd sock, bool busy) {
 
 namespace {
 net_address listen_address(const serve_options& opt) {
-  return parse_net_address(opt.listen.empty() ? fmt::format(":{}", default_serve_port) : opt.listen, default_serve_port, "127.0.0.1");
+  return parse_net_address(opt.listen.empty() ? fmt::format(":{}", default_serve_port) : opt.listen, default_serve_port,
+                           "127.0.0.1");
 }
 }  // namespace
 
@@ -310,12 +318,14 @@ int run_serve(const serve_options& opt) {
     throw usage_error(e.what());
   }
   net_address bound = local_address(listener.get());
-  std::string reach = bound.loopback()
-                          ? "loopback only, other machines cannot reach it: --listen ADDR:PORT serves a network"
-                          : "reachable from the network, no authentication: whoever reaches this port can make this machine "
-                            "run benchmark traffic";
-  log(fmt::format("bench serve: listening on {} ({}), protocol {}, {} at a time; Ctrl-C stops it", bound.to_string(), reach,
-                  control_protocol, opt.max_clients == 1 ? std::string("one client") : fmt::format("{} clients", opt.max_clients)));
+  std::string reach =
+      bound.loopback()
+          ? "loopback only, other machines cannot reach it: --listen ADDR:PORT serves a network"
+          : "reachable from the network, no authentication: whoever reaches this port can make this machine "
+            "run benchmark traffic";
+  log(fmt::format("bench serve: listening on {} ({}), protocol {}, {} at a time; Ctrl-C stops it", bound.to_string(),
+                  reach, control_protocol,
+                  opt.max_clients == 1 ? std::string("one client") : fmt::format("{} clients", opt.max_clients)));
 
   std::map<pid_t, bool> sessions;  // pid -> counts against max_clients (a "busy" answer does not)
   auto active = [&] {

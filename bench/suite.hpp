@@ -12,51 +12,51 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/cpu.hpp"
-#include "base/fd.hpp"
-#include "harness/results.hpp"
 #include <span>
+#include "base/fd.hpp"
+#include "harness/cpu.hpp"
+#include "harness/results.hpp"
 
 namespace bench {
 
 struct run_request {
   std::string suite;
-  std::string command_line;             // exactly as typed, for the results' context
-  int cores = 0;                        // as requested (or all online CPUs by default)
+  std::string command_line;  // exactly as typed, for the results' context
+  int cores = 0;             // as requested (or all online CPUs by default)
   bool cores_given = false;
   bool quick = false;
-  std::vector<std::string> transports;  // empty: all available
-  std::vector<std::string> models;      // empty: all available
-  std::vector<std::string> serializers; // empty: suite default
-  std::vector<std::uint64_t> sizes;     // message bytes, header included; empty: suite default
-  std::uint64_t duration_ns = 0;        // per case and repetition; 0: suite default
-  std::uint64_t warmup_ns = 0;          // 0: suite default
-  std::uint64_t timeout_ns = 0;         // watchdog per case; 0: suite default
-  int reps = 0;                         // 0: suite default
-  std::string filter;                   // ECMAScript regex over case names; empty: all
+  std::vector<std::string> transports;   // empty: all available
+  std::vector<std::string> models;       // empty: all available
+  std::vector<std::string> serializers;  // empty: suite default
+  std::vector<std::uint64_t> sizes;      // message bytes, header included; empty: suite default
+  std::uint64_t duration_ns = 0;         // per case and repetition; 0: suite default
+  std::uint64_t warmup_ns = 0;           // 0: suite default
+  std::uint64_t timeout_ns = 0;          // watchdog per case; 0: suite default
+  int reps = 0;                          // 0: suite default
+  std::string filter;                    // ECMAScript regex over case names; empty: all
   std::optional<std::filesystem::path> out;
   bool no_plot = false;
   placement place = placement::cross;
   // --wait: each discipline listed is a dimension of the plan (block,spin runs both side by side, so that a chart
   // compares like with like); transports with a discipline of their own run once.
   std::vector<wait_mode> waits{wait_mode::block};
-  double rate = 0;                      // open-loop messages per second; 0: closed loop
+  double rate = 0;  // open-loop messages per second; 0: closed loop
   bool drop_disturbed = false;
-  std::uint64_t work_ns = 0;            // server work per message (--work)
-  std::vector<std::string> server_locks; // locks around the ipc server's work (--lock, work_lock_names()); empty: none
-  std::string peer;                     // --peer HOST:PORT: the server side runs in `bench serve` there
-  bool dry_run = false;                 // --dry-run: print the plan, measure nothing
-  std::string topology;                 // --topology SPEC (with --dry-run): plan for that machine; "": this one
-  std::string matrix;                   // --matrix lecture|full; "": lecture unless a flag below chooses cases
-  std::vector<std::string> matrix_flags; // the flags given that choose ipc cases (--transports, --sizes, --lock, ...)
+  std::uint64_t work_ns = 0;              // server work per message (--work)
+  std::vector<std::string> server_locks;  // locks around the ipc server's work (--lock, work_lock_names()); empty: none
+  std::string peer;                       // --peer HOST:PORT: the server side runs in `bench serve` there
+  bool dry_run = false;                   // --dry-run: print the plan, measure nothing
+  std::string topology;                   // --topology SPEC (with --dry-run): plan for that machine; "": this one
+  std::string matrix;                     // --matrix lecture|full; "": lecture unless a flag below chooses cases
+  std::vector<std::string> matrix_flags;  // the flags given that choose ipc cases (--transports, --sizes, --lock, ...)
   // serialize suite
-  std::vector<std::string> shapes;     // empty: all
+  std::vector<std::string> shapes;  // empty: all
   // contention suite
-  std::uint64_t cs_ns = 0;              // critical section length (--cs); 0: suite default
+  std::uint64_t cs_ns = 0;                         // critical section length (--cs); 0: suite default
   std::vector<std::uint64_t> switch_intervals_ns;  // --switch-interval (may be a list); empty: suite default
-  std::uint64_t check_interval = 0;     // --check-interval (ticks); 0: suite default
-  std::vector<std::string> locks;       // --locks; empty: all
-  std::vector<std::string> policies;    // --policies; empty: all
+  std::uint64_t check_interval = 0;                // --check-interval (ticks); 0: suite default
+  std::vector<std::string> locks;                  // --locks; empty: all
+  std::vector<std::string> policies;               // --policies; empty: all
 };
 
 struct suite_info {

@@ -1,12 +1,12 @@
 // The table of suites `bench run` and `bench list suites` read.
 #include <array>
 
+#include "base/registry.hpp"
 #include "bench/contention/contention_suite.hpp"
 #include "bench/cores/cores_suite.hpp"
 #include "bench/ipc_suite.hpp"
 #include "bench/serialize/serialize_suite.hpp"
 #include "bench/suite.hpp"
-#include "base/registry.hpp"
 
 namespace bench {
 namespace {
@@ -15,8 +15,8 @@ const std::array table = {
                run_ipc},
     suite_info{"contention", "locks vs threads, false sharing, and an emulated GIL (CPU-bound, convoy, placement)",
                validate_contention, run_contention},
-    suite_info{"cores", "the cache-line round trip between every pair of CPUs: where your threads run",
-               validate_cores, run_cores},
+    suite_info{"cores", "the cache-line round trip between every pair of CPUs: where your threads run", validate_cores,
+               run_cores},
     suite_info{"serialize", "build, encode, decode, traverse and round trip of 7 serializers over 3 message shapes",
                validate_serialize, run_serialize},
 };

@@ -49,7 +49,8 @@ bool read_all(int fd, std::span<std::byte> buf, std::uint64_t first_deadline, in
   std::uint64_t deadline = first_deadline;
   while (done < buf.size()) {
     if (!wait_fd(fd, POLLIN, deadline, stop)) {
-      if (done) throw control_error(fmt::format("the peer stalled in the middle of a control frame ({} s)", rest_ms / 1000));
+      if (done)
+        throw control_error(fmt::format("the peer stalled in the middle of a control frame ({} s)", rest_ms / 1000));
       timed_out = true;
       return false;
     }
@@ -91,7 +92,8 @@ const char* to_string(control_type t) noexcept {
 std::vector<std::byte> encode_frame(control_type type, const json& body) {
   std::string text = body.dump();
   if (text.size() > max_control_payload)
-    throw control_error(fmt::format("a {} frame of {} bytes exceeds the control protocol's {} bytes", to_string(type), text.size(), max_control_payload));
+    throw control_error(fmt::format("a {} frame of {} bytes exceeds the control protocol's {} bytes", to_string(type),
+                                    text.size(), max_control_payload));
   std::vector<std::byte> out(control_header_bytes + text.size());
   std::memcpy(out.data(), magic, 4);
   put16(out.data() + 4, static_cast<std::uint16_t>(type));
@@ -110,13 +112,14 @@ std::pair<control_type, std::size_t> decode_header(std::span<const std::byte> h)
   if (type < static_cast<std::uint32_t>(control_type::hello) || type > static_cast<std::uint32_t>(control_type::bye))
     throw control_error(fmt::format("unknown control frame type {}", type));
   if (length > max_control_payload)
-    throw control_error(fmt::format("control frame of {} bytes exceeds the limit of {} bytes", length, max_control_payload));
+    throw control_error(
+        fmt::format("control frame of {} bytes exceeds the limit of {} bytes", length, max_control_payload));
   return {static_cast<control_type>(type), length};
 }
 
 json decode_body(std::span<const std::byte> payload) {
-  json body = json::parse(reinterpret_cast<const char*>(payload.data()), reinterpret_cast<const char*>(payload.data()) + payload.size(),
-                          nullptr, false);
+  json body = json::parse(reinterpret_cast<const char*>(payload.data()),
+                          reinterpret_cast<const char*>(payload.data()) + payload.size(), nullptr, false);
   if (body.is_discarded()) throw control_error("control frame payload is not valid JSON");
   if (!body.is_object()) throw control_error("control frame payload is not a JSON object");
   return body;
@@ -139,7 +142,8 @@ void control_channel::send(control_type type, const json& body, int timeout_ms) 
         throw peer_gone_error("the peer took no control frame within " + std::to_string(timeout_ms / 1000) + " s");
       continue;
     }
-    if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) throw peer_gone_error("the peer closed the control connection");
+    if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+      throw peer_gone_error("the peer closed the control connection");
     throw_errno("write the control connection");
   }
 }
@@ -154,7 +158,8 @@ std::optional<control_frame> control_channel::receive(int idle_ms, int frame_ms,
   auto [type, length] = decode_header(header);
   std::vector<std::byte> payload(length);
   if (length && !read_all(sock_.get(), payload, after_ms(frame_ms), frame_ms, stop, timed_out)) {
-    if (timed_out) throw control_error(fmt::format("the peer stalled in the middle of a control frame ({} s)", frame_ms / 1000));
+    if (timed_out)
+      throw control_error(fmt::format("the peer stalled in the middle of a control frame ({} s)", frame_ms / 1000));
     throw peer_gone_error("the peer closed the control connection in the middle of a frame");
   }
   return control_frame{type, decode_body(payload)};

@@ -68,7 +68,8 @@ core_plan plan_cores(int requested, topology topo) {
 
 std::string placement_refusal(placement p, const topology& t) {
   if (p == placement::smt && !t.smt())
-    return fmt::format("--placement smt needs two hardware threads per core, and this machine ({}) has one", t.describe());
+    return fmt::format("--placement smt needs two hardware threads per core, and this machine ({}) has one",
+                       t.describe());
   if (p == placement::far) return far_refusal(t);
   return "";
 }
@@ -80,12 +81,15 @@ std::vector<pair_cpus> smt_pairs(const core_plan& cores) {
   std::vector<pair_cpus> out;
   for (int cpu : cores.cpus) {
     const cpu_site* s = cores.topo.site(cpu);
-    if (!s || std::any_of(out.begin(), out.end(), [&](const pair_cpus& p) { return cores.topo.site(p.client)->core == s->core; }))
+    if (!s || std::any_of(out.begin(), out.end(),
+                          [&](const pair_cpus& p) { return cores.topo.site(p.client)->core == s->core; }))
       continue;
     pair_cpus p{-1, -1};
     for (const cpu_site& other : cores.topo.pus)
-      if (other.core == s->core && other.thread == 0) p.client = other.cpu;
-      else if (other.core == s->core && other.thread == 1) p.server = other.cpu;
+      if (other.core == s->core && other.thread == 0)
+        p.client = other.cpu;
+      else if (other.core == s->core && other.thread == 1)
+        p.server = other.cpu;
     if (p.client >= 0 && p.server >= 0) out.push_back(p);
   }
   return out;
@@ -152,15 +156,17 @@ std::string core_sharing(const std::vector<pair_cpus>& pairs, const topology& t)
     return fmt::format("{} endpoints on {} distinct cores", endpoints, cores.size());
   std::size_t threads = 0;
   for (const auto& [core, cpus] : cores) threads += cpus.size();
-  return fmt::format("{} endpoints on {} core{} ({} hardware thread{})", endpoints, cores.size(), cores.size() == 1 ? "" : "s",
-                     threads, threads == 1 ? "" : "s");
+  return fmt::format("{} endpoints on {} core{} ({} hardware thread{})", endpoints, cores.size(),
+                     cores.size() == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
 }
 
 void cpu_sampler::sample() noexcept {
   int c = sched_getcpu();
   if (c < 0) return;
-  if (c < 64) mask_ |= 1ull << c;
-  else high_ = true;
+  if (c < 64)
+    mask_ |= 1ull << c;
+  else
+    high_ = true;
 }
 
 std::string cpu_sampler::seen() const {

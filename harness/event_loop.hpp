@@ -19,7 +19,7 @@ struct loop_pair {
   loop_pair(std::unique_ptr<endpoint> e, const workload_params& wl, pair_slot& s, work_lock& lock)
       : ep(std::move(e)), slot(&s), session(wl, s, lock) {}
   std::unique_ptr<endpoint> ep;
-  endpoint::native_io io;   // filled by the loop (ep->native()), in the loop's thread
+  endpoint::native_io io;  // filled by the loop (ep->native()), in the loop's thread
   pair_slot* slot;
   server_session session;
   std::vector<std::byte> buf;  // one message

@@ -16,12 +16,12 @@
 #include <fmt/ranges.h>
 
 #include "base/clock.hpp"
-#include "harness/cpu.hpp"
 #include "base/error.hpp"
 #include "base/spin.hpp"
+#include "base/units.hpp"
+#include "harness/cpu.hpp"
 #include "harness/stats.hpp"
 #include "harness/sysinfo.hpp"
-#include "base/units.hpp"
 
 namespace bench {
 namespace {
@@ -113,8 +113,10 @@ std::optional<std::vector<double>> ping_pong(int cpu_a, int cpu_b, bool two_line
       spin.once();
       // The responder may not be running (the host took its vCPU): give up rather than hang.
       if ((spin.polls() & 0xFFFF) == 0) {
-        if (deadline == 0) deadline = now_ns() + 1'000'000'000;
-        else if (now_ns() > deadline) return std::nullopt;
+        if (deadline == 0)
+          deadline = now_ns() + 1'000'000'000;
+        else if (now_ns() > deadline)
+          return std::nullopt;
       }
     }
     v += 2;
@@ -164,8 +166,10 @@ class stream_buffer {
     std::memset(data_, 0, bytes);
   }
   ~stream_buffer() {
-    if (mapped_) ::munmap(data_, bytes_);
-    else delete[] data_;
+    if (mapped_)
+      ::munmap(data_, bytes_);
+    else
+      delete[] data_;
   }
   stream_buffer(const stream_buffer&) = delete;
   stream_buffer& operator=(const stream_buffer&) = delete;
@@ -183,13 +187,14 @@ struct stream_method {
   bool copy_out;  // the consumer copies each buffer out and reads the copy, instead of reading it in place
   std::size_t slot_kib = 64;
   std::string name() const {
-    return fmt::format("{} x {} slots, {}, {}", slots, slot_kib >= 1024 ? fmt::format("{} MiB", slot_kib / 1024) : fmt::format("{} KiB", slot_kib),
+    return fmt::format("{} x {} slots, {}, {}", slots,
+                       slot_kib >= 1024 ? fmt::format("{} MiB", slot_kib / 1024) : fmt::format("{} KiB", slot_kib),
                        shared ? "shared mapping" : "heap", copy_out ? "copied out then read" : "read in place");
   }
 };
 
-// One core copies buffers (64 KiB or 1 MiB) into a ring of slots, the other reads every word of each (in place, or after
-// copying it out) and frees the slot. GB/s at the consumer between the end of its 16th buffer and its last.
+// One core copies buffers (64 KiB or 1 MiB) into a ring of slots, the other reads every word of each (in place, or
+// after copying it out) and frees the slot. GB/s at the consumer between the end of its 16th buffer and its last.
 std::optional<double> stream_gbps(int cpu_a, int cpu_b, const stream_method& m, std::uint64_t budget_ns) {
   if (cpu_a == cpu_b) return std::nullopt;
   const std::size_t slot_bytes = m.slot_kib * 1024;
@@ -260,9 +265,9 @@ std::optional<double> stream_gbps(int cpu_a, int cpu_b, const stream_method& m, 
 // whichever suits this machine's caches, no transport of bench does better than all of them.
 // Larger buffers too: a ring streaming 1 MiB messages hands off less often per byte than one of 64 KiB slots, and a
 // ceiling a transport crosses is no ceiling.
-constexpr stream_method stream_methods[] = {
-    {16, true, false}, {4, true, false}, {4, false, false}, {16, false, false}, {64, true, false}, {16, true, true},
-    {4, true, false, 1024}};
+constexpr stream_method stream_methods[] = {{16, true, false},     {4, true, false},  {4, false, false},
+                                            {16, false, false},    {64, true, false}, {16, true, true},
+                                            {4, true, false, 1024}};
 
 void measure_streaming(round_floor& f, std::uint64_t budget_per_method_ns) {
   const stream_method* best = nullptr;
@@ -326,7 +331,9 @@ round_trip_summary summarize_round_trips(std::vector<double> s) {
   for (double x : s) total += x;
   std::sort(s.begin(), s.end());
   // Nearest rank: the smallest sample that at least q of the samples do not exceed.
-  auto rank = [&](double q) { return s[static_cast<std::size_t>(std::max(0.0, std::ceil(q * static_cast<double>(s.size())) - 1))]; };
+  auto rank = [&](double q) {
+    return s[static_cast<std::size_t>(std::max(0.0, std::ceil(q * static_cast<double>(s.size())) - 1))];
+  };
   r.median_ns = s.size() % 2 ? s[s.size() / 2] : (s[s.size() / 2 - 1] + s[s.size() / 2]) / 2;
   r.p10_ns = rank(0.10);
   r.p90_ns = rank(0.90);
@@ -391,7 +398,10 @@ std::optional<round_trip_summary> measure_canary(int cpu_a, int cpu_b) {
 
 namespace {
 json to_json(const round_trip_summary& s) {
-  return {{"median_ns", s.median_ns}, {"p10_ns", s.p10_ns}, {"p90_ns", s.p90_ns}, {"samples", s.samples},
+  return {{"median_ns", s.median_ns},
+          {"p10_ns", s.p10_ns},
+          {"p90_ns", s.p90_ns},
+          {"samples", s.samples},
           {"stalled_pct", s.stalled_pct}};
 }
 constexpr const char* c2c_method =
@@ -423,8 +433,9 @@ json to_json(const hardware_floor& f) {
   j["c2c_note"] = "one way = half of the measured cache-line round trip (not a measured one-way time)";
   j["c2c_two_line_one_way_ns"] = or_null(f.c2c_two_line_one_way_ns);
   j["c2c_two_line_round_trip_ns"] = f.cross.two_lines ? json(f.cross.two_lines->median_ns) : json(nullptr);
-  j["c2c_two_line_note"] = "half the round trip with a line per direction (request line, reply line): what a channel "
-                           "of two rings pays at least; c2c_one_way_ns stays the floor";
+  j["c2c_two_line_note"] =
+      "half the round trip with a line per direction (request line, reply line): what a channel "
+      "of two rings pays at least; c2c_one_way_ns stays the floor";
   j["memcpy_gbps"] = f.memcpy_gbps;
   j["memcpy_mem_gbps"] = f.memcpy_mem_gbps;
   j["xcore_gbps"] = or_null(f.xcore_gbps);
@@ -492,11 +503,12 @@ std::vector<round_verdict> judge_rounds(std::span<const round_figures> rounds, c
       double ratio = *x / *ref;  // > 1: a larger figure than the others'
       if (ratio <= machine_change_factor && ratio >= 1 / machine_change_factor) continue;
       bool faster = (ratio > 1) == m.higher_is_faster;
-      why.push_back(fmt::format("{} was {:.1f}x {} than in the other round{}{} ({})", m.what, std::max(ratio, 1 / ratio),
-                                faster ? "faster" : "slower", rounds.size() == 2 ? "" : "s",
+      why.push_back(fmt::format("{} was {:.1f}x {} than in the other round{}{} ({})", m.what,
+                                std::max(ratio, 1 / ratio), faster ? "faster" : "slower", rounds.size() == 2 ? "" : "s",
                                 start && start->*m.field ? " and at the start" : "",
-                                faster ? "vCPUs moved or frequency changed, or the others were disturbed"
-                                       : "the CPUs were taken by another program or the host, or the frequency dropped"));
+                                faster
+                                    ? "vCPUs moved or frequency changed, or the others were disturbed"
+                                    : "the CPUs were taken by another program or the host, or the frequency dropped"));
     }
     if (rounds[i].steal_pct && *rounds[i].steal_pct > steal_disturbed_pct)
       why.push_back(fmt::format("the hypervisor stole {:.1f}% of the run's CPU time", *rounds[i].steal_pct));
@@ -553,11 +565,11 @@ std::string below_floor_reason(const json& row, const json& floor) {
     std::optional<double> bps = number(row, "bytes_per_s"), xcore = number(floor, "xcore_gbps");
     std::optional<double> beside = number(row, "xcore_beside_gbps");
     if (bps && xcore && *bps / 1e9 > *xcore && (!beside || *bps / 1e9 > *beside))
-      return fmt::format("{} is above this round's cross-core streaming ceiling {}{}", format_bytes_per_s(*bps),
-                         format_bytes_per_s(*xcore * 1e9),
-                         beside ? fmt::format(" and the ceiling measured again right after it, {}",
-                                              format_bytes_per_s(*beside * 1e9))
-                                : std::string());
+      return fmt::format(
+          "{} is above this round's cross-core streaming ceiling {}{}", format_bytes_per_s(*bps),
+          format_bytes_per_s(*xcore * 1e9),
+          beside ? fmt::format(" and the ceiling measured again right after it, {}", format_bytes_per_s(*beside * 1e9))
+                 : std::string());
   }
   return "";
 }

@@ -45,20 +45,20 @@ struct round_floor {
 };
 
 struct hardware_floor {
-  double timer_overhead_ns = 0;               // one now_ns() call
-  std::optional<double> c2c_one_way_ns;       // half of a cache-line ping-pong round trip between two pinned cores
-  std::optional<double> c2c_round_trip_ns;    // the measured round trip itself (median of individual round trips)
+  double timer_overhead_ns = 0;             // one now_ns() call
+  std::optional<double> c2c_one_way_ns;     // half of a cache-line ping-pong round trip between two pinned cores
+  std::optional<double> c2c_round_trip_ns;  // the measured round trip itself (median of individual round trips)
   // Half the round trip when the request and the reply each have a line of their own (A writes x and polls y, B
   // polls x and writes y): what any channel with one ring per direction pays at least. Not the floor figure
   // (c2c_one_way_ns stays that); shown beside it, because a single line written back by the responder can move
   // in one step, which no two-ring protocol can use.
   std::optional<double> c2c_two_line_one_way_ns;
-  double memcpy_gbps = 0;                     // 64 KiB buffers, in cache (decimal GB/s)
-  double memcpy_mem_gbps = 0;                 // 64 MiB buffers, from memory
-  std::optional<double> xcore_gbps;           // the best of the streaming methods of round_floor
-  round_floor cross;                          // the cross-core figures above, as measured (samples, variants)
+  double memcpy_gbps = 0;            // 64 KiB buffers, in cache (decimal GB/s)
+  double memcpy_mem_gbps = 0;        // 64 MiB buffers, from memory
+  std::optional<double> xcore_gbps;  // the best of the streaming methods of round_floor
+  round_floor cross;                 // the cross-core figures above, as measured (samples, variants)
   int cpu_a = -1, cpu_b = -1;
-  std::string note;                           // why a figure is missing
+  std::string note;  // why a figure is missing
 };
 
 // cpu_a and cpu_b are the two cores the cross-core figures use; equal (one CPU) skips them with a note.

@@ -84,15 +84,13 @@ const void* self_token() noexcept {
   std::fprintf(stderr, "%s:%d: internal error: %s\n", file, line, what);
   std::abort();
 }
-#define GIL_INVARIANT(cond, what) \
-  do {                            \
+#define GIL_INVARIANT(cond, what)                            \
+  do {                                                       \
     if (!(cond)) invariant_failed(__FILE__, __LINE__, what); \
   } while (0)
 }  // namespace
 
-std::string_view to_string(gil_policy p) noexcept {
-  return policy_names[static_cast<int>(p)];
-}
+std::string_view to_string(gil_policy p) noexcept { return policy_names[static_cast<int>(p)]; }
 
 std::optional<gil_policy> parse_gil_policy(std::string_view name) noexcept {
   for (std::size_t i = 0; i < std::size(policy_names); ++i)
@@ -198,9 +196,7 @@ void gil::take_new(bool io) {
   const auto interval = std::chrono::nanoseconds(std::max<std::uint64_t>(cfg_.switch_interval_ns, 1000));
   std::unique_lock lk(mutex_);
   // Priority: CPU-bound waiters do not take a free GIL while an I/O thread waits for it.
-  auto must_wait = [&] {
-    return locked_.load(std::memory_order_relaxed) || (!prio && priority_waiting_ > 0);
-  };
+  auto must_wait = [&] { return locked_.load(std::memory_order_relaxed) || (!prio && priority_waiting_ > 0); };
   if (must_wait()) {
     bool requested = false;
     if (prio) ++priority_waiting_;
@@ -259,8 +255,10 @@ void gil::drop_new() {
     locked_.store(false, std::memory_order_relaxed);
     // COND_SIGNAL(gil->cond) wakes one waiter. With a priority waiter queued, every waiter is woken so that
     // the I/O thread is sure to be among them (the CPU-bound ones go back to sleep).
-    if (priority_waiting_ > 0) cond_.notify_all();
-    else cond_.notify_one();
+    if (priority_waiting_ > 0)
+      cond_.notify_all();
+    else
+      cond_.notify_one();
   }
   // FORCE_SWITCHING: dropped because someone asked? Then wait until another thread has taken the GIL, so
   // that this thread cannot win it straight back (the Python 2 race, on a multi-core machine).
@@ -354,9 +352,12 @@ std::unique_ptr<work_lock> make_work_lock(std::string_view name, const gil_confi
   if (name == "none") return std::make_unique<no_lock>(gil_cfg.tick_ns);
   if (name == "mutex") return std::make_unique<mutex_lock>(gil_cfg.tick_ns);
   gil_config cfg = gil_cfg;
-  if (name == "gil-old") cfg.policy = gil_policy::old_gil;
-  else if (name == "gil-new") cfg.policy = gil_policy::new_gil;
-  else if (name == "gil-priority") cfg.policy = gil_policy::priority;
+  if (name == "gil-old")
+    cfg.policy = gil_policy::old_gil;
+  else if (name == "gil-new")
+    cfg.policy = gil_policy::new_gil;
+  else if (name == "gil-priority")
+    cfg.policy = gil_policy::priority;
   else {
     std::string valid;
     for (std::string_view n : lock_names) valid += (valid.empty() ? "" : ", ") + std::string(n);

@@ -106,17 +106,17 @@ struct gil_config {
   // (counted in bytecodes there; see tick_ns).
   std::uint32_t check_interval = 100;
   // Length of one tick. CPython 3.11 checks its eval breaker on every loop back edge; its countdown loop
-  // (`while n > 0: n -= 1`, 8 bytecodes) takes 28 ns an iteration on the class machine, so one tick is about
-  // one such iteration. (Python 2 counted single bytecodes, about 8 times finer: the old policy's release
+  // (`while n > 0: n -= 1`, 8 bytecodes) takes a few tens of ns an iteration (docs/MEASURED.md), so one tick is
+  // about one such iteration. (Python 2 counted single bytecodes, about 8 times finer: the old policy's release
   // points are therefore somewhat sparser than Python 2's, the same order of magnitude.)
   std::uint64_t tick_ns = 25;
 };
 
 // Counters a run can report; read at any time (relaxed), exact once the threads have finished.
 struct gil_stats {
-  std::uint64_t switches = 0;        // the GIL went to a different thread than the last holder
-  std::uint64_t drop_requests = 0;   // a waiter set gil_drop_request (new: after its interval; priority: at once)
-  std::uint64_t forced_waits = 0;    // a dropping holder waited on switch_cond until someone else took it
+  std::uint64_t switches = 0;           // the GIL went to a different thread than the last holder
+  std::uint64_t drop_requests = 0;      // a waiter set gil_drop_request (new: after its interval; priority: at once)
+  std::uint64_t forced_waits = 0;       // a dropping holder waited on switch_cond until someone else took it
   std::uint64_t periodic_releases = 0;  // old: release/re-acquire points reached
 };
 
@@ -221,8 +221,8 @@ class gil {
   std::condition_variable switch_cond_;  // gil->switch_cond: "someone else took it"
   std::atomic<bool> locked_{false};
   std::atomic<const void*> last_holder_{nullptr};
-  std::uint64_t switch_number_ = 0;      // under mutex_
-  int priority_waiting_ = 0;             // priority: I/O threads waiting in take(), under mutex_
+  std::uint64_t switch_number_ = 0;                    // under mutex_
+  int priority_waiting_ = 0;                           // priority: I/O threads waiting in take(), under mutex_
   alignas(64) std::atomic<bool> drop_request_{false};  // own line: polled by the holder every tick
 
   // Statistics, relaxed counters.

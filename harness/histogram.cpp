@@ -9,7 +9,10 @@ histogram::histogram() : counts_(std::make_unique<std::array<std::uint64_t, buck
 
 histogram::histogram(const histogram& o)
     : counts_(std::make_unique<std::array<std::uint64_t, bucket_count>>(*o.counts_)),
-      count_(o.count_), min_(o.min_), max_(o.max_), sum_(o.sum_) {}
+      count_(o.count_),
+      min_(o.min_),
+      max_(o.max_),
+      sum_(o.sum_) {}
 
 histogram& histogram::operator=(const histogram& o) {
   if (this != &o) {

@@ -8,13 +8,13 @@
 
 #include <fmt/format.h>
 
-#include "harness/accounting.hpp"
-#include "harness/case_key.hpp"
 #include "base/cancel.hpp"
 #include "base/clock.hpp"
 #include "base/error.hpp"
-#include "harness/sysinfo.hpp"
 #include "base/units.hpp"
+#include "harness/accounting.hpp"
+#include "harness/case_key.hpp"
+#include "harness/sysinfo.hpp"
 
 namespace bench {
 namespace {
@@ -79,8 +79,10 @@ void write_latency_fields(json& row, const workload_params& wl, const histogram&
     row[fields[i]] = percentile_supported(rtt.count(), reported[i]) ? json(rtt.percentile(reported[i])) : json(nullptr);
   std::string withheld = withheld_reason(rtt.count(), reported);
   if (wl.rate > 0) {
-    row["send_late_p50_ns"] = percentile_supported(send_late.count(), 50) ? json(send_late.percentile(50)) : json(nullptr);
-    row["send_late_p99_ns"] = percentile_supported(send_late.count(), 99) ? json(send_late.percentile(99)) : json(nullptr);
+    row["send_late_p50_ns"] =
+        percentile_supported(send_late.count(), 50) ? json(send_late.percentile(50)) : json(nullptr);
+    row["send_late_p99_ns"] =
+        percentile_supported(send_late.count(), 99) ? json(send_late.percentile(99)) : json(nullptr);
     constexpr double late[] = {99};
     if (std::string w = withheld_reason(send_late.count(), late); !w.empty())
       withheld += (withheld.empty() ? "send_late_" : "; send_late_") + w;
@@ -92,7 +94,8 @@ void write_latency_fields(json& row, const workload_params& wl, const histogram&
 
 // --serializers: medians per round trip of each part (see workload.hpp); their sum is close to, not exactly,
 // rtt_p50_ns.
-void write_serializer_fields(json& row, const histogram& serialize, const histogram& deserialize, const histogram& transport) {
+void write_serializer_fields(json& row, const histogram& serialize, const histogram& deserialize,
+                             const histogram& transport) {
   std::uint64_t ser = serialize.percentile(50), deser = deserialize.percentile(50), rest = transport.percentile(50);
   row["serialize_ns"] = ser;
   row["deserialize_ns"] = deser;
@@ -128,12 +131,18 @@ case_key ipc_case_key(const ipc_case& c) {
       .named("msg_bytes", c.wl.msg_bytes, "size", size_label(c.wl.msg_bytes))
       .named("pairs", c.pairs);
   // Closed loop, no server work and no lock are the usual case: the name says only what differs from it.
-  if (c.wl.rate > 0) k.named("rate", c.wl.rate, "rate", fmt::format("{:g}", c.wl.rate));
-  else k.unnamed("rate", c.wl.rate);
-  if (c.wl.work_ns > 0) k.named("work_ns", c.wl.work_ns, "work", duration_label(c.wl.work_ns));
-  else k.unnamed("work_ns", c.wl.work_ns);
-  if (c.wl.lock != "none") k.named("lock", c.wl.lock);
-  else k.unnamed("lock", c.wl.lock);
+  if (c.wl.rate > 0)
+    k.named("rate", c.wl.rate, "rate", fmt::format("{:g}", c.wl.rate));
+  else
+    k.unnamed("rate", c.wl.rate);
+  if (c.wl.work_ns > 0)
+    k.named("work_ns", c.wl.work_ns, "work", duration_label(c.wl.work_ns));
+  else
+    k.unnamed("work_ns", c.wl.work_ns);
+  if (c.wl.lock != "none")
+    k.named("lock", c.wl.lock);
+  else
+    k.unnamed("lock", c.wl.lock);
   if (c.wl.serializer) k.unnamed("wire_bytes", c.wl.msg_bytes - header_bytes);
   k.unnamed("runtime", "cpp");
   return k;
@@ -142,9 +151,9 @@ case_key ipc_case_key(const ipc_case& c) {
 std::string case_name(const ipc_case& c) { return ipc_case_key(c).name(); }
 
 const std::vector<std::string>& ipc_identity_fields() {
-  static const std::vector<std::string> fields = {"suite",     "transport", "model",   "serializer", "shape",
-                                                  "workload",  "wait",      "placement", "msg_bytes", "pairs",
-                                                  "rate",      "work_ns",   "lock",    "wire_bytes", "runtime"};
+  static const std::vector<std::string> fields = {"suite",    "transport", "model",     "serializer", "shape",
+                                                  "workload", "wait",      "placement", "msg_bytes",  "pairs",
+                                                  "rate",     "work_ns",   "lock",      "wire_bytes", "runtime"};
   return fields;
 }
 
@@ -341,7 +350,8 @@ json run_ipc_case(const ipc_case& c, const case_environment& env) {
   write_measurement(row, c, totals, error);
   row["wall_ns"] = t_end - t_begin;
   row["load_avg"] = or_null(load_avg_1min());
-  row["steal_pct"] = or_null(steal_pct(cpu_before, read_cpu_times(env.cores->cpus)));  // the run's CPUs; null if unreadable
+  row["steal_pct"] =
+      or_null(steal_pct(cpu_before, read_cpu_times(env.cores->cpus)));  // the run's CPUs; null if unreadable
   clear_abort();
   return row;
 }

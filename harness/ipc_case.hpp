@@ -1,5 +1,5 @@
-// One ipc case: transport x model x serializer x workload x size x pairs x placement x wait (x work x lock), run once (one
-// repetition).
+// One ipc case: transport x model x serializer x workload x size x pairs x placement x wait (x work x lock), run once
+// (one repetition).
 #pragma once
 
 #include <functional>
@@ -21,10 +21,10 @@ struct ipc_case {
   workload_params wl;
   int pairs = 1;
   placement place = placement::cross;
-  std::string wait;          // "block", "spin", or the transport's fixed discipline
+  std::string wait;  // "block", "spin", or the transport's fixed discipline
   wait_mode wait_as = wait_mode::block;
-  std::string name;          // encodes every parameter; what --filter, the JSON and the charts read
-  std::string skip_reason;   // non-empty: not run, and why (kept for the console and the results' context)
+  std::string name;         // encodes every parameter; what --filter, the JSON and the charts read
+  std::string skip_reason;  // non-empty: not run, and why (kept for the console and the results' context)
 };
 
 // The case's identity: its run_name and the fields every row of it carries (harness/case_key.hpp).
@@ -35,9 +35,9 @@ const std::vector<std::string>& ipc_identity_fields();
 
 struct case_environment {
   const core_plan* cores = nullptr;
-  std::string scratch_dir;        // private per-run directory for FIFOs and socket files
-  std::uint64_t timeout_ns = 0;   // watchdog, beyond warm-up + duration
-  int case_serial = 0;            // makes IPC object names unique within the run
+  std::string scratch_dir;       // private per-run directory for FIFOs and socket files
+  std::uint64_t timeout_ns = 0;  // watchdog, beyond warm-up + duration
+  int case_serial = 0;           // makes IPC object names unique within the run
   // Set for `--peer`: hosts the server side of a case on the peer instead of the case's model here; its start()
   // fills in each channel's client end (harness/remote.hpp).
   std::function<std::unique_ptr<server_host>(const ipc_case&)> remote_host;

@@ -14,9 +14,9 @@
 #include "base/cancel.hpp"
 #include "base/clock.hpp"
 #include "base/error.hpp"
+#include "base/registry.hpp"
 #include "harness/model_async.hpp"
 #include "harness/model_uring.hpp"
-#include "base/registry.hpp"
 
 namespace bench {
 namespace {
@@ -192,10 +192,8 @@ std::span<const model_info> models() { return table; }
 const model_info* find_model(std::string_view name) { return find_row(models(), name); }
 
 std::string incompatibility(const model_info& m, const transport_info& t) {
-  if (m.needs_cross_process && !t.cross_process)
-    return fmt::format("{} works within one process only", t.name);
-  if (m.needs_pollable && !t.pollable)
-    return fmt::format("{} has no pollable descriptor for an event loop", t.name);
+  if (m.needs_cross_process && !t.cross_process) return fmt::format("{} works within one process only", t.name);
+  if (m.needs_pollable && !t.pollable) return fmt::format("{} has no pollable descriptor for an event loop", t.name);
   if (m.needs_pollable && !t.event_loop)
     return fmt::format("{} does not hand its descriptors to an event loop yet (endpoint::native)", t.name);
   return {};

@@ -16,8 +16,8 @@
 namespace bench {
 
 struct server_job {
-  channel* ch = nullptr;       // the host takes ch->server; a forked server also drops its copy of ch->client
-  pair_slot* slot = nullptr;   // in shared memory
+  channel* ch = nullptr;      // the host takes ch->server; a forked server also drops its copy of ch->client
+  pair_slot* slot = nullptr;  // in shared memory
   int cpu = -1;
 };
 

@@ -3,24 +3,24 @@
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility> (g++ 12, C++20).
 #include <utility>
 
+#include <fmt/format.h>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <fmt/format.h>
 
 #include <optional>
 
 #include "base/cancel.hpp"
 #include "base/error.hpp"
-#include "harness/event_loop.hpp"
 #include "base/message.hpp"
+#include "harness/event_loop.hpp"
 
 namespace bench {
 namespace {
@@ -75,8 +75,10 @@ awaitable<bool> answer(connection& c, std::span<const std::byte> msg) {
   std::span<const std::byte> reply;
   bool last = c.pair.session.on_message(msg, [&](std::span<const std::byte> r) { reply = r; });
   if (!reply.empty()) {
-    if (c.pair.io.type == endpoint::native_io::kind::datagram) co_await write_datagram(c.writer(), reply);
-    else co_await write_all(c.writer(), reply);
+    if (c.pair.io.type == endpoint::native_io::kind::datagram)
+      co_await write_datagram(c.writer(), reply);
+    else
+      co_await write_all(c.writer(), reply);
   }
   co_return last;
 }
@@ -193,14 +195,17 @@ class async_host final : public event_loop_host {
           default: return serve_stream(*c);
         }
       };
-      asio::co_spawn(ctx, [this, &c, body]() -> awaitable<void> {
-        try {
-          co_await body();
-          finish_pair(c->pair);
-        } catch (const std::exception& e) {
-          fail_pair(c->pair, e.what(), dynamic_cast<const aborted_error*>(&e) != nullptr);
-        }
-      }, asio::detached);
+      asio::co_spawn(
+          ctx,
+          [this, &c, body]() -> awaitable<void> {
+            try {
+              co_await body();
+              finish_pair(c->pair);
+            } catch (const std::exception& e) {
+              fail_pair(c->pair, e.what(), dynamic_cast<const aborted_error*>(&e) != nullptr);
+            }
+          },
+          asio::detached);
     }
     for (auto& p : pairs_) p->session.ready();
     if (abort_requested()) return;

@@ -12,8 +12,8 @@
 
 #include "base/cancel.hpp"
 #include "base/error.hpp"
-#include "harness/event_loop.hpp"
 #include "base/message.hpp"
+#include "harness/event_loop.hpp"
 
 // Choices, and why:
 // - One io_uring_enter per loop turn (io_uring_submit_and_wait): it submits every request queued while the
@@ -213,8 +213,10 @@ class uring_host final : public event_loop_host {
       return pump(i);
     }
     if (res == -EINTR || res == -EAGAIN) {  // retry the same request
-      if (o == op_read) submit(i, op_read, s.in, p.buf.data() + s.filled, s.need - s.filled);
-      else submit(i, op_write, s.out, const_cast<std::byte*>(s.reply.data() + s.written), s.reply.size() - s.written);
+      if (o == op_read)
+        submit(i, op_read, s.in, p.buf.data() + s.filled, s.need - s.filled);
+      else
+        submit(i, op_write, s.out, const_cast<std::byte*>(s.reply.data() + s.written), s.reply.size() - s.written);
       return;
     }
     if (res == -ECONNRESET || res == -EPIPE) throw peer_gone_error("the peer closed the connection");
@@ -247,9 +249,9 @@ class uring_host final : public event_loop_host {
     message_complete(i, s.need);
   }
 
-  // Message endpoints (ZeroMQ, POSIX message queues): take and answer messages until a call would block, then wait on the
-  // (edge-triggered) notification descriptor. POLL_ADD checks readiness when it is armed, so a notification
-  // that came between the "would block" and the arming is not lost.
+  // Message endpoints (ZeroMQ, POSIX message queues): take and answer messages until a call would block, then wait on
+  // the (edge-triggered) notification descriptor. POLL_ADD checks readiness when it is armed, so a notification that
+  // came between the "would block" and the arming is not lost.
   void pump(std::size_t i) {
     conn_state& s = state_[i];
     loop_pair& p = *pairs_[i];
@@ -285,8 +287,10 @@ std::string uring_unavailable_reason() {
     io_uring r{};
     int rc = io_uring_queue_init(4, &r, 0);
     if (rc < 0)
-      return fmt::format("the kernel refuses io_uring here (io_uring_queue_init: {}; a container's seccomp "
-                         "profile or kernel.io_uring_disabled does that)", std::strerror(-rc));
+      return fmt::format(
+          "the kernel refuses io_uring here (io_uring_queue_init: {}; a container's seccomp "
+          "profile or kernel.io_uring_disabled does that)",
+          std::strerror(-rc));
     io_uring_queue_exit(&r);
     return std::string();
   }();

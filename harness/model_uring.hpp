@@ -12,4 +12,4 @@ std::unique_ptr<server_host> make_uring_host();
 // "" where io_uring can be set up; otherwise why not (probed once: containers' seccomp profiles and
 // kernel.io_uring_disabled refuse it).
 std::string uring_unavailable_reason();
-}
+}  // namespace bench

@@ -9,12 +9,12 @@
 
 #include <fmt/format.h>
 
-#include "harness/build_info.hpp"
 #include "base/cancel.hpp"
 #include "base/clock.hpp"
 #include "base/registry.hpp"
-#include "harness/sysinfo.hpp"
 #include "base/units.hpp"
+#include "harness/build_info.hpp"
+#include "harness/sysinfo.hpp"
 #include "serializers/messages.hpp"
 #include "serializers/registry.hpp"
 
@@ -22,7 +22,8 @@ namespace bench {
 
 // --- run_case ----------------------------------------------------------------------------------------------------
 
-json encode_case(const ipc_case& c, std::uint64_t timeout_ns, const std::vector<std::vector<std::uint16_t>>& client_ports) {
+json encode_case(const ipc_case& c, std::uint64_t timeout_ns,
+                 const std::vector<std::vector<std::uint16_t>>& client_ports) {
   return {{"transport", c.transport->name},
           {"model", c.model->name},
           {"workload", to_string(c.wl.kind)},
@@ -67,16 +68,9 @@ std::uint64_t count_field(const json& body, const char* key, std::uint64_t lo, s
   return n;
 }
 
-}  // namespace
-
-remote_case decode_case(const json& body) {
-  static const std::set<std::string> known = {"transport", "model", "workload", "msg_bytes", "warmup_ns", "duration_ns",
-                                              "rate", "work_ns", "lock", "serializer", "shape", "seed", "flow_window_bytes", "pairs", "placement",
-                                              "wait", "timeout_ns", "client_ports"};
-  for (auto it = body.begin(); it != body.end(); ++it)
-    if (!known.count(it.key())) throw control_error(fmt::format("run_case: unknown field '{}'", it.key().substr(0, 64)));
-  remote_case rc;
-  std::string t = text_field(body, "transport"), m = text_field(body, "model");
+// The transport and the model, known and usable together on this server.
+void decode_plugins(const json& body, remote_case& rc) {
+  const std::string t = text_field(body, "transport"), m = text_field(body, "model");
   rc.transport = find_transport(t);
   if (!rc.transport) throw control_error(fmt::format("run_case: unknown transport '{}'", t));
   if (!rc.transport->network) throw control_error(fmt::format("run_case: transport '{}' cannot cross machines", t));
@@ -88,11 +82,19 @@ remote_case decode_case(const json& body) {
     throw control_error(fmt::format("model {} is unavailable on this server: {}", m, why));
   if (std::string why = incompatibility(*rc.model, *rc.transport); !why.empty())
     throw control_error(fmt::format("model {} cannot use {}: {}", m, t, why));
+}
+
+// What the client sends: workload, sizes, phases, work, serializer, rate.
+void decode_workload(const json& body, remote_case& rc) {
   std::string kind = text_field(body, "workload");
-  if (kind == "latency") rc.wl.kind = workload_kind::latency;
-  else if (kind == "throughput") rc.wl.kind = workload_kind::throughput;
-  else throw control_error(fmt::format("run_case: unknown workload '{}'", kind));
-  std::uint64_t limit = rc.transport->max_msg_bytes ? std::min(rc.transport->max_msg_bytes, max_msg_bytes) : max_msg_bytes;
+  if (kind == "latency")
+    rc.wl.kind = workload_kind::latency;
+  else if (kind == "throughput")
+    rc.wl.kind = workload_kind::throughput;
+  else
+    throw control_error(fmt::format("run_case: unknown workload '{}'", kind));
+  std::uint64_t limit =
+      rc.transport->max_msg_bytes ? std::min(rc.transport->max_msg_bytes, max_msg_bytes) : max_msg_bytes;
   rc.wl.msg_bytes = count_field(body, "msg_bytes", min_msg_bytes, limit);
   rc.wl.warmup_ns = count_field(body, "warmup_ns", 0, max_remote_phase_ns);
   rc.wl.duration_ns = count_field(body, "duration_ns", 1, max_remote_phase_ns);
@@ -118,23 +120,18 @@ remote_case decode_case(const json& body) {
   if (!rate.is_number() || !(rate.get<double>() >= 0) || rate.get<double>() > 1e7)
     throw control_error("run_case: 'rate' must be a number from 0 to 1e7");
   rc.wl.rate = rc.wl.kind == workload_kind::latency ? rate.get<double>() : 0;
-  rc.pairs = static_cast<int>(count_field(body, "pairs", 1, max_remote_pairs));
-  std::string place = text_field(body, "placement");
-  if (place == "cross") rc.place = placement::cross;
-  else if (place == "os") rc.place = placement::os;
-  else throw control_error(fmt::format("run_case: placement '{}' cannot apply across machines (cross or os)", place));
-  std::string wait = text_field(body, "wait");
-  if (wait == "block") rc.wait = wait_mode::block;
-  else if (wait == "spin") rc.wait = wait_mode::spin;
-  else throw control_error(fmt::format("run_case: unknown wait '{}'", wait));
-  if (rc.wait == wait_mode::spin && (!rc.transport->spin_capable || !rc.model->spins))
-    throw control_error(fmt::format("run_case: {} with the {} model cannot spin", t, m));
+}
+
+// One list of client ports per pair, as many as the transport's connections need.
+void decode_client_ports(const json& body, remote_case& rc) {
+  const std::string_view t = rc.transport->name;
   const json& ports = field(body, "client_ports");
   if (!ports.is_array() || ports.size() != static_cast<std::size_t>(rc.pairs))
     throw control_error("run_case: 'client_ports' must hold one list per pair");
   for (const json& p : ports) {
     if (!p.is_array() || p.size() != rc.transport->network->client_ports)
-      throw control_error(fmt::format("run_case: {} needs {} client port(s) per pair", t, rc.transport->network->client_ports));
+      throw control_error(
+          fmt::format("run_case: {} needs {} client port(s) per pair", t, rc.transport->network->client_ports));
     std::vector<std::uint16_t>& out = rc.client_ports.emplace_back();
     for (const json& n : p) {
       if (!n.is_number_integer() || n.get<std::int64_t>() < 1 || n.get<std::int64_t>() > 65535)
@@ -142,6 +139,39 @@ remote_case decode_case(const json& body) {
       out.push_back(n.get<std::uint16_t>());
     }
   }
+}
+
+}  // namespace
+
+remote_case decode_case(const json& body) {
+  static const std::set<std::string> known = {
+      "transport", "model", "workload",   "msg_bytes",   "warmup_ns", "duration_ns",       "rate",
+      "work_ns",   "lock",  "serializer", "shape",       "seed",      "flow_window_bytes", "pairs",
+      "placement", "wait",  "timeout_ns", "client_ports"};
+  for (auto it = body.begin(); it != body.end(); ++it)
+    if (!known.count(it.key()))
+      throw control_error(fmt::format("run_case: unknown field '{}'", it.key().substr(0, 64)));
+  remote_case rc;
+  decode_plugins(body, rc);
+  decode_workload(body, rc);
+  rc.pairs = static_cast<int>(count_field(body, "pairs", 1, max_remote_pairs));
+  std::string place = text_field(body, "placement");
+  if (place == "cross")
+    rc.place = placement::cross;
+  else if (place == "os")
+    rc.place = placement::os;
+  else
+    throw control_error(fmt::format("run_case: placement '{}' cannot apply across machines (cross or os)", place));
+  std::string wait = text_field(body, "wait");
+  if (wait == "block")
+    rc.wait = wait_mode::block;
+  else if (wait == "spin")
+    rc.wait = wait_mode::spin;
+  else
+    throw control_error(fmt::format("run_case: unknown wait '{}'", wait));
+  if (rc.wait == wait_mode::spin && (!rc.transport->spin_capable || !rc.model->spins))
+    throw control_error(fmt::format("run_case: {} with the {} model cannot spin", rc.transport->name, rc.model->name));
+  decode_client_ports(body, rc);
   return rc;
 }
 
@@ -194,7 +224,8 @@ void check_peer_request(const std::string& peer, std::vector<std::string>& names
     const transport_info* t = find_transport(n);
     if (!t) throw usage_error(fmt::format("unknown transport '{}' (valid with --peer: {})", n, join_list(network)));
     if (!t->network)
-      throw usage_error(fmt::format("--peer: transport '{}' cannot cross machines (network transports: {})", n, join_list(network)));
+      throw usage_error(
+          fmt::format("--peer: transport '{}' cannot cross machines (network transports: {})", n, join_list(network)));
   }
   if (place == placement::same || place == placement::smt || place == placement::far)
     throw usage_error(fmt::format("--peer: --placement {} cannot apply: the two ends of a pair are on two machines",
@@ -217,15 +248,20 @@ remote_session::remote_session(const std::string& peer, std::uint64_t timeout_ns
     local_ = local_address(s.get());
     control_ = std::make_unique<control_channel>(std::move(s));
     json me = machine_context();
-    control_->send(control_type::hello, {{"protocol", control_protocol}, {"host", me.value("host_name", "")}, {"bench", build_info::git_revision}});
+    control_->send(
+        control_type::hello,
+        {{"protocol", control_protocol}, {"host", me.value("host_name", "")}, {"bench", build_info::git_revision}});
     std::optional<control_frame> f = control_->receive(answer_timeout_ms, 10'000, abort_now);
     if (!f) throw std::runtime_error("no answer to hello within 30 s: is it a bench serve?");
     if (f->type == control_type::error) throw std::runtime_error(f->body.value("message", std::string("refused")));
-    if (f->type != control_type::welcome) throw std::runtime_error(fmt::format("answered hello with {}", to_string(f->type)));
+    if (f->type != control_type::welcome)
+      throw std::runtime_error(fmt::format("answered hello with {}", to_string(f->type)));
     if (f->body.value("protocol", 0) != control_protocol)
-      throw std::runtime_error(fmt::format("speaks protocol {}, this bench {}", f->body.value("protocol", 0), control_protocol));
+      throw std::runtime_error(
+          fmt::format("speaks protocol {}, this bench {}", f->body.value("protocol", 0), control_protocol));
     welcome_ = std::move(f->body);
-    if (!welcome_.contains("context") || !welcome_["context"].is_object()) throw std::runtime_error("its welcome holds no machine context");
+    if (!welcome_.contains("context") || !welcome_["context"].is_object())
+      throw std::runtime_error("its welcome holds no machine context");
     peer_host_ = welcome_["context"].value("host_name", server_.host());
   } catch (const usage_error&) {
     throw;
@@ -241,8 +277,7 @@ remote_session::~remote_session() {
   if (!control_) return;
   try {
     if (!broken_) control_->send(control_type::bye, json::object(), 2'000);
-  } catch (const std::exception&) {
-  }
+  } catch (const std::exception&) {}
   control_->close();
 }
 
@@ -252,7 +287,8 @@ void remote_session::check_plan(std::vector<ipc_case>& cases, bool models_named)
     if (!c.skip_reason.empty()) continue;
     std::string name(c.model->name);
     std::string why;
-    if (!avail.contains(name)) why = fmt::format("the server at {} has no model {}", address_text_, name);
+    if (!avail.contains(name))
+      why = fmt::format("the server at {} has no model {}", address_text_, name);
     else if (avail[name].is_string() && !avail[name].get<std::string>().empty())
       why = fmt::format("model {} is unavailable on {}: {}", name, peer_host_, avail[name].get<std::string>());
     if (why.empty()) continue;
@@ -270,11 +306,14 @@ void remote_session::describe(json& context) const {
   peer["context"] = welcome_["context"];
   for (const char* k : {"floor", "harness_overhead_ns", "cores_available", "cpus"})
     if (welcome_.contains(k)) peer[k] = welcome_[k];
-  peer["note"] = "the server's own machine, as it reported it over the control connection; every round trip is "
-                 "measured by this client, and no one-way time is reported across hosts (unsynchronized clocks)";
-  peer["data"] = fmt::format("every data connection runs between this host's address {} and the server's {} "
-                             "(ports the server's kernel picked), not over loopback as transport_descriptions say "
-                             "of a local run", local_.host(), server_.host());
+  peer["note"] =
+      "the server's own machine, as it reported it over the control connection; every round trip is "
+      "measured by this client, and no one-way time is reported across hosts (unsynchronized clocks)";
+  peer["data"] = fmt::format(
+      "every data connection runs between this host's address {} and the server's {} "
+      "(ports the server's kernel picked), not over loopback as transport_descriptions say "
+      "of a local run",
+      local_.host(), server_.host());
   context["peer"] = std::move(peer);
 }
 
@@ -308,7 +347,8 @@ class remote_host final : public server_host {
   }
 
   void start(std::span<server_job> jobs, const workload_params&) override {
-    if (s_.broken_ || !s_.control_) throw std::runtime_error("the control connection to the server is out of step after an earlier failure");
+    if (s_.broken_ || !s_.control_)
+      throw std::runtime_error("the control connection to the server is out of step after an earlier failure");
     jobs_.assign(jobs.begin(), jobs.end());
     const network_seam& seam = *c_.transport->network;
     channel_options opt;
@@ -324,7 +364,8 @@ class remote_host final : public server_host {
     ctl.send(control_type::run_case, encode_case(c_, s_.timeout_ns_, client_ports));
     std::optional<control_frame> f = receive_or_break(answer_timeout_ms);
     if (f->type == control_type::error) {
-      throw std::runtime_error(fmt::format("server {} refused the case: {}", s_.peer_host_, f->body.value("message", std::string("?"))));
+      throw std::runtime_error(
+          fmt::format("server {} refused the case: {}", s_.peer_host_, f->body.value("message", std::string("?"))));
     }
     if (f->type != control_type::listening) out_of_step(f->type);
     const json& ports = f->body.value("ports", json::array());
@@ -334,7 +375,8 @@ class remote_host final : public server_host {
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       std::vector<std::uint16_t> p;
       for (const json& n : ports[i])
-        if (n.is_number_integer() && n.get<std::int64_t>() >= 1 && n.get<std::int64_t>() <= 65535) p.push_back(n.get<std::uint16_t>());
+        if (n.is_number_integer() && n.get<std::int64_t>() >= 1 && n.get<std::int64_t>() <= 65535)
+          p.push_back(n.get<std::uint16_t>());
       if (p.size() != seam.server_ports) throw std::runtime_error("the server sent a malformed list of ports");
       jobs[i].ch->client = ends[i]->connect(s_.server_, p, connect_timeout_ms);
     }
@@ -344,9 +386,9 @@ class remote_host final : public server_host {
     if (!reader_.joinable() || finished_.load(std::memory_order_acquire) || abort_sent_.exchange(true)) return;
     try {
       std::lock_guard lock(send_mu_);
-      s_.control_->send(control_type::abort, {{"reason", interrupted() ? "interrupted" : "stopped by the client"}}, 2'000);
-    } catch (const std::exception&) {
-    }
+      s_.control_->send(control_type::abort, {{"reason", interrupted() ? "interrupted" : "stopped by the client"}},
+                        2'000);
+    } catch (const std::exception&) {}
   }
 
   std::string join() override {
@@ -374,7 +416,9 @@ class remote_host final : public server_host {
   std::optional<control_frame> receive_or_break(int idle_ms) {
     try {
       std::optional<control_frame> f = s_.control_->receive(idle_ms, 10'000, abort_now);
-      if (!f) throw std::runtime_error(fmt::format("the server at {} did not answer within {} s", s_.address_text_, idle_ms / 1000));
+      if (!f)
+        throw std::runtime_error(
+            fmt::format("the server at {} did not answer within {} s", s_.address_text_, idle_ms / 1000));
       return f;
     } catch (const aborted_error&) {
       s_.broken_ = true;
@@ -387,7 +431,8 @@ class remote_host final : public server_host {
 
   [[noreturn]] void out_of_step(control_type t) {
     s_.broken_ = true;
-    throw std::runtime_error(fmt::format("the server answered run_case with {}: the conversation is out of step", to_string(t)));
+    throw std::runtime_error(
+        fmt::format("the server answered run_case with {}: the conversation is out of step", to_string(t)));
   }
 
   void fail_all(const std::string& why) {
@@ -420,7 +465,8 @@ class remote_host final : public server_host {
           const json& slots = b.value("slots", json::array());
           for (std::size_t i = 0; i < jobs_.size() && i < slots.size(); ++i) {
             int st = jobs_[i].slot->state.load(std::memory_order_acquire);
-            if (st != pair_slot::done && st != pair_slot::failed && slots[i].is_object()) decode_slot(slots[i], *jobs_[i].slot);
+            if (st != pair_slot::done && st != pair_slot::failed && slots[i].is_object())
+              decode_slot(slots[i], *jobs_[i].slot);
             cpu += static_cast<double>(slots[i].value("cpu_ns", std::uint64_t{0}));
             sent += slots[i].value("received", std::uint64_t{0});
           }

@@ -39,7 +39,8 @@ struct remote_case {
 inline constexpr int max_remote_pairs = 256;
 inline constexpr std::uint64_t max_remote_phase_ns = 600'000'000'000ull;  // warm-up, duration, timeout: 10 min each
 
-json encode_case(const ipc_case& c, std::uint64_t timeout_ns, const std::vector<std::vector<std::uint16_t>>& client_ports);
+json encode_case(const ipc_case& c, std::uint64_t timeout_ns,
+                 const std::vector<std::vector<std::uint16_t>>& client_ports);
 // Throws control_error naming the field: unknown key, wrong type, out of range, a transport that cannot cross
 // machines, a model or combination this server cannot run.
 remote_case decode_case(const json& body);
@@ -80,14 +81,14 @@ class remote_session {
 
  private:
   friend class remote_host;
-  net_address server_;          // the peer's address as connected
-  net_address local_;           // ours, on that connection: the data sockets bind to it
+  net_address server_;  // the peer's address as connected
+  net_address local_;   // ours, on that connection: the data sockets bind to it
   std::string address_text_;
   std::string peer_host_;
   json welcome_;
   std::uint64_t timeout_ns_;
   std::unique_ptr<control_channel> control_;
-  bool broken_ = false;         // a case left the conversation out of step: later cases fail at once
+  bool broken_ = false;            // a case left the conversation out of step: later cases fail at once
   double last_server_cpu_ns_ = 0;  // the last case's server CPU time, all pairs
   std::uint64_t last_server_msgs_ = 0;
 };

@@ -60,8 +60,10 @@ case_groups group_iterations(const std::vector<json>& rows) {
     std::string rn = r.value("run_name", r.value("name", ""));
     if (!g.rows.count(rn)) g.order.push_back(rn);
     auto& mine = g.rows[rn];
-    if (r.value("error_occurred", false)) ++g.failed[rn];
-    else if (!r.value("excluded", false)) mine.push_back(&r);
+    if (r.value("error_occurred", false))
+      ++g.failed[rn];
+    else if (!r.value("excluded", false))
+      mine.push_back(&r);
   }
   return g;
 }
@@ -86,9 +88,10 @@ primary_metric ipc_primary_metric(const json& row) {
 json statistics_context() {
   return {{"spread", spread_definition},
           {"unstable_above_pct", unstable_above_pct},
-          {"primary_metric", "each median row's primary_metric names the field that its spread_pct, mad and "
-                             "unstable describe and that bench compare compares (higher_is_better gives the "
-                             "direction)"}};
+          {"primary_metric",
+           "each median row's primary_metric names the field that its spread_pct, mad and "
+           "unstable describe and that bench compare compares (higher_is_better gives the "
+           "direction)"}};
 }
 
 void add_aggregates(std::vector<json>& rows, const std::vector<std::string>& fields,

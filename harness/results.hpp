@@ -46,13 +46,12 @@ std::filesystem::path prepare_run_dir(const std::optional<std::filesystem::path>
 
 // Appends Google Benchmark-style aggregate rows (median, mean, stddev, cv, min, max) for every run_name that
 // has at least one successful iteration row. `fields` are the numeric fields aggregated besides real_time and
-// cpu_time; `identity` the fields copied from the case's first row (its suite_schema's identity). Rows with error_occurred are left out of the aggregates (and counted in `failed_repetitions`), as
-// are rows marked "excluded": true (e.g. a disturbed round dropped on request). The median row also carries
-// primary_metric (from `primary_of` on the case's first row), higher_is_better, and that metric's spread_pct,
-// mad and unstable flag.
+// cpu_time; `identity` the fields copied from the case's first row (its suite_schema's identity). Rows with
+// error_occurred are left out of the aggregates (and counted in `failed_repetitions`), as are rows marked "excluded":
+// true (e.g. a disturbed round dropped on request). The median row also carries primary_metric (from `primary_of` on
+// the case's first row), higher_is_better, and that metric's spread_pct, mad and unstable flag.
 void add_aggregates(std::vector<json>& rows, const std::vector<std::string>& fields,
-                    const std::vector<std::string>& identity,
-                    const primary_metric_fn& primary_of = ipc_primary_metric);
+                    const std::vector<std::string>& identity, const primary_metric_fn& primary_of = ipc_primary_metric);
 
 json to_document(const run_results& r);
 void write_text_atomic(const std::filesystem::path& path, std::string_view text);

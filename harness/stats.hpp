@@ -27,8 +27,8 @@ inline constexpr std::string_view spread_definition =
 
 struct summary {
   double median = 0, mean = 0, stddev = 0, min = 0, max = 0;
-  double mad = 0;          // median absolute deviation
-  double spread_pct = 0;   // c_n * mad_to_sigma * mad / |median| * 100: what the "spread" columns show
+  double mad = 0;         // median absolute deviation
+  double spread_pct = 0;  // c_n * mad_to_sigma * mad / |median| * 100: what the "spread" columns show
   std::size_t n = 0;
 };
 

@@ -15,8 +15,8 @@
 #include <sstream>
 #include <thread>
 
-#include "harness/build_info.hpp"
 #include "base/clock.hpp"
+#include "harness/build_info.hpp"
 #include "harness/floor.hpp"
 #include "harness/stats.hpp"
 
@@ -84,7 +84,8 @@ std::string idle_policy() {
   std::istringstream words(cmdline);
   std::string w;
   while (words >> w)
-    if (w.find("haltpoll") != std::string::npos || w.rfind("idle=", 0) == 0 || w.find("max_cstate") != std::string::npos)
+    if (w.find("haltpoll") != std::string::npos || w.rfind("idle=", 0) == 0 ||
+        w.find("max_cstate") != std::string::npos)
       s += ", " + w;
   if (!poll.empty()) s += ", guest_halt_poll_ns=" + poll;
   return s;
@@ -236,16 +237,20 @@ std::vector<int> distinct_in_order(std::span<const int> cpus) {
 void judge_busy(busy_check& b) {
   b.reasons.clear();
   if (b.others_runnable_median && *b.others_runnable_median > b.spare_cpus)
-    b.reasons.push_back(fmt::format("{:g} other task(s) runnable (median of {} samples over {:.1f} s), more than the {} "
-                                    "CPU(s) the run leaves free", *b.others_runnable_median, b.samples, b.window_s,
-                                    b.spare_cpus));
+    b.reasons.push_back(
+        fmt::format("{:g} other task(s) runnable (median of {} samples over {:.1f} s), more than the {} "
+                    "CPU(s) the run leaves free",
+                    *b.others_runnable_median, b.samples, b.window_s, b.spare_cpus));
   if (b.cpus_busy_pct && *b.cpus_busy_pct > busy_cpus_pct)
-    b.reasons.push_back(fmt::format("the run's CPUs were {:.0f}% busy with other work while bench waited", *b.cpus_busy_pct));
+    b.reasons.push_back(
+        fmt::format("the run's CPUs were {:.0f}% busy with other work while bench waited", *b.cpus_busy_pct));
   if (b.steal_pct && *b.steal_pct > busy_steal_pct)
     b.reasons.push_back(fmt::format("the hypervisor stole {:.1f}% of the run's CPU time", *b.steal_pct));
   if (b.canary_stalled_pct && *b.canary_stalled_pct > busy_stalled_pct)
-    b.reasons.push_back(fmt::format("a cache-line ping-pong on the run's first two CPUs spent {:.0f}% of its time "
-                                    "waiting for a peer that was not running", *b.canary_stalled_pct));
+    b.reasons.push_back(
+        fmt::format("a cache-line ping-pong on the run's first two CPUs spent {:.0f}% of its time "
+                    "waiting for a peer that was not running",
+                    *b.canary_stalled_pct));
 }
 
 busy_check measure_busy(std::span<const int> cpus) {
@@ -291,20 +296,25 @@ json to_json(const busy_check& b) {
           {"canary_round_trip_ns", or_null(b.canary_round_trip_ns)},
           {"busy", !b.reasons.empty()},
           {"reasons", b.reasons},
-          {"method", "measured at the start: procs_running of /proc/stat sampled while bench slept, the run's CPUs' "
-                     "busy and steal time from their own /proc/stat lines over the same window, then a cache-line "
-                     "ping-pong's time lost to a peer that was not running; the load average is not used"}};
+          {"method",
+           "measured at the start: procs_running of /proc/stat sampled while bench slept, the run's CPUs' "
+           "busy and steal time from their own /proc/stat lines over the same window, then a cache-line "
+           "ping-pong's time lost to a peer that was not running; the load average is not used"}};
 }
 
 std::vector<std::string> machine_warnings(const json& c) {
   std::vector<std::string> w;
   std::string bt = c.value("build_type", "");
   if (bt != "Release" && bt != "RelWithDebInfo")
-    w.push_back(fmt::format("bench was built as {}: figures will be slower than the hardware allows; build with -DCMAKE_BUILD_TYPE=Release", bt.empty() ? "an unoptimised build" : bt));
+    w.push_back(fmt::format(
+        "bench was built as {}: figures will be slower than the hardware allows; build with -DCMAKE_BUILD_TYPE=Release",
+        bt.empty() ? "an unoptimised build" : bt));
   if (c.value("sanitized", false)) w.push_back("bench was built with sanitizers: figures are not meaningful");
   std::string gov = c.value("governor", "");
   if (gov == "powersave" || gov == "ondemand" || gov == "schedutil")
-    w.push_back(fmt::format("CPU frequency governor is '{}': set 'performance' for stable figures (cpupower frequency-set -g performance)", gov));
+    w.push_back(fmt::format(
+        "CPU frequency governor is '{}': set 'performance' for stable figures (cpupower frequency-set -g performance)",
+        gov));
   if (c.contains("busy_at_start") && c["busy_at_start"].value("busy", false)) {
     std::vector<std::string> reasons = c["busy_at_start"]["reasons"].get<std::vector<std::string>>();
     w.push_back(fmt::format("the machine is busy ({}): figures will be noisy", fmt::join(reasons, "; ")));

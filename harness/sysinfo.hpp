@@ -51,12 +51,12 @@ struct busy_check {
   int samples = 0;
   std::optional<double> others_runnable_median;  // procs_running minus bench's own sampling thread
   std::optional<double> others_runnable_max;
-  int spare_cpus = 0;                            // online CPUs the run does not use
-  std::optional<double> cpus_busy_pct;           // of the run's CPUs, while bench slept
-  std::optional<double> steal_pct;               // of the run's CPUs
-  std::optional<double> canary_stalled_pct;      // share of the ping-pong's time its peer was not running
+  int spare_cpus = 0;                        // online CPUs the run does not use
+  std::optional<double> cpus_busy_pct;       // of the run's CPUs, while bench slept
+  std::optional<double> steal_pct;           // of the run's CPUs
+  std::optional<double> canary_stalled_pct;  // share of the ping-pong's time its peer was not running
   std::optional<double> canary_round_trip_ns;
-  std::vector<std::string> reasons;              // empty: not busy
+  std::vector<std::string> reasons;  // empty: not busy
 };
 busy_check measure_busy(std::span<const int> cpus);
 // The judgement alone, from the figures (tested on synthetic ones): fills reasons.

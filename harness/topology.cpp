@@ -56,10 +56,18 @@ int distinct(const std::vector<cpu_site>& pus, F field) {
 
 }  // namespace
 
-int topology::cores() const { return distinct(pus, [](const cpu_site& s) { return s.core; }); }
-int topology::l3_domains() const { return distinct(pus, [](const cpu_site& s) { return s.l3; }); }
-int topology::numa_nodes() const { return distinct(pus, [](const cpu_site& s) { return s.numa; }); }
-int topology::packages() const { return distinct(pus, [](const cpu_site& s) { return s.package; }); }
+int topology::cores() const {
+  return distinct(pus, [](const cpu_site& s) { return s.core; });
+}
+int topology::l3_domains() const {
+  return distinct(pus, [](const cpu_site& s) { return s.l3; });
+}
+int topology::numa_nodes() const {
+  return distinct(pus, [](const cpu_site& s) { return s.numa; });
+}
+int topology::packages() const {
+  return distinct(pus, [](const cpu_site& s) { return s.package; });
+}
 bool topology::smt() const {
   return std::any_of(pus.begin(), pus.end(), [](const cpu_site& s) { return s.thread > 0; });
 }
@@ -71,7 +79,8 @@ const cpu_site* topology::site(int cpu) const {
 
 std::string topology::describe() const {
   auto plural = [](int n, const char* one, const char* many) { return fmt::format("{} {}", n, n == 1 ? one : many); };
-  return fmt::format("{} / {}, {}, {}{}", plural(cores(), "core", "cores"), plural(static_cast<int>(pus.size()), "thread", "threads"),
+  return fmt::format("{} / {}, {}, {}{}", plural(cores(), "core", "cores"),
+                     plural(static_cast<int>(pus.size()), "thread", "threads"),
                      plural(l3_domains(), "L3 domain", "L3 domains"), plural(numa_nodes(), "NUMA node", "NUMA nodes"),
                      virtual_machine ? ", virtual" : "");
 }
@@ -84,12 +93,15 @@ topology read_topology(const std::string& spec, const std::vector<int>& allowed)
     out.source = "this machine";
   } else if (spec.rfind(synthetic, 0) == 0) {
     if (hwloc_topology_set_synthetic(h.get(), spec.c_str() + synthetic.size()) != 0)
-      throw usage_error(fmt::format("--topology '{}': hwloc cannot read that synthetic description (e.g. "
-                                    "synthetic:package:1 l3:2 core:4 pu:2)", spec));
+      throw usage_error(
+          fmt::format("--topology '{}': hwloc cannot read that synthetic description (e.g. "
+                      "synthetic:package:1 l3:2 core:4 pu:2)",
+                      spec));
     out.source = spec;
   } else {
     if (!std::filesystem::is_regular_file(spec))
-      throw usage_error(fmt::format("--topology {}: no such file (an XML file from lstopo --of xml, or synthetic:...)", spec));
+      throw usage_error(
+          fmt::format("--topology {}: no such file (an XML file from lstopo --of xml, or synthetic:...)", spec));
     if (hwloc_topology_set_xml(h.get(), spec.c_str()) != 0)
       throw usage_error(fmt::format("--topology {}: hwloc cannot read it as a topology XML file", spec));
     out.source = spec;
@@ -153,7 +165,12 @@ nlohmann::ordered_json to_json(const topology& t) {
   j["virtual"] = t.virtual_machine;
   nlohmann::ordered_json cpus = nlohmann::ordered_json::array();
   for (const cpu_site& s : t.pus)
-    cpus.push_back({{"cpu", s.cpu}, {"core", s.core}, {"thread", s.thread}, {"l3", s.l3}, {"numa", s.numa}, {"package", s.package}});
+    cpus.push_back({{"cpu", s.cpu},
+                    {"core", s.core},
+                    {"thread", s.thread},
+                    {"l3", s.l3},
+                    {"numa", s.numa},
+                    {"package", s.package}});
   j["cpus"] = cpus;
   return j;
 }

@@ -26,7 +26,7 @@ struct cpu_site {
 struct topology {
   std::vector<cpu_site> pus;  // ascending by CPU number
   bool virtual_machine = false;
-  std::string source;         // "this machine", "synthetic:...", or the XML file
+  std::string source;  // "this machine", "synthetic:...", or the XML file
 
   int cores() const;
   int l3_domains() const;

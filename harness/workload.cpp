@@ -29,13 +29,12 @@ void copy_text(char* dst, std::size_t cap, const std::string& s) noexcept {
 }
 
 // The pacer sleeps to an absolute deadline (timer slack set to 1 ns) and spins only the last stretch before it.
-// A sleep alone wakes late: 40 us at the median and 140 us at p99 on the project's VMs (a timer interrupt and a
-// wake-up), and open-loop latency counts from the intended time, so that lateness would be charged to the
-// transport. Spinning the whole interval is no better: the pacer shares the client's core with the receiving
-// thread and would keep it off that core. So it sleeps until `spin_ns` before the deadline (measured there:
-// lateness 0.1 us at the median, 1 us at p99 with 100 us) and spins from there. The spin is capped at a quarter
-// of the interval, so at high rates the receiver keeps most of the core; what lateness is left is measured and
-// reported (send_late_*), never hidden.
+// A sleep alone wakes late, by tens of microseconds at the median and more at p99 (a timer interrupt and a
+// wake-up; docs/MEASURED.md), and open-loop latency counts from the intended time, so that lateness would be charged to
+// the transport. Spinning the whole interval is no better: the pacer shares the client's core with the receiving thread
+// and would keep it off that core. So it sleeps until `spin_ns` before the deadline, long enough to cover a late
+// wake-up, and spins from there. The spin is capped at a quarter of the interval, so at high rates the receiver keeps
+// most of the core; what lateness is left is measured and reported (send_late_*), never hidden.
 constexpr std::uint64_t pacer_spin_ns = 100'000;
 
 // Messages larger than this are read where they lie when the transport allows it (serve()).
@@ -140,8 +139,8 @@ bool take_open_loop_echo(std::size_t n, std::span<const std::byte> buf, std::uin
 // Open loop: a pacer thread sends at the intended times, this thread receives. Latency is counted from the
 // intended send time carried in the header, so a stall delays every later message and is not hidden. A pacer that
 // cannot send stops the case with its own error, which is the case's error (not the stop it causes).
-void drive_open_loop(endpoint& ep, const workload_params& wl, client_report& out, sequence_tally& tally,
-                     int cpu, std::uint64_t start) {
+void drive_open_loop(endpoint& ep, const workload_params& wl, client_report& out, sequence_tally& tally, int cpu,
+                     std::uint64_t start) {
   const open_loop_schedule at(wl, start);
   std::atomic<std::uint64_t> total{0};
   std::string pacer_error;
@@ -319,7 +318,8 @@ void drive_stream(endpoint& ep, const workload_params& wl, const pair_slot& slot
   std::uint64_t deadline = now_ns() + 10'000'000'000ull;
   while (slot.state.load(std::memory_order_acquire) == pair_slot::ready) {
     check_abort();
-    if (now_ns() > deadline) throw std::runtime_error("the receiver did not finish within 10 s of the end of the stream");
+    if (now_ns() > deadline)
+      throw std::runtime_error("the receiver did not finish within 10 s of the end of the stream");
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   // After the receiver's last measured message (a receiver in this process is then done with it too).
@@ -332,7 +332,8 @@ std::string workload_incompatibility(const transport_info& t, const workload_par
   if (t.ping_pong_only.empty()) return {};
   if (wl.kind == workload_kind::throughput)
     return fmt::format("the one-way stream does not apply to {}: {}", t.name, t.ping_pong_only);
-  if (wl.rate > 0) return fmt::format("the open-loop sender (--rate) does not apply to {}: {}", t.name, t.ping_pong_only);
+  if (wl.rate > 0)
+    return fmt::format("the open-loop sender (--rate) does not apply to {}: {}", t.name, t.ping_pong_only);
   return {};
 }
 
@@ -476,11 +477,16 @@ void drive(endpoint& ep, const workload_params& wl, const pair_slot& slot, clien
     wait_until(start_ns, 0);
     std::uint64_t start = std::max(start_ns, now_ns());
     where.sample();
-    if (wl.kind == workload_kind::throughput) drive_stream(ep, wl, slot, out, start);
-    else if (wl.serializer) drive_serialized(ep, wl, out, tally, start);
-    else if (wl.rate > 0 && ep.spin_receiver()) drive_open_loop_polled(ep, wl, out, tally, start);
-    else if (wl.rate > 0) drive_open_loop(ep, wl, out, tally, current_cpu(), start);
-    else drive_closed_loop(ep, wl, out, tally, start);
+    if (wl.kind == workload_kind::throughput)
+      drive_stream(ep, wl, slot, out, start);
+    else if (wl.serializer)
+      drive_serialized(ep, wl, out, tally, start);
+    else if (wl.rate > 0 && ep.spin_receiver())
+      drive_open_loop_polled(ep, wl, out, tally, start);
+    else if (wl.rate > 0)
+      drive_open_loop(ep, wl, out, tally, current_cpu(), start);
+    else
+      drive_closed_loop(ep, wl, out, tally, start);
   } catch (const aborted_error& e) {
     out.error = std::string("client: ") + e.what();
     out.stopped = true;

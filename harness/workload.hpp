@@ -31,12 +31,12 @@
 #include <string>
 #include <string_view>
 
-#include "harness/accounting.hpp"
 #include "base/clock.hpp"
+#include "base/message.hpp"
+#include "harness/accounting.hpp"
 #include "harness/cpu.hpp"
 #include "harness/gil.hpp"
 #include "harness/histogram.hpp"
-#include "base/message.hpp"
 #include "serializers/registry.hpp"
 #include "transports/transport.hpp"
 
@@ -53,8 +53,8 @@ struct workload_params {
   std::size_t msg_bytes = 64;
   std::uint64_t warmup_ns = 50'000'000;
   std::uint64_t duration_ns = 200'000'000;
-  double rate = 0;              // open-loop messages per second (latency only); 0 = closed loop
-  std::uint64_t work_ns = 0;    // server CPU work per message (calibrated busy loop, not a sleep)
+  double rate = 0;            // open-loop messages per second (latency only); 0 = closed loop
+  std::uint64_t work_ns = 0;  // server CPU work per message (calibrated busy loop, not a sleep)
   // The lock the server's work runs under (work_lock_names(): none, mutex, gil-old, gil-new, gil-priority). One
   // instance per server PROCESS, shared by all its server threads: the hosts call make_server_lock() once in
   // the harness (thread model, event loops) or once in each forked server, after the fork (process model).
@@ -108,9 +108,9 @@ void unpack_server_times(std::uint64_t stamp, std::uint64_t& decode_ns, std::uin
 struct alignas(64) pair_slot {
   enum : int { starting = 0, ready = 1, done = 2, failed = 3 };
   std::atomic<int> state{starting};
-  std::uint64_t received = 0;   // every message, warm-up included
+  std::uint64_t received = 0;  // every message, warm-up included
   std::uint64_t lost = 0, duplicated = 0, corrupt = 0;
-  std::uint64_t measured = 0;   // sink: messages after the first measured one
+  std::uint64_t measured = 0;  // sink: messages after the first measured one
   std::uint64_t t_first_ns = 0, t_last_ns = 0;
   // CPU of the server's whole process (all its threads: ZeroMQ's I/O threads too) over the server's measured
   // window, from its first measured message to the end of the case's messages. For a server in the harness
@@ -118,21 +118,21 @@ struct alignas(64) pair_slot {
   // window.begin/end are the readings (pid 0 from another machine: --peer sends cpu_ns only).
   std::uint64_t cpu_ns = 0;
   cpu_span window;
-  bool stopped = false;         // its error is only that the case was stopped (by the watchdog, or another end failing)
-  char cpus[48] = {};           // CPUs the server was seen on
-  char error[200] = {};         // a failure, or the first message it could not decode
+  bool stopped = false;  // its error is only that the case was stopped (by the watchdog, or another end failing)
+  char cpus[48] = {};    // CPUs the server was seen on
+  char error[200] = {};  // a failure, or the first message it could not decode
 };
 static_assert(std::atomic<int>::is_always_lock_free, "pair_slot::state is shared between processes");
 
 struct client_report {
-  histogram rtt;                // measured round trips (latency)
+  histogram rtt;  // measured round trips (latency)
   // --serializers, per measured round trip: both encodes, both decodes, and the rest (rtt minus those two).
   histogram serialize, deserialize, transport;
   // --rate: how late the pacer started each measured send after its intended time (its own wake-up, a CPU it
   // waited for, or an earlier send that blocked). Part of rtt, which counts from the intended time.
   histogram send_late;
-  std::uint64_t sent = 0;       // every message, warm-up included
-  std::uint64_t measured = 0;   // round trips recorded
+  std::uint64_t sent = 0;      // every message, warm-up included
+  std::uint64_t measured = 0;  // round trips recorded
   // Latency: the measured window, from the first measured send (its intended time, --rate) to the arrival of the
   // last measured echo.
   std::uint64_t t_first_ns = 0, t_last_ns = 0;
@@ -142,7 +142,7 @@ struct client_report {
   cpu_span window;
   std::string cpus;
   std::string error;
-  bool stopped = false;         // error is only that the case was stopped (aborted_error), not a cause
+  bool stopped = false;  // error is only that the case was stopped (aborted_error), not a cause
 };
 
 // Why this workload cannot run over this transport (its messaging pattern forbids it: see

@@ -22,8 +22,12 @@ using nlohmann::json;
 namespace key = json_schema::key;
 
 json to_json(const tick& m) {
-  return {{key::seq, m.seq}, {key::timestamp_ns, m.timestamp_ns}, {key::instrument, m.instrument},
-          {key::quantity, m.quantity}, {key::price, m.price}, {key::symbol, m.symbol}};
+  return {{key::seq, m.seq},
+          {key::timestamp_ns, m.timestamp_ns},
+          {key::instrument, m.instrument},
+          {key::quantity, m.quantity},
+          {key::price, m.price},
+          {key::symbol, m.symbol}};
 }
 
 json to_json(const std::vector<level>& levels) {
@@ -35,7 +39,9 @@ json to_json(const std::vector<level>& levels) {
 
 json to_json(const book& m) {
   return {{key::header,
-           {{key::seq, m.header.seq}, {key::timestamp_ns, m.header.timestamp_ns}, {key::venue, m.header.venue},
+           {{key::seq, m.header.seq},
+            {key::timestamp_ns, m.header.timestamp_ns},
+            {key::venue, m.header.venue},
             {key::symbol, m.header.symbol}}},
           {key::bids, to_json(m.bids)},
           {key::asks, to_json(m.asks)}};

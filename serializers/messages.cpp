@@ -55,10 +55,10 @@ book make_book(rng& r) {
   const std::int64_t step = r.between(1, 5);
   for (std::size_t i = 0; i < limits::book_levels; ++i) {
     const auto offset = static_cast<std::int64_t>(i + 1) * step;
-    b.bids.push_back({static_cast<double>(mid - offset) / 100.0, r.between(1, 5'000),
-                      static_cast<std::uint32_t>(r.between(1, 40))});
-    b.asks.push_back({static_cast<double>(mid + offset) / 100.0, r.between(1, 5'000),
-                      static_cast<std::uint32_t>(r.between(1, 40))});
+    b.bids.push_back(
+        {static_cast<double>(mid - offset) / 100.0, r.between(1, 5'000), static_cast<std::uint32_t>(r.between(1, 40))});
+    b.asks.push_back(
+        {static_cast<double>(mid + offset) / 100.0, r.between(1, 5'000), static_cast<std::uint32_t>(r.between(1, 40))});
   }
   return b;
 }
@@ -70,8 +70,9 @@ bulk make_bulk(rng& r) {
     switch (r.below(4)) {  // as in cpp-serializers' data.hpp: 8-, 16-, 32- and 64-bit magnitudes, signed
       case 0: b.ints.push_back(r.between(-128, 127)); break;
       case 1: b.ints.push_back(r.between(-32'768, 32'767)); break;
-      case 2: b.ints.push_back(r.between(std::numeric_limits<std::int32_t>::min(),
-                                         std::numeric_limits<std::int32_t>::max())); break;
+      case 2:
+        b.ints.push_back(r.between(std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max()));
+        break;
       default: b.ints.push_back(static_cast<std::int64_t>(r.next())); break;
     }
   }
@@ -81,7 +82,7 @@ bulk make_bulk(rng& r) {
 }
 
 // Strings JSON must escape, and multi-byte UTF-8 (2-, 3- and 4-byte sequences), within 15 bytes.
-const std::string escapes = "q\"b\\\x01\t\n/";         // 8 bytes
+const std::string escapes = "q\"b\\\x01\t\n/";                       // 8 bytes
 const std::string unicode = "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x99\x82";  // e-acute, euro sign, a smiley: 9 bytes
 
 template <class Out>
@@ -167,13 +168,13 @@ message make_edge_message(shape s, int variant) {
     case shape::small: {
       tick t;
       if (extreme) {
-        t = {std::numeric_limits<std::uint64_t>::max(), i64::min(), std::numeric_limits<std::uint32_t>::max(),
-             std::numeric_limits<std::int32_t>::min(), std::numeric_limits<double>::max(), escapes + "1234567"};
+        t = {std::numeric_limits<std::uint64_t>::max(), i64::min(),
+             std::numeric_limits<std::uint32_t>::max(), std::numeric_limits<std::int32_t>::min(),
+             std::numeric_limits<double>::max(),        escapes + "1234567"};
       } else if (empty) {
         t = {0, 0, 0, 0, -0.0, ""};  // every field at its default: protobuf encodes this as zero bytes
       } else {
-        t = {1, -1, 1, std::numeric_limits<std::int32_t>::max(), std::numeric_limits<double>::denorm_min(),
-             unicode};
+        t = {1, -1, 1, std::numeric_limits<std::int32_t>::max(), std::numeric_limits<double>::denorm_min(), unicode};
       }
       return t;
     }

@@ -37,11 +37,11 @@ std::string_view describe(shape s) noexcept;  // one line, for the console and t
 // and raw's build() refuses a message that exceeds them. Strings are valid UTF-8 without NUL bytes (JSON and
 // proto3 require valid UTF-8; Cap'n Proto Text is NUL-terminated).
 namespace limits {
-inline constexpr std::size_t short_string = 15;   // tick.symbol, book_header.venue and .symbol (bytes)
-inline constexpr std::size_t book_levels = 20;    // book.bids and book.asks, each
+inline constexpr std::size_t short_string = 15;  // tick.symbol, book_header.venue and .symbol (bytes)
+inline constexpr std::size_t book_levels = 20;   // book.bids and book.asks, each
 inline constexpr std::size_t bulk_ints = 1000;
 inline constexpr std::size_t bulk_strings = 100;
-inline constexpr std::size_t bulk_string = 103;   // bytes; generated strings are 80-100 long
+inline constexpr std::size_t bulk_string = 103;  // bytes; generated strings are 80-100 long
 }  // namespace limits
 
 struct tick {
@@ -87,7 +87,7 @@ using message = std::variant<tick, book, bulk>;
 
 shape shape_of(const message& m) noexcept;
 template <class Plain>
-inline constexpr shape shape_v = std::is_same_v<Plain, tick> ? shape::small
+inline constexpr shape shape_v = std::is_same_v<Plain, tick>   ? shape::small
                                  : std::is_same_v<Plain, book> ? shape::medium
                                                                : shape::large;
 
@@ -106,8 +106,9 @@ bool fits_limits(const message& m) noexcept;
 
 // The value traverse() returns: every field in declaration order, integers by value, doubles by bit pattern
 // (zeros of either sign alike: operator== calls them equal, and FlatBuffers, which leaves out fields equal to
-// their default, gives -0.0 back as 0.0), list lengths, and for strings their length plus first and last byte (traverse proves every string is
-// reachable and in bounds without paying for a byte-wise hash, which would swamp the differences being shown).
+// their default, gives -0.0 back as 0.0), list lengths, and for strings their length plus first and last byte (traverse
+// proves every string is reachable and in bounds without paying for a byte-wise hash, which would swamp the differences
+// being shown).
 class checksum {
  public:
   template <class T>

@@ -214,8 +214,8 @@ class msgpack_impl {
     const msgpack::unpack_limit limit(n, n / 2, n, n, n, 4);
     std::size_t offset = 0;
     try {
-      root_ = msgpack::unpack(zone_, reinterpret_cast<const char*>(bytes.data()), n, offset, reference_strings,
-                              nullptr, limit);
+      root_ = msgpack::unpack(zone_, reinterpret_cast<const char*>(bytes.data()), n, offset, reference_strings, nullptr,
+                              limit);
     } catch (const msgpack::insufficient_bytes&) {
       return failure("msgpack: message ends early");
     } catch (const msgpack::size_overflow&) {

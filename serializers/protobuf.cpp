@@ -160,9 +160,7 @@ std::unique_ptr<codec> make_protobuf_codec(shape s) {
   return nullptr;
 }
 
-std::string protobuf_library_version() {
-  return google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION);
-}
+std::string protobuf_library_version() { return google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION); }
 
 void silence_protobuf_logs() { google::protobuf::SetLogHandler(nullptr); }
 

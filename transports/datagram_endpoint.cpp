@@ -24,7 +24,8 @@ datagram_endpoint::datagram_endpoint(unique_fd sock, wait_mode wait, std::size_t
   } else {
     timeval period{0, life_line_period_ms * 1000};
     for (int opt : {SO_RCVTIMEO, SO_SNDTIMEO}) {
-      if (::setsockopt(sock_.get(), SOL_SOCKET, opt, &period, sizeof period) != 0) throw_errno("set a timeout on a " + kind_ + " socket");
+      if (::setsockopt(sock_.get(), SOL_SOCKET, opt, &period, sizeof period) != 0)
+        throw_errno("set a timeout on a " + kind_ + " socket");
     }
   }
 }
@@ -40,12 +41,16 @@ void datagram_endpoint::send(std::span<const std::byte> msg) {
   if (n < 0) {
     int err = errno;
     // ECONNREFUSED: a UDP peer whose socket is gone (the ICMP port-unreachable of an earlier datagram).
-    if (err == EPIPE || err == ECONNRESET || err == ECONNREFUSED) throw peer_gone_error(errno_text("send to the " + kind_ + " peer", err));
-    if (err == EMSGSIZE) throw protocol_error(errno_text("send a datagram of " + std::to_string(msg.size()) + " bytes over " + kind_, err));
+    if (err == EPIPE || err == ECONNRESET || err == ECONNREFUSED)
+      throw peer_gone_error(errno_text("send to the " + kind_ + " peer", err));
+    if (err == EMSGSIZE)
+      throw protocol_error(
+          errno_text("send a datagram of " + std::to_string(msg.size()) + " bytes over " + kind_, err));
     throw_errno("send a datagram over " + kind_, err);
   }
   if (static_cast<std::size_t>(n) != msg.size()) {
-    throw protocol_error(kind_ + " sent " + std::to_string(n) + " of a " + std::to_string(msg.size()) + "-byte datagram");
+    throw protocol_error(kind_ + " sent " + std::to_string(n) + " of a " + std::to_string(msg.size()) +
+                         "-byte datagram");
   }
 }
 
@@ -63,7 +68,7 @@ std::optional<std::size_t> datagram_endpoint::poll_recv(std::span<std::byte> buf
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
     if (errno == EINTR) check_abort();
     if (poll_wait_()) return std::nullopt;  // a pause; false once the peer's life line hung up
-    n = once();  // the peer is gone: what it sent before it went comes first
+    n = once();                             // the peer is gone: what it sent before it went comes first
     if (n < 0 && errno == EAGAIN) return 0;
   }
   return received(n, buf);
@@ -73,7 +78,8 @@ std::size_t datagram_endpoint::received(ssize_t n, std::span<std::byte> buf) {
   if (n < 0) {
     int err = errno;
     if (err == EPIPE) return 0;  // the peer's life line hung up, and nothing more came
-    if (err == ECONNRESET || err == ECONNREFUSED) throw peer_gone_error(errno_text("receive from the " + kind_ + " peer", err));
+    if (err == ECONNRESET || err == ECONNREFUSED)
+      throw peer_gone_error(errno_text("receive from the " + kind_ + " peer", err));
     throw_errno("receive a datagram over " + kind_, err);
   }
   if (n == 0) return 0;  // seqpacket: the peer closed; no bench message is ever empty

@@ -39,8 +39,10 @@ channel make_fifo_channel(const channel_options& opt) {
   fifo_pair to_server = make_fifo(base + ".c2s");
   fifo_pair to_client = make_fifo(base + ".s2c");
   channel ch;
-  ch.client = std::make_unique<stream_endpoint>(std::move(to_client.read_end), std::move(to_server.write_end), opt.wait);
-  ch.server = std::make_unique<stream_endpoint>(std::move(to_server.read_end), std::move(to_client.write_end), opt.wait);
+  ch.client =
+      std::make_unique<stream_endpoint>(std::move(to_client.read_end), std::move(to_server.write_end), opt.wait);
+  ch.server =
+      std::make_unique<stream_endpoint>(std::move(to_server.read_end), std::move(to_client.write_end), opt.wait);
   return ch;
 }
 

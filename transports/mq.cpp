@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <optional>
 #include <cstring>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
@@ -107,8 +107,9 @@ class mq_endpoint final : public endpoint {
     }
     auto len = static_cast<std::size_t>(n);
     if (!direct) {
-      if (len > buf.size()) throw protocol_error("message of " + std::to_string(len) + " bytes does not fit the " +
-                                                 std::to_string(buf.size()) + "-byte receive buffer");
+      if (len > buf.size())
+        throw protocol_error("message of " + std::to_string(len) + " bytes does not fit the " +
+                             std::to_string(buf.size()) + "-byte receive buffer");
       std::memcpy(buf.data(), scratch_.data(), len);
     }
     check_whole_message(buf.first(len), "mq");
@@ -119,13 +120,14 @@ class mq_endpoint final : public endpoint {
   std::optional<std::size_t> poll_recv(std::span<std::byte> buf) override {
     if (wait_ != wait_mode::spin) return std::nullopt;
     if (std::optional<std::size_t> n = try_recv(buf)) return n;
-    if (poll_wait_()) return std::nullopt;  // a pause; false once the peer's life line hung up
+    if (poll_wait_()) return std::nullopt;                       // a pause; false once the peer's life line hung up
     if (std::optional<std::size_t> n = try_recv(buf)) return n;  // what the peer sent before it went comes first
     return 0;
   }
 
   bool try_send(std::span<const std::byte> msg) override {
-    if (::mq_timedsend(send_q_.get(), reinterpret_cast<const char*>(msg.data()), msg.size(), 0, &past_) == 0) return true;
+    if (::mq_timedsend(send_q_.get(), reinterpret_cast<const char*>(msg.data()), msg.size(), 0, &past_) == 0)
+      return true;
     if (errno == ETIMEDOUT || errno == EAGAIN || errno == EINTR) return false;
     throw_errno("send on a POSIX message queue");
   }

@@ -32,14 +32,18 @@ std::uint16_t net_address::port() const noexcept {
 }
 
 void net_address::set_port(std::uint16_t p) noexcept {
-  if (family() == AF_INET6) reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port = htons(p);
-  else reinterpret_cast<sockaddr_in*>(&storage)->sin_port = htons(p);
+  if (family() == AF_INET6)
+    reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port = htons(p);
+  else
+    reinterpret_cast<sockaddr_in*>(&storage)->sin_port = htons(p);
 }
 
 std::string net_address::host() const {
   char buf[INET6_ADDRSTRLEN] = {};
-  if (family() == AF_INET6) ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, buf, sizeof buf);
-  else ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, buf, sizeof buf);
+  if (family() == AF_INET6)
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, buf, sizeof buf);
+  else
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, buf, sizeof buf);
   return buf;
 }
 
@@ -158,7 +162,8 @@ unique_fd connect_tcp(const net_address& to, int timeout_ms, const net_address* 
   if (::connect(s.get(), to.sa(), to.len) != 0) {
     if (errno != EINPROGRESS) throw_errno("connect to " + to.to_string());
     if (!wait_for(s.get(), POLLOUT, now_ns() + static_cast<std::uint64_t>(timeout_ms) * 1'000'000))
-      throw std::runtime_error(fmt::format("cannot connect to {}: no answer within {} s", to.to_string(), timeout_ms / 1000.0));
+      throw std::runtime_error(
+          fmt::format("cannot connect to {}: no answer within {} s", to.to_string(), timeout_ms / 1000.0));
     int err = 0;
     socklen_t len = sizeof err;
     ::getsockopt(s.get(), SOL_SOCKET, SO_ERROR, &err, &len);
@@ -227,7 +232,8 @@ class tcp_server_end final : public remote_server_end {
       std::uint64_t deadline = now_ns() + accept_wait_ns;
       for (;;) {
         if (!wait_for(listener->get(), POLLIN, deadline))
-          throw std::runtime_error(fmt::format("no TCP connection from {} within {} s", peer.host(), accept_wait_ns / 1'000'000'000));
+          throw std::runtime_error(
+              fmt::format("no TCP connection from {} within {} s", peer.host(), accept_wait_ns / 1'000'000'000));
         unique_fd s(::accept4(listener->get(), nullptr, nullptr, SOCK_CLOEXEC));
         if (!s) {
           if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -285,13 +291,14 @@ void connect_udp(int fd, const net_address& to) {
 // (the case is stopped there), or by the kernel's ICMP port-unreachable (ECONNREFUSED) where it arrives.
 std::unique_ptr<endpoint> udp_endpoint(unique_fd s, wait_mode wait) {
   life_line own = make_life_line();
-  return std::make_unique<datagram_endpoint>(std::move(s), wait, udp_max_msg_bytes, "the largest IPv4 UDP payload", "udp",
-                                             std::move(own.write_end), std::move(own.read_end));
+  return std::make_unique<datagram_endpoint>(std::move(s), wait, udp_max_msg_bytes, "the largest IPv4 UDP payload",
+                                             "udp", std::move(own.write_end), std::move(own.read_end));
 }
 
 class udp_server_end final : public remote_server_end {
  public:
-  udp_server_end(const net_address& local, const net_address& peer, std::uint16_t client_port, wait_mode wait) : wait_(wait) {
+  udp_server_end(const net_address& local, const net_address& peer, std::uint16_t client_port, wait_mode wait)
+      : wait_(wait) {
     sock_ = bind_udp(local, port_);
     connect_udp(sock_.get(), with_port(peer, client_port));  // datagrams from anywhere else are filtered out
   }
@@ -308,7 +315,8 @@ class udp_client_end final : public remote_client_end {
  public:
   udp_client_end(const net_address& local, wait_mode wait) : wait_(wait) { sock_ = bind_udp(local, port_); }
   std::vector<std::uint16_t> ports() const override { return {port_}; }
-  std::unique_ptr<endpoint> connect(const net_address& server, std::span<const std::uint16_t> server_ports, int) override {
+  std::unique_ptr<endpoint> connect(const net_address& server, std::span<const std::uint16_t> server_ports,
+                                    int) override {
     connect_udp(sock_.get(), with_port(server, server_ports[0]));
     return udp_endpoint(std::move(sock_), wait_);
   }

@@ -35,17 +35,18 @@ struct net_address {
   int family() const noexcept { return storage.ss_family; }
   std::uint16_t port() const noexcept;
   void set_port(std::uint16_t p) noexcept;
-  std::string host() const;        // numeric: "10.0.0.2", "::1"
-  std::string to_string() const;   // "10.0.0.2:5300", "[::1]:5300"
+  std::string host() const;                             // numeric: "10.0.0.2", "::1"
+  std::string to_string() const;                        // "10.0.0.2:5300", "[::1]:5300"
   bool same_host(const net_address& o) const noexcept;  // address equal, port ignored
   bool loopback() const noexcept;
-  bool any() const noexcept;       // 0.0.0.0 or ::
+  bool any() const noexcept;  // 0.0.0.0 or ::
   const sockaddr* sa() const noexcept { return reinterpret_cast<const sockaddr*>(&storage); }
 };
 
 // "HOST:PORT", "HOST" (default_port), "[V6]:PORT", ":PORT" (host given by default_host). Resolves names
 // (getaddrinfo, first IPv4 result preferred). Throws usage_error with the text and the reason.
-net_address parse_net_address(const std::string& text, std::uint16_t default_port, const std::string& default_host = "");
+net_address parse_net_address(const std::string& text, std::uint16_t default_port,
+                              const std::string& default_host = "");
 // The local / remote address of a connected socket.
 net_address local_address(int fd);
 net_address peer_address(int fd);

@@ -24,8 +24,10 @@ channel make_pipe_channel(const channel_options& opt) {
   pipe_pair to_server = make_pipe();
   pipe_pair to_client = make_pipe();
   channel ch;
-  ch.client = std::make_unique<stream_endpoint>(std::move(to_client.read_end), std::move(to_server.write_end), opt.wait);
-  ch.server = std::make_unique<stream_endpoint>(std::move(to_server.read_end), std::move(to_client.write_end), opt.wait);
+  ch.client =
+      std::make_unique<stream_endpoint>(std::move(to_client.read_end), std::move(to_server.write_end), opt.wait);
+  ch.server =
+      std::make_unique<stream_endpoint>(std::move(to_server.read_end), std::move(to_client.write_end), opt.wait);
   return ch;
 }
 

@@ -16,7 +16,8 @@ ring_loop_fds::ring_loop_fds(int message_efd, int peer_life_line)
     epoll_event ev{};
     ev.events = EPOLLIN;  // level-triggered; a hung-up life line reports EPOLLHUP whatever is asked
     ev.data.fd = fd;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) throw_errno("add a descriptor to the shared ring's epoll set");
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0)
+      throw_errno("add a descriptor to the shared ring's epoll set");
   }
 }
 

@@ -30,8 +30,8 @@ class ring_loop_fds {
   int readable_fd() const noexcept { return epoll_.get(); }  // a message, or the peer gone
   int room_fd() const noexcept { return timer_.get(); }      // polls readable when it is time to retry a send
 
-  void arm_room_timer();          // after a send found the ring full
-  void disarm_room_timer();       // before a send: clears an expired or pending timer (no system call if none)
+  void arm_room_timer();     // after a send found the ring full
+  void disarm_room_timer();  // before a send: clears an expired or pending timer (no system call if none)
 
  private:
   unique_fd epoll_;

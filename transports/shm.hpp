@@ -13,8 +13,8 @@ namespace bench {
 // make_ring_channel.
 channel make_memfd_ring_channel(const channel_options& opt, ring_wait wait, std::size_t max_message = 0);
 
-channel make_shm_spin_channel(const channel_options& opt);      // busy-poll
-channel make_shm_channel(const channel_options& opt);           // spin, then sleep on a futex
-channel make_shm_eventfd_channel(const channel_options& opt);   // always sleep on an eventfd
+channel make_shm_spin_channel(const channel_options& opt);     // busy-poll
+channel make_shm_channel(const channel_options& opt);          // spin, then sleep on a futex
+channel make_shm_eventfd_channel(const channel_options& opt);  // always sleep on an eventfd
 
 }  // namespace bench

@@ -15,8 +15,8 @@
 #include <cstring>
 #include <memory>
 #include <new>
-#include <string>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -97,8 +97,11 @@ std::uint32_t length_of(std::uint64_t word) noexcept { return static_cast<std::u
 class ring_producer {
  public:
   ring_producer(ring_control& ctl, std::byte* data, std::uint32_t capacity) noexcept
-      : ctl_(ctl), data_(data), capacity_(capacity),
-        head_(ctl.head.load(std::memory_order_relaxed)), tail_seen_(ctl.tail.load(std::memory_order_relaxed)),
+      : ctl_(ctl),
+        data_(data),
+        capacity_(capacity),
+        head_(ctl.head.load(std::memory_order_relaxed)),
+        tail_seen_(ctl.tail.load(std::memory_order_relaxed)),
         cleared_(head_ + cache_line_bytes) {}  // make_ring_channel zeroes the first record's ready word
 
   // Copies msg (at least a header: send() checks) into the ring and publishes it; false if there is no room
@@ -108,7 +111,8 @@ class ring_producer {
     if (!has_room(tail_seen_, need)) {
       // acquire: the consumer's reads of the records it released happen before we overwrite them.
       tail_seen_ = ctl_.tail.load(std::memory_order_acquire);
-      if (head_ - tail_seen_ > capacity_) throw protocol_error("shared ring corrupt: consumer index ahead of the producer's");
+      if (head_ - tail_seen_ > capacity_)
+        throw protocol_error("shared ring corrupt: consumer index ahead of the producer's");
       if (!has_room(tail_seen_, need)) return false;
     }
     // The next record's ready word must read 0 before this record is published (its line is free: has_room
@@ -166,8 +170,11 @@ class ring_producer {
 class ring_consumer {
  public:
   ring_consumer(ring_control& ctl, std::byte* data, std::uint32_t capacity) noexcept
-      : ctl_(ctl), data_(data), capacity_(capacity),
-        tail_(ctl.tail.load(std::memory_order_relaxed)), head_seen_(ctl.head.load(std::memory_order_relaxed)) {}
+      : ctl_(ctl),
+        data_(data),
+        capacity_(capacity),
+        tail_(ctl.tail.load(std::memory_order_relaxed)),
+        head_seen_(ctl.head.load(std::memory_order_relaxed)) {}
 
   // True if try_pop would find a message. A record of one line is published by its ready word alone, so a
   // ping-pong of small messages moves one cache line per message, as the floor's handoff does; a longer one
@@ -186,7 +193,8 @@ class ring_consumer {
   void check_index() {
     std::uint32_t head = load_head();  // first the index, then the word it vouches for
     if (head != tail_ && ready_word(data_, capacity_, tail_).load(std::memory_order_acquire) == 0) {
-      throw protocol_error("shared ring corrupt: the producer index says a message is published but its header is empty");
+      throw protocol_error(
+          "shared ring corrupt: the producer index says a message is published but its header is empty");
     }
   }
 
@@ -261,7 +269,8 @@ class ring_consumer {
     std::uint32_t published = head_seen_ - tail_;
     if (published > capacity_ || published % cache_line_bytes != 0) {
       throw protocol_error("shared ring corrupt: producer index " + std::to_string(head_seen_) +
-                           " against consumer index " + std::to_string(tail_) + " in a " + size_text(capacity_) + " ring");
+                           " against consumer index " + std::to_string(tail_) + " in a " + size_text(capacity_) +
+                           " ring");
     }
     return head_seen_;
   }
@@ -400,7 +409,8 @@ class ring_endpoint final : public endpoint {
                           // eventfd signals data, which is what pollable_fd() promises; "block" spins not at all.
                           : adaptive_wait(out_ctl_.tail, out_ctl_.producer_sleeping, room, look,
                                           wait_ == ring_wait::adaptive ? adaptive_spin_ns : 0);
-      if (s == peer_status::closed) throw peer_gone_error("the peer closed the shared ring while we waited for room in it");
+      if (s == peer_status::closed)
+        throw peer_gone_error("the peer closed the shared ring while we waited for room in it");
       if (s == peer_status::gone) throw peer_gone_error(gone_text("room in the ring"));
     }
     notify_consumer();
@@ -421,9 +431,7 @@ class ring_endpoint final : public endpoint {
     held_ = msg.size();
     return msg;
   }
-  bool spin_receiver() const noexcept override {
-    return wait_ == ring_wait::spin || wait_ == ring_wait::eventfd_spin;
-  }
+  bool spin_receiver() const noexcept override { return wait_ == ring_wait::spin || wait_ == ring_wait::eventfd_spin; }
   std::optional<std::size_t> poll_recv(std::span<std::byte> buf) override {
     claim();
     if (!spin_receiver()) return std::nullopt;
@@ -485,7 +493,8 @@ class ring_endpoint final : public endpoint {
     if (loop_) loop_->disarm_room_timer();
     if (!out_.try_push(msg)) {
       peer_status s = watch_.check();
-      if (s == peer_status::closed) throw peer_gone_error("the peer closed the shared ring while we waited for room in it");
+      if (s == peer_status::closed)
+        throw peer_gone_error("the peer closed the shared ring while we waited for room in it");
       if (s == peer_status::gone) throw peer_gone_error(gone_text("room in the ring"));
       if (loop_) loop_->arm_room_timer();
       return false;
@@ -510,7 +519,8 @@ class ring_endpoint final : public endpoint {
         return {};
       }
       auto got = take();
-      if (taken(got) == 0) throw protocol_error("shared ring: an eventfd token arrived for a message the ring does not hold");
+      if (taken(got) == 0)
+        throw protocol_error("shared ring: an eventfd token arrived for a message the ring does not hold");
       return got;
     }
     for (;;) {
@@ -566,16 +576,13 @@ class ring_endpoint final : public endpoint {
 
   void notify_consumer() {
     switch (wait_) {
-      case ring_wait::spin:
-        return;
+      case ring_wait::spin: return;
       case ring_wait::adaptive:
         std::atomic_thread_fence(std::memory_order_seq_cst);  // the waker's half of the Dekker pair
         if (in_use(out_ctl_.consumer_sleeping)) futex_wake(out_ctl_.head);
         return;
       case ring_wait::eventfd_block:
-      case ring_wait::eventfd_spin:
-        write_token();
-        return;
+      case ring_wait::eventfd_spin: write_token(); return;
     }
   }
 
@@ -622,14 +629,15 @@ class ring_endpoint final : public endpoint {
         check_abort();
         peer_status s = watch_.check();
         // A last message published before the peer went: its token is there to take.
-        if (s != peer_status::alive) return ::read(recv_efd_.get(), &value, sizeof value) == sizeof value ? peer_status::alive : s;
+        if (s != peer_status::alive)
+          return ::read(recv_efd_.get(), &value, sizeof value) == sizeof value ? peer_status::alive : s;
       }
     }
   }
 
   std::string gone_text(const char* waited_for) const {
-    return "the peer process " + std::to_string(watch_.pid()) + " ended without closing the shared ring (killed?) while we waited for " +
-           waited_for;
+    return "the peer process " + std::to_string(watch_.pid()) +
+           " ended without closing the shared ring (killed?) while we waited for " + waited_for;
   }
   std::size_t peer_ended(peer_status s) const {
     if (s == peer_status::closed) return 0;  // closed between messages
@@ -650,10 +658,10 @@ class ring_endpoint final : public endpoint {
   unique_fd life_line_;  // never written: it exists to be closed (by us, or by the kernel when we die)
   unique_fd peer_line_;
   peer_watch watch_;
-  std::atomic<bool> claimed_{false};  // atomic: send() and recv() may run in two threads
-  std::size_t held_ = 0;               // bytes of the message recv_in_place() handed out, until released
-  std::uint64_t polls_ = 0;            // poll_recv() calls, for its liveness checks
-  std::vector<std::byte> scratch_;     // a message that wraps past the ring's end, for recv_in_place()
+  std::atomic<bool> claimed_{false};     // atomic: send() and recv() may run in two threads
+  std::size_t held_ = 0;                 // bytes of the message recv_in_place() handed out, until released
+  std::uint64_t polls_ = 0;              // poll_recv() calls, for its liveness checks
+  std::vector<std::byte> scratch_;       // a message that wraps past the ring's end, for recv_in_place()
   std::unique_ptr<ring_loop_fds> loop_;  // made by native(), for an event loop
 };
 
@@ -720,7 +728,8 @@ channel make_ring_channel(int fd, std::size_t capacity, ring_wait wait, std::str
                                 " is not a power of two in [128, 2^30]");
   }
   std::size_t bytes = ring_segment_bytes(capacity);
-  if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0) throw_errno("size " + std::string(what) + " to " + size_text(bytes));
+  if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0)
+    throw_errno("size " + std::string(what) + " to " + size_text(bytes));
 
   mapped_region client_map(fd, bytes, what);
   auto* seg = new (client_map.data()) segment_header{};  // the file is fresh: all zero until here

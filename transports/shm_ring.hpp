@@ -21,12 +21,11 @@
 // is published, whatever an earlier lap left there; that is why the producer keeps one line free (a message may
 // take at most capacity - 64 bytes). It zeroes those words ahead of time: after each publish, the first words
 // of the next few free lines (clear-ahead), so that the store which takes such a line back from the consumer's
-// cache overlaps the wait for the peer instead of delaying the next publish (measured: about 40 ns less per
-// 64-byte round trip on the Xeon dev VM); only a record that reaches past them clears its successor's word
-// itself, before its publish. The consumer polls the ready word at its index: for a record of one line
-// (messages up to 64 bytes) that single line carries the signal and the data, so a small message costs one
-// cache-line handoff, like the hardware floor, instead of two (index line, then data line). A longer record
-// is taken only once the producer index covers it too, so its length is always checked against what the
+// cache overlaps the wait for the peer instead of delaying the next publish (docs/MEASURED.md); only a record that
+// reaches past them clears its successor's word itself, before its publish. The consumer polls the ready word at its
+// index: for a record of one line (messages up to 64 bytes) that single line carries the signal and the data, so a
+// small message costs one cache-line handoff, like the hardware floor, instead of two (index line, then data line). A
+// longer record is taken only once the producer index covers it too, so its length is always checked against what the
 // producer published. Sleepers sleep on the producer index, which is stored last.
 //
 // Reading in place: recv_in_place() hands out the next message where it lies (a record that wraps past the end
@@ -90,17 +89,17 @@ struct side_state {
 static_assert(std::atomic<std::int32_t>::is_always_lock_free, "shared between processes: must be lock-free");
 
 struct segment_header {
-  std::uint64_t magic;      // segment_magic, written before the endpoints exist
-  std::uint32_t capacity;   // data bytes of each ring
-  side_state sides[2];      // [0] client, [1] server
-  ring_control rings[2];    // [0] client -> server, [1] server -> client
+  std::uint64_t magic;     // segment_magic, written before the endpoints exist
+  std::uint32_t capacity;  // data bytes of each ring
+  side_state sides[2];     // [0] client, [1] server
+  ring_control rings[2];   // [0] client -> server, [1] server -> client
 };
 inline constexpr std::uint64_t segment_magic = 0x474e4952484e4342ull;  // "BCNHRING"
-inline constexpr std::size_t ring_data_offset = 4096;                   // data areas start on their own page
+inline constexpr std::size_t ring_data_offset = 4096;                  // data areas start on their own page
 static_assert(sizeof(segment_header) <= ring_data_offset, "the control blocks fit in the first page");
 static_assert(offsetof(segment_header, rings) % cache_line_bytes == 0, "ring controls are line-aligned");
 
-inline constexpr std::size_t min_ring_capacity = 128;                // one record and the free line
+inline constexpr std::size_t min_ring_capacity = 128;                   // one record and the free line
 inline constexpr std::size_t max_ring_capacity = std::size_t{1} << 30;  // keeps head - tail exact in 32 bits
 // Default size per direction (see ring_capacity_for): 16 messages of 64 KiB, 16383 of 64 bytes, and small
 // enough to stay in a core's L2 (2 MiB on the Xeon dev VM). 256 KiB, 1 MiB and 4 MiB gave the same 64 KiB

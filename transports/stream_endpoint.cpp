@@ -18,7 +18,8 @@ stream_endpoint::stream_endpoint(unique_fd in, unique_fd out, wait_mode wait)
   }
 }
 
-stream_endpoint::stream_endpoint(unique_fd sock, wait_mode wait) : in_(std::move(sock)), spin_(wait == wait_mode::spin) {
+stream_endpoint::stream_endpoint(unique_fd sock, wait_mode wait)
+    : in_(std::move(sock)), spin_(wait == wait_mode::spin) {
   if (wait == wait_mode::spin) set_nonblocking(in_.get(), true);
 }
 
@@ -34,7 +35,7 @@ std::optional<std::size_t> stream_endpoint::poll_recv(std::span<std::byte> buf) 
   if (!spin_) return std::nullopt;
   if (buf.size() < header_bytes) throw protocol_error("receive buffer smaller than a message header");
   ssize_t n = ::read(in_.get(), buf.data(), header_bytes);  // non-blocking in spin mode
-  if (n == 0) return 0;  // the peer closed between messages
+  if (n == 0) return 0;                                     // the peer closed between messages
   if (n < 0) {
     int err = errno;
     if (err == EAGAIN || err == EINTR) {

@@ -75,25 +75,25 @@ struct channel {
 };
 
 struct channel_options {
-  std::size_t max_msg_bytes = 0;   // largest message that will cross, header included
+  std::size_t max_msg_bytes = 0;  // largest message that will cross, header included
   wait_mode wait = wait_mode::block;
-  std::string scratch_dir;         // private per-run directory for FIFOs and socket files (removed at exit)
-  std::string unique_name;         // unique per channel in this run: base for IPC object names
+  std::string scratch_dir;  // private per-run directory for FIFOs and socket files (removed at exit)
+  std::string unique_name;  // unique per channel in this run: base for IPC object names
 };
 
 struct transport_info {
   std::string_view name;
   std::string_view description;
-  bool stream = true;          // a byte stream (messages are framed by the header) rather than datagrams
-  bool cross_process = true;   // usable by the process model (endpoints survive fork)
-  bool pollable = true;        // endpoints have a pollable_fd (needed by the async models)
-  bool event_loop = false;     // endpoints implement native(): the async models can drive them without blocking
-  bool spin_capable = true;    // honours channel_options::wait == spin (non-blocking descriptors polled in a loop)
+  bool stream = true;         // a byte stream (messages are framed by the header) rather than datagrams
+  bool cross_process = true;  // usable by the process model (endpoints survive fork)
+  bool pollable = true;       // endpoints have a pollable_fd (needed by the async models)
+  bool event_loop = false;    // endpoints implement native(): the async models can drive them without blocking
+  bool spin_capable = true;   // honours channel_options::wait == spin (non-blocking descriptors polled in a loop)
   // Non-empty for transports whose waiting discipline is part of what they are ("spin" for shm-spin,
   // "adaptive" for spin-then-futex, "block" for an eventfd-signalled ring): such a transport ignores
   // channel_options::wait, and every case and result row records this discipline instead of --wait.
   std::string_view fixed_wait{};
-  bool lossy = false;          // may drop messages (UDP): losses are counted, never hidden
+  bool lossy = false;  // may drop messages (UDP): losses are counted, never hidden
   // Non-empty for a transport whose pattern allows only the closed-loop round trip (ZeroMQ REQ/REP: strictly
   // one request, then its reply): why. The one-way stream and the open-loop (--rate) sender are not applicable
   // to it; the planner skips those cases with this reason, and `bench list` says so.

@@ -20,7 +20,8 @@ bound_socket bind_loopback() {
   if (!s.fd) throw_errno("create UDP socket");
   s.addr.sin_family = AF_INET;
   s.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(s.fd.get(), reinterpret_cast<sockaddr*>(&s.addr), sizeof s.addr) != 0) throw_errno("bind UDP socket to 127.0.0.1");
+  if (::bind(s.fd.get(), reinterpret_cast<sockaddr*>(&s.addr), sizeof s.addr) != 0)
+    throw_errno("bind UDP socket to 127.0.0.1");
   socklen_t len = sizeof s.addr;
   if (::getsockname(s.fd.get(), reinterpret_cast<sockaddr*>(&s.addr), &len) != 0) throw_errno("read UDP port");
   return s;

@@ -13,7 +13,7 @@
 namespace bench {
 namespace {
 constexpr const char* wmem_max_file = "/proc/sys/net/core/wmem_max";  // also named in limit_note
-constexpr std::size_t sndbuf_overhead = 32;             // unix_dgram_sendmsg: len > sk_sndbuf - 32 is EMSGSIZE
+constexpr std::size_t sndbuf_overhead = 32;                    // unix_dgram_sendmsg: len > sk_sndbuf - 32 is EMSGSIZE
 constexpr std::size_t one_piece_limit = std::size_t{4} << 20;  // see unix_dgram.hpp
 
 std::size_t max_datagram(int fd) {
@@ -38,7 +38,8 @@ constexpr std::string_view limit_note = "SO_SNDBUF - 32, capped by 2 x /proc/sys
 
 channel make_socketpair_channel(const channel_options& opt, int type, std::string_view kind) {
   int sv[2];
-  if (::socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("create a UNIX socket pair (" + std::string(kind) + ")");
+  if (::socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) != 0)
+    throw_errno("create a UNIX socket pair (" + std::string(kind) + ")");
   unique_fd client(sv[0]), server(sv[1]);
   std::size_t max_client = fit_send_buffer(client.get(), opt.max_msg_bytes);
   std::size_t max_server = fit_send_buffer(server.get(), opt.max_msg_bytes);
@@ -58,7 +59,9 @@ std::size_t unix_datagram_max_msg_bytes() noexcept {
   return std::min(sndbuf - std::min(sndbuf, sndbuf_overhead), one_piece_limit);
 }
 
-channel make_unix_dgram_channel(const channel_options& opt) { return make_socketpair_channel(opt, SOCK_DGRAM, "unix-dgram"); }
+channel make_unix_dgram_channel(const channel_options& opt) {
+  return make_socketpair_channel(opt, SOCK_DGRAM, "unix-dgram");
+}
 channel make_unix_seqpacket_channel(const channel_options& opt) {
   return make_socketpair_channel(opt, SOCK_SEQPACKET, "unix-seqpacket");
 }

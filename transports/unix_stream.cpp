@@ -21,7 +21,8 @@ channel make_unix_channel(const channel_options& opt) {
 
   unique_fd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!listener) throw_errno("create UNIX socket");
-  if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw_errno("bind UNIX socket " + path);
+  if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    throw_errno("bind UNIX socket " + path);
   struct unlink_guard {
     std::string p;
     ~unlink_guard() { ::unlink(p.c_str()); }
@@ -29,7 +30,8 @@ channel make_unix_channel(const channel_options& opt) {
   if (::listen(listener.get(), 1) != 0) throw_errno("listen on UNIX socket " + path);
   unique_fd client(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!client) throw_errno("create UNIX socket");
-  if (::connect(client.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw_errno("connect to UNIX socket " + path);
+  if (::connect(client.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    throw_errno("connect to UNIX socket " + path);
   unique_fd server(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!server) throw_errno("accept on UNIX socket " + path);
 

@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <atomic>
+#include <charconv>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -141,11 +141,13 @@ class zmq_endpoint final : public endpoint {
     spinner spin(16);
     for (;;) {
       try {
-        if (s.send(zmq::const_buffer(msg.data(), msg.size()), spin_ ? zmq::send_flags::dontwait : zmq::send_flags::none))
+        if (s.send(zmq::const_buffer(msg.data(), msg.size()),
+                   spin_ ? zmq::send_flags::dontwait : zmq::send_flags::none))
           return;
         spin.once();  // spin mode: the high-water mark is reached
       } catch (const zmq::error_t& e) {
-        if (e.num() != EINTR) throw std::runtime_error(fmt::format("cannot send a ZeroMQ message: {}{}", e.what(), fsm_hint(e)));
+        if (e.num() != EINTR)
+          throw std::runtime_error(fmt::format("cannot send a ZeroMQ message: {}{}", e.what(), fsm_hint(e)));
         check_abort();
       }
     }
@@ -156,11 +158,13 @@ class zmq_endpoint final : public endpoint {
     spinner spin(16);
     for (;;) {
       try {
-        if (auto r = s.recv(zmq::mutable_buffer(buf.data(), buf.size()), spin_ ? zmq::recv_flags::dontwait : zmq::recv_flags::none))
+        if (auto r = s.recv(zmq::mutable_buffer(buf.data(), buf.size()),
+                            spin_ ? zmq::recv_flags::dontwait : zmq::recv_flags::none))
           return checked(*r, buf);
         spin.once();
       } catch (const zmq::error_t& e) {
-        if (e.num() != EINTR) throw std::runtime_error(fmt::format("cannot receive a ZeroMQ message: {}{}", e.what(), fsm_hint(e)));
+        if (e.num() != EINTR)
+          throw std::runtime_error(fmt::format("cannot receive a ZeroMQ message: {}{}", e.what(), fsm_hint(e)));
         check_abort();  // the watchdog's poke: zmq_recv returns EINTR
       }
     }
@@ -193,7 +197,8 @@ class zmq_endpoint final : public endpoint {
 
   static std::size_t checked(zmq::recv_buffer_size r, std::span<std::byte> buf) {
     if (r.truncated())
-      throw protocol_error(fmt::format("a {}-byte message does not fit the {}-byte buffer", r.untruncated_size, buf.size()));
+      throw protocol_error(
+          fmt::format("a {}-byte message does not fit the {}-byte buffer", r.untruncated_size, buf.size()));
     if (r.size == 0) return 0;  // not sent by bench: taken as the peer closing
     if (r.size < header_bytes) throw protocol_error(fmt::format("a {}-byte message is shorter than a header", r.size));
     std::size_t len = frame_length(buf.first(r.size), buf.size());
@@ -209,8 +214,9 @@ class zmq_endpoint final : public endpoint {
     if (!in_.get()) {
       zmq::context_t& ctx = link_->context();
       bool pair = link_->kind == pattern::pair;
-      zmq::socket_t& in = in_.emplace(ctx, pair ? zmq::socket_type::pair
-                                                : server_ ? zmq::socket_type::rep : zmq::socket_type::req);
+      zmq::socket_t& in = in_.emplace(ctx, pair      ? zmq::socket_type::pair
+                                           : server_ ? zmq::socket_type::rep
+                                                     : zmq::socket_type::req);
       zmq::socket_t& out = pair ? out_.emplace(ctx, zmq::socket_type::pair) : in;
       for (zmq::socket_t* s : {&in, &out}) {
         s->set(zmq::sockopt::linger, linger_ms);
@@ -222,8 +228,10 @@ class zmq_endpoint final : public endpoint {
         if (!link_->accept_from.empty())
           zmq_setsockopt(s->handle(), ZMQ_TCP_ACCEPT_FILTER, link_->accept_from.data(), link_->accept_from.size());
       }
-      if (server_) bind(in, out);
-      else connect(in, out);
+      if (server_)
+        bind(in, out);
+      else
+        connect(in, out);
       opened_.store(true, std::memory_order_release);
     }
     return current();
@@ -332,7 +340,8 @@ std::uint16_t port_of(const char* endpoint) {
   std::string_view e(endpoint);
   auto colon = e.rfind(':');
   unsigned v = 0;
-  if (colon == std::string_view::npos || std::from_chars(e.data() + colon + 1, e.data() + e.size(), v).ec != std::errc() || v > 65535)
+  if (colon == std::string_view::npos ||
+      std::from_chars(e.data() + colon + 1, e.data() + e.size(), v).ec != std::errc() || v > 65535)
     throw std::runtime_error(fmt::format("ZeroMQ bound to an address without a port: {}", e));
   return static_cast<std::uint16_t>(v);
 }
@@ -346,7 +355,9 @@ class zmq_server_end final : public remote_server_end {
   }
   // The endpoint holds the only reference to the link: a forked server that closes it ends its context, which
   // delivers what it still queues (the last echo) before the process exits.
-  std::unique_ptr<endpoint> take_endpoint() override { return std::make_unique<zmq_endpoint>(std::move(link_), true, wait_); }
+  std::unique_ptr<endpoint> take_endpoint() override {
+    return std::make_unique<zmq_endpoint>(std::move(link_), true, wait_);
+  }
   std::vector<std::uint16_t> ports(std::uint64_t deadline_ns) override {
     rendezvous& r = **meeting_;
     for (;;) {

@@ -32,7 +32,10 @@ static void pin(int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
-  if (sched_setaffinity(0, sizeof set, &set) != 0) { perror("sched_setaffinity"); exit(1); }
+  if (sched_setaffinity(0, sizeof set, &set) != 0) {
+    perror("sched_setaffinity");
+    exit(1);
+  }
 }
 
 static void full(ssize_t (*op)(int, void*, size_t), int fd, char* p, size_t n) {
@@ -61,11 +64,15 @@ int main(int argc, char** argv) {
   if (strcmp(kind, "pipe") == 0) {
     int a[2], b[2];
     if (pipe(a) || pipe(b)) return 1;
-    s_in = a[0]; c_out = a[1]; c_in = b[0]; s_out = b[1];
+    s_in = a[0];
+    c_out = a[1];
+    c_in = b[0];
+    s_out = b[1];
   } else if (strcmp(kind, "unix") == 0) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) return 1;
-    c_in = c_out = sv[0]; s_in = s_out = sv[1];
+    c_in = c_out = sv[0];
+    s_in = s_out = sv[1];
   } else if (strcmp(kind, "tcp") == 0) {
     int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -105,7 +112,7 @@ int main(int argc, char** argv) {
   kill(pid, SIGKILL);
   waitpid(pid, NULL, 0);
   qsort(rtt, n, sizeof *rtt, cmp);
-  printf("%s %zu B: %zu round trips, median %llu ns, p99 %llu ns\n", kind, size, n,
-         (unsigned long long)rtt[n / 2], (unsigned long long)rtt[n * 99 / 100]);
+  printf("%s %zu B: %zu round trips, median %llu ns, p99 %llu ns\n", kind, size, n, (unsigned long long)rtt[n / 2],
+         (unsigned long long)rtt[n * 99 / 100]);
   return 0;
 }

@@ -23,20 +23,20 @@ struct settings {
   core_plan cores;
   bool quick = false;
   int reps = 5;
-  std::uint64_t window_ns = 0;        // locks and false sharing: the measured window of one repetition
-  std::uint64_t cs_ns = 50;           // critical section length
-  std::uint64_t outside_ns = 50;      // work between two critical sections (equal to cs: see resolve_settings)
-  std::uint64_t tick_ns = 25;         // GIL tick, see gil_config::tick_ns
-  std::uint32_t check_interval = 100; // old GIL
+  std::uint64_t window_ns = 0;         // locks and false sharing: the measured window of one repetition
+  std::uint64_t cs_ns = 50;            // critical section length
+  std::uint64_t outside_ns = 50;       // work between two critical sections (equal to cs: see resolve_settings)
+  std::uint64_t tick_ns = 25;          // GIL tick, see gil_config::tick_ns
+  std::uint32_t check_interval = 100;  // old GIL
   std::vector<std::uint64_t> switch_intervals_ns;  // new/priority: swept by gil-convoy
-  std::uint64_t default_switch_ns = 5'000'000;      // gil-cpu, gil-placement, and convoy cases without contention
-  std::uint64_t gil_work_ns = 0;      // gil-cpu: total CPU work, split over the threads or processes
-  std::uint64_t convoy_min_ns = 0;    // gil-convoy/placement: shortest run of one repetition
-  int convoy_min_intervals = 40;      // ... and at least this many switch intervals long
-  std::vector<std::string> locks;     // selected lock names
-  std::vector<gil_policy> policies;   // selected GIL policies
-  std::vector<int> thread_counts;     // locks, false sharing, gil-cpu: 1, 2, 4, ..., cores
-  std::vector<int> cpu_thread_counts; // gil-convoy: 0 (alone), 1, 2, 4, ..., cores
+  std::uint64_t default_switch_ns = 5'000'000;     // gil-cpu, gil-placement, and convoy cases without contention
+  std::uint64_t gil_work_ns = 0;                   // gil-cpu: total CPU work, split over the threads or processes
+  std::uint64_t convoy_min_ns = 0;                 // gil-convoy/placement: shortest run of one repetition
+  int convoy_min_intervals = 40;                   // ... and at least this many switch intervals long
+  std::vector<std::string> locks;                  // selected lock names
+  std::vector<gil_policy> policies;                // selected GIL policies
+  std::vector<int> thread_counts;                  // locks, false sharing, gil-cpu: 1, 2, 4, ..., cores
+  std::vector<int> cpu_thread_counts;              // gil-convoy: 0 (alone), 1, 2, 4, ..., cores
   std::string filter;
 };
 
@@ -48,17 +48,17 @@ struct case_desc {
   std::string mix;         // shared-mutex: read-mostly, write-heavy
   std::string layout;      // false-sharing: adjacent, padded
   std::optional<gil_policy> policy;
-  std::string model = "thread";  // gil-cpu: thread or process
-  int threads = 1;         // locks/false sharing/gil-cpu: workers; convoy/placement: interpreter threads
-  int cpu_threads = 0;     // convoy/placement: CPU-bound threads beside the I/O thread
+  std::string model = "thread";          // gil-cpu: thread or process
+  int threads = 1;                       // locks/false sharing/gil-cpu: workers; convoy/placement: interpreter threads
+  int cpu_threads = 0;                   // convoy/placement: CPU-bound threads beside the I/O thread
   std::uint64_t switch_interval_ns = 0;  // new/priority only; 0 where no switch interval applies
-  std::string placement;   // gil-placement: the CPU-bound thread on the I/O thread's core (same) or not (cross)
+  std::string placement;       // gil-placement: the CPU-bound thread on the I/O thread's core (same) or not (cross)
   std::string echo_placement;  // gil-convoy/placement: the echo peer on the I/O thread's core (same) or not
 
   case_key key() const;             // the name and the identity fields of its rows
   std::string name() const;         // contention/experiment:locks/lock:ticket/threads:4/cs:50ns
   std::string family_name() const;  // the name without /threads:N (lock families use a thread range)
-  const settings* cfg = nullptr;  // what the case was planned with (its name reads it)
+  const settings* cfg = nullptr;    // what the case was planned with (its name reads it)
   // Lock and false-sharing families: the state their threads share (make_shared_run), made at registration.
   std::shared_ptr<void> shared;
 };

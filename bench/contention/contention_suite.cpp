@@ -12,16 +12,16 @@
 #include <regex>
 #include <set>
 
-#include "bench/contention/cases.hpp"
-#include "bench/console_table.hpp"
 #include "base/cancel.hpp"
 #include "base/error.hpp"
+#include "base/units.hpp"
+#include "bench/console_table.hpp"
+#include "bench/contention/cases.hpp"
+#include "bench/contention/cpython_convoy.hpp"
 #include "harness/gil.hpp"
 #include "harness/results.hpp"
-#include "bench/contention/cpython_convoy.hpp"
 #include "harness/stats.hpp"
 #include "harness/sysinfo.hpp"
-#include "base/units.hpp"
 
 namespace bench {
 namespace contention {
@@ -62,7 +62,9 @@ case_key case_desc::key() const {
   if (experiment == "locks") {
     k.named("lock", lock);
     if (!mix.empty()) k.named("mix", mix);
-    k.named("threads", threads).named("cs_ns", s.cs_ns, "cs", short_duration(s.cs_ns)).unnamed("outside_ns", s.outside_ns);
+    k.named("threads", threads)
+        .named("cs_ns", s.cs_ns, "cs", short_duration(s.cs_ns))
+        .unnamed("outside_ns", s.outside_ns);
   } else if (experiment == "false-sharing") {
     k.named("layout", layout).named("threads", threads);
   } else if (experiment == "gil-cpu") {
@@ -136,15 +138,16 @@ settings resolve_settings(const run_request& req) {
   s.gil_work_ns = req.quick ? 40'000'000 : 200'000'000;
 
   if (req.cs_ns > max_cs_ns)
-    throw usage_error(fmt::format("--cs {} is too long for a critical section (at most 1ms)", short_duration(req.cs_ns)));
+    throw usage_error(
+        fmt::format("--cs {} is too long for a critical section (at most 1ms)", short_duration(req.cs_ns)));
   s.cs_ns = req.cs_ns ? req.cs_ns : 50;
   // As much work outside the lock as inside: one thread holds the lock half the time, so two threads can just
   // keep a perfect lock busy, and every thread beyond that has to queue.
   s.outside_ns = s.cs_ns;
 
   if (req.check_interval > max_check_interval)
-    throw usage_error(fmt::format("--check-interval {} is too large (at most {} ticks)", req.check_interval,
-                                  max_check_interval));
+    throw usage_error(
+        fmt::format("--check-interval {} is too large (at most {} ticks)", req.check_interval, max_check_interval));
   s.check_interval = req.check_interval ? static_cast<std::uint32_t>(req.check_interval) : 100;
 
   for (std::uint64_t si : req.switch_intervals_ns) {
@@ -158,10 +161,11 @@ settings resolve_settings(const run_request& req) {
   s.switch_intervals_ns.erase(std::unique(s.switch_intervals_ns.begin(), s.switch_intervals_ns.end()),
                               s.switch_intervals_ns.end());
   // CPython's default where one interval is used, if it is among those asked for; else the first asked for.
-  s.default_switch_ns = std::find(s.switch_intervals_ns.begin(), s.switch_intervals_ns.end(), 5'000'000) !=
-                                s.switch_intervals_ns.end()
-                            ? 5'000'000
-                            : req.switch_intervals_ns.empty() ? 5'000'000 : req.switch_intervals_ns.front();
+  s.default_switch_ns =
+      std::find(s.switch_intervals_ns.begin(), s.switch_intervals_ns.end(), 5'000'000) != s.switch_intervals_ns.end()
+          ? 5'000'000
+      : req.switch_intervals_ns.empty() ? 5'000'000
+                                        : req.switch_intervals_ns.front();
 
   for (const std::string& l : req.locks) {
     const auto& valid = lock_names();
@@ -169,8 +173,7 @@ settings resolve_settings(const run_request& req) {
       throw usage_error(fmt::format("unknown lock '{}' (valid: {})", l, join(valid)));
   }
   for (const std::string& l : lock_names())
-    if (req.locks.empty() || std::find(req.locks.begin(), req.locks.end(), l) != req.locks.end())
-      s.locks.push_back(l);
+    if (req.locks.empty() || std::find(req.locks.begin(), req.locks.end(), l) != req.locks.end()) s.locks.push_back(l);
   std::set<gil_policy> chosen;
   for (const std::string& p : req.policies) {
     auto pol = parse_gil_policy(p);
@@ -344,9 +347,10 @@ std::vector<std::unique_ptr<planned>> plan_cases(const settings& cfg) {
   plan_placements(plan, cfg);
   std::vector<std::unique_ptr<planned>> out = plan.take();
   if (out.empty())
-    throw usage_error(fmt::format("--filter '{}' matches no contention case (names look like "
-                                  "contention/experiment:locks/lock:ticket/threads:2/cs:50ns)",
-                                  cfg.filter));
+    throw usage_error(
+        fmt::format("--filter '{}' matches no contention case (names look like "
+                    "contention/experiment:locks/lock:ticket/threads:2/cs:50ns)",
+                    cfg.filter));
   return out;
 }
 
@@ -381,12 +385,30 @@ json number(double v) {
 }
 
 // Fields aggregated besides real_time and cpu_time.
-const std::vector<std::string> metric_fields = {
-    "wall_ns",        "cpu_ns",          "ops_total",       "ops_per_s",          "ops_min",
-    "ops_max",        "fairness_spread_pct", "fairness_min_over_max", "handoffs", "handoffs_per_op",
-    "rtt_p50_ns",     "rtt_p90_ns",      "rtt_p99_ns",      "rtt_max_ns",         "rtt_mean_ns",
-    "round_trips",    "round_trips_per_s", "cpu_ticks_per_s", "starved",          "rtt_censored_ns",
-    "switches",       "drop_requests",   "forced_waits",    "periodic_releases"};
+const std::vector<std::string> metric_fields = {"wall_ns",
+                                                "cpu_ns",
+                                                "ops_total",
+                                                "ops_per_s",
+                                                "ops_min",
+                                                "ops_max",
+                                                "fairness_spread_pct",
+                                                "fairness_min_over_max",
+                                                "handoffs",
+                                                "handoffs_per_op",
+                                                "rtt_p50_ns",
+                                                "rtt_p90_ns",
+                                                "rtt_p99_ns",
+                                                "rtt_max_ns",
+                                                "rtt_mean_ns",
+                                                "round_trips",
+                                                "round_trips_per_s",
+                                                "cpu_ticks_per_s",
+                                                "starved",
+                                                "rtt_censored_ns",
+                                                "switches",
+                                                "drop_requests",
+                                                "forced_waits",
+                                                "periodic_releases"};
 // What each measured field of the suite is (context.schema.metrics).
 const metric_def contention_metrics[] = {
     {"ops_per_s", "1/s", better::higher, "ops/s", "locks, false sharing: operations of all threads over the window"},
@@ -421,9 +443,11 @@ const metric_def contention_metrics[] = {
 
 // Every field a case_desc::key() can write: the suite's schema identity, copied onto the aggregate rows.
 const std::vector<std::string> contention_identity = {
-    "suite",  "experiment", "lock",     "mix",         "layout",        "policy",         "model",   "threads",
-    "cs_ns",  "outside_ns", "work_ns",  "cpu_threads", "placement",     "echo_placement", "check_interval",
-    "switch_interval_us",   "runtime"};
+    "suite",     "experiment",     "lock",           "mix",
+    "layout",    "policy",         "model",          "threads",
+    "cs_ns",     "outside_ns",     "work_ns",        "cpu_threads",
+    "placement", "echo_placement", "check_interval", "switch_interval_us",
+    "runtime"};
 
 json to_row(const benchmark::BenchmarkReporter::Run& run, const planned& p, const settings& cfg) {
   case_desc d = p.desc;
@@ -587,8 +611,13 @@ console_rows section(const console_rows& order, const std::string& experiment) {
 void print_locks(const console_rows& v, const run_groups& groups, bool& unstable) {
   fmt::print("\nLocks: {} critical section + as much work outside, ops/s over all threads (median of reps)\n",
              format_ns(static_cast<double>((*v.front().second)["cs_ns"].get<std::uint64_t>())));
-  const console_table table = spaced_table({{"lock", 26, align::left}, {"threads", 7}, {"ops/s", 12}, {"spread", 7},
-                                            {"per thread min..max", 22}, {"fairness", 9}, {"handoff/op", 11}});
+  const console_table table = spaced_table({{"lock", 26, align::left},
+                                            {"threads", 7},
+                                            {"ops/s", 12},
+                                            {"spread", 7},
+                                            {"per thread min..max", 22},
+                                            {"fairness", 9},
+                                            {"handoff/op", 11}});
   table.print_header();
   for (const auto& [rn, first] : v) {
     const auto& g = group_of(groups, rn);
@@ -597,10 +626,10 @@ void print_locks(const console_rows& v, const run_groups& groups, bool& unstable
     auto ops = stat_of(g, "ops_per_s");
     auto mn = stat_of(g, "ops_min"), mx = stat_of(g, "ops_max"), fair = stat_of(g, "fairness_spread_pct");
     auto ho = stat_of(g, "handoffs_per_op");
-    table.print_row({lock, std::to_string((*first)["threads"].get<int>()), rate_cell(ops, "FAILED"),
-                     spread_text(ops, unstable), mn.ok ? format_rate(mn.s.median) + ".." + format_rate(mx.s.median) : "-",
-                     fair.ok ? fmt::format("{:.0f}%", fair.s.median) : "-",
-                     ho.ok ? fmt::format("{:.2f}", ho.s.median) : "-"});
+    table.print_row(
+        {lock, std::to_string((*first)["threads"].get<int>()), rate_cell(ops, "FAILED"), spread_text(ops, unstable),
+         mn.ok ? format_rate(mn.s.median) + ".." + format_rate(mx.s.median) : "-",
+         fair.ok ? fmt::format("{:.0f}%", fair.s.median) : "-", ho.ok ? fmt::format("{:.2f}", ho.s.median) : "-"});
   }
 }
 
@@ -617,8 +646,13 @@ void print_false_sharing(const console_rows& v, const run_groups& groups, bool& 
 
 void print_gil_cpu(const console_rows& v, const run_groups& groups, bool& unstable) {
   fmt::print("\nGIL, CPU-bound: the same work split over threads (one GIL) or processes (one GIL each)\n");
-  const console_table table = spaced_table({{"policy", 9, align::left}, {"model", 8, align::left}, {"threads", 7},
-                                            {"wall", 10}, {"spread", 7}, {"cpu", 10}, {"vs 1 thread", 13}});
+  const console_table table = spaced_table({{"policy", 9, align::left},
+                                            {"model", 8, align::left},
+                                            {"threads", 7},
+                                            {"wall", 10},
+                                            {"spread", 7},
+                                            {"cpu", 10},
+                                            {"vs 1 thread", 13}});
   table.print_header();
   auto key_of = [](const json& row) { return text_of(row, "policy") + text_of(row, "model"); };
   std::map<std::string, double> one;  // policy/model -> wall at 1
@@ -640,13 +674,19 @@ void print_gil_cpu(const console_rows& v, const run_groups& groups, bool& unstab
 // gil-convoy and gil-placement: one table each, the same figures of the I/O thread's round trips.
 void print_convoy(const std::string& exp, const console_rows& v, const run_groups& groups, bool& unstable) {
   const bool convoy = exp == "gil-convoy";
-  if (convoy) fmt::print("\nGIL convoy: an I/O thread's echo round trips beside CPU-bound threads\n");
+  if (convoy)
+    fmt::print("\nGIL convoy: an I/O thread's echo round trips beside CPU-bound threads\n");
   else
-    fmt::print("\nGIL placement: the CPU-bound thread and the echo peer on the I/O thread's core (same) or not "
-               "(cross)\n");
-  const console_table table =
-      spaced_table({{"policy", 13, align::left}, {convoy ? "cpu threads" : "cpu thread / echo", 19, align::left},
-                    {"switch", 9}, {"rtt p50", 10}, {"spread", 7}, {"rtt p99", 10}, {"round trips/s", 13}});
+    fmt::print(
+        "\nGIL placement: the CPU-bound thread and the echo peer on the I/O thread's core (same) or not "
+        "(cross)\n");
+  const console_table table = spaced_table({{"policy", 13, align::left},
+                                            {convoy ? "cpu threads" : "cpu thread / echo", 19, align::left},
+                                            {"switch", 9},
+                                            {"rtt p50", 10},
+                                            {"spread", 7},
+                                            {"rtt p99", 10},
+                                            {"round trips/s", 13}});
   table.print_header();
   for (const auto& [rn, first] : v) {
     const auto& g = group_of(groups, rn);
@@ -654,9 +694,10 @@ void print_convoy(const std::string& exp, const console_rows& v, const run_group
     auto starved = stat_of(g, "starved");
     std::string where = convoy ? std::to_string((*first)["cpu_threads"].get<int>())
                                : text_of(*first, "placement") + " / " + text_of(*first, "echo_placement");
-    std::string sw = (*first)["switch_interval_us"].is_number()
-                         ? short_duration(static_cast<std::uint64_t>((*first)["switch_interval_us"].get<double>() * 1000))
-                         : "-";
+    std::string sw =
+        (*first)["switch_interval_us"].is_number()
+            ? short_duration(static_cast<std::uint64_t>((*first)["switch_interval_us"].get<double>() * 1000))
+            : "-";
     std::string p50s = g.empty() ? "FAILED" : starved.ok && starved.s.median >= 1 ? "starved" : ns_cell(p50);
     // The real interpreter's rows name it instead of the emulated policy (its GIL is the new one).
     const std::string runtime = first->value("runtime", std::string("cpp"));
@@ -745,7 +786,8 @@ std::map<std::string, const planned*> register_cases(std::vector<std::unique_ptr
     if (!pp->thread_counts.empty()) {
       // The lock experiments run on Google Benchmark's threads: ThreadRange when every count survived the
       // filter (it yields the same 1, 2, 4, ..., N), else the counts one by one.
-      if (pp->thread_counts == cfg.thread_counts) b->ThreadRange(1, cfg.thread_counts.back());
+      if (pp->thread_counts == cfg.thread_counts)
+        b->ThreadRange(1, cfg.thread_counts.back());
       else
         for (int t : pp->thread_counts) b->Threads(t);
     }
@@ -792,7 +834,8 @@ json contention_context(const run_request& req, const settings& cfg, std::option
   ctx["cpu_thread_counts"] = cfg.cpu_thread_counts;
   ctx["random_interleaving"] = true;
   ctx["cpython_convoy"] = cpython_note;
-  ctx["schema"] = to_json(suite_schema{contention_identity, {std::begin(contention_metrics), std::end(contention_metrics)}});
+  ctx["schema"] =
+      to_json(suite_schema{contention_identity, {std::begin(contention_metrics), std::end(contention_metrics)}});
   return ctx;
 }
 

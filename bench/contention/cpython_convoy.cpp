@@ -6,18 +6,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <sstream>
-#include <cstring>
-#include <fcntl.h>
 
 #include <fmt/format.h>
 
-#include "bench/suite.hpp"
 #include "base/cancel.hpp"
 #include "base/clock.hpp"
 #include "base/fd.hpp"
+#include "bench/suite.hpp"
 #include "harness/histogram.hpp"
 
 extern char** environ;
@@ -28,7 +28,7 @@ namespace {
 using json = nlohmann::ordered_json;
 
 struct captured {
-  int status = -1;       // exit status; -1 when it was killed at its deadline
+  int status = -1;  // exit status; -1 when it was killed at its deadline
   std::string out;
 };
 
@@ -71,8 +71,7 @@ captured run_captured(std::vector<std::string> argv, std::uint64_t timeout_ns) {
     c.out.append(buf, static_cast<std::size_t>(n));
   }
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   ::kill(-pid, SIGKILL);  // an echo peer left behind by a worker that died
   c.status = killed ? -1 : (WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
   return c;
@@ -149,15 +148,24 @@ std::vector<json> cpython_convoy_rows(const std::vector<cpython_convoy_case>& ca
   for (int rep = 0; rep < reps && !interrupted(); ++rep) {
     for (const cpython_convoy_case& c : cases) {
       if (interrupted()) break;
-      json row{{"run_type", "iteration"}, {"repetitions", reps}, {"repetition_index", rep}, {"threads", c.cpu_threads + 1},
-               {"time_unit", "ns"}, {"suite", "contention"}, {"experiment", "gil-convoy"}, {"policy", "new"},
-               {"model", "thread"}, {"switch_interval_us", static_cast<double>(c.switch_interval_ns) / 1000},
-               {"cpu_threads", c.cpu_threads}, {"echo_placement", "cross"}, {"oversubscribed", c.oversubscribed}};
-      captured out = run_captured({py, script.string(), "--convoy-worker", "--switch-us",
-                                   fmt::format("{}", static_cast<double>(c.switch_interval_ns) / 1000), "--cpu-threads",
-                                   std::to_string(c.cpu_threads), "--duration-ms",
-                                   fmt::format("{}", static_cast<double>(c.duration_ns) / 1e6)},
-                                  c.timeout_ns ? c.timeout_ns : c.duration_ns + 30'000'000'000ull);
+      json row{{"run_type", "iteration"},
+               {"repetitions", reps},
+               {"repetition_index", rep},
+               {"threads", c.cpu_threads + 1},
+               {"time_unit", "ns"},
+               {"suite", "contention"},
+               {"experiment", "gil-convoy"},
+               {"policy", "new"},
+               {"model", "thread"},
+               {"switch_interval_us", static_cast<double>(c.switch_interval_ns) / 1000},
+               {"cpu_threads", c.cpu_threads},
+               {"echo_placement", "cross"},
+               {"oversubscribed", c.oversubscribed}};
+      captured out = run_captured(
+          {py, script.string(), "--convoy-worker", "--switch-us",
+           fmt::format("{}", static_cast<double>(c.switch_interval_ns) / 1000), "--cpu-threads",
+           std::to_string(c.cpu_threads), "--duration-ms", fmt::format("{}", static_cast<double>(c.duration_ns) / 1e6)},
+          c.timeout_ns ? c.timeout_ns : c.duration_ns + 30'000'000'000ull);
       row["duration_ns"] = c.duration_ns;
       std::vector<std::uint64_t> samples;
       double cpu_ns = 0;
@@ -176,7 +184,8 @@ std::vector<json> cpython_convoy_rows(const std::vector<cpython_convoy_case>& ca
       }
       row["runtime"] = runtime;
       row["name"] = row["run_name"] = c.emulated_name + "/runtime:" + runtime;
-      rows.push_back(failure.empty() ? measured_row(std::move(row), samples, cpu_ns) : failed_row(std::move(row), failure));
+      rows.push_back(failure.empty() ? measured_row(std::move(row), samples, cpu_ns)
+                                     : failed_row(std::move(row), failure));
     }
   }
   return rows;

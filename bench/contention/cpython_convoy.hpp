@@ -24,6 +24,6 @@ struct cpython_convoy_case {
 // gives a failed row with the reason (and leaves no process: the worker runs in a process group of its own, killed
 // whole). Empty, with `why` set, where no interpreter or worker script is found.
 std::vector<nlohmann::ordered_json> cpython_convoy_rows(const std::vector<cpython_convoy_case>& cases, int reps,
-                                                std::string& why);
+                                                        std::string& why);
 
 }  // namespace bench::contention

@@ -21,10 +21,10 @@
 #include <thread>
 #include <vector>
 
-#include "bench/contention/cases.hpp"
 #include "base/clock.hpp"
 #include "base/error.hpp"
 #include "base/fd.hpp"
+#include "bench/contention/cases.hpp"
 #include "harness/gil.hpp"
 #include "harness/histogram.hpp"
 
@@ -65,9 +65,7 @@ std::uint64_t rusage_cpu_ns(const rusage& ru) {
   return ns(ru.ru_utime) + ns(ru.ru_stime);
 }
 
-int cpu_slot(const settings& cfg, int i) {
-  return cfg.cores.cpus[static_cast<std::size_t>(i) % cfg.cores.cpus.size()];
-}
+int cpu_slot(const settings& cfg, int i) { return cfg.cores.cpus[static_cast<std::size_t>(i) % cfg.cores.cpus.size()]; }
 
 void set_gil_counters(benchmark::State& state, const gil_stats& st) {
   state.counters["switches"] = static_cast<double>(st.switches);
@@ -100,8 +98,8 @@ std::string timeout_text(std::uint64_t bound_ns) {
 // ---------------------------------------------------------------------------------------------------------------
 // gil-cpu: a fixed amount of CPU work split over threads (one emulated interpreter, one GIL) or over processes
 // (one interpreter and one GIL each, as multiprocessing does). The clock runs from before the first thread or
-// fork to the last join or wait, as `time` around a Python script would; thread creation (tens of
-// microseconds) and fork (about 0.35 ms here) are inside it, and are small against the work.
+// fork to the last join or wait, as `time` around a Python script would; thread creation and fork
+// are inside it, and are small against the work (docs/MEASURED.md).
 
 void gil_cpu_threads(benchmark::State& state, const case_desc& c, const case_env& env, std::uint64_t bound) {
   const settings& cfg = *env.cfg;
@@ -208,8 +206,10 @@ void run_gil_cpu_case(benchmark::State& state, const case_desc& c, const case_en
       state.SkipWithError("interrupted before this case ran");
       continue;
     }
-    if (c.model == "process") gil_cpu_processes(state, c, env, bound);
-    else gil_cpu_threads(state, c, env, bound);
+    if (c.model == "process")
+      gil_cpu_processes(state, c, env, bound);
+    else
+      gil_cpu_threads(state, c, env, bound);
   }
 }
 
@@ -228,11 +228,11 @@ void run_gil_cpu_case(benchmark::State& state, const case_desc& c, const case_en
 // the other one (placement same/cross), and the echo peer likewise (echo_placement same/cross).
 //
 // Why the echo peer's place matters so much: when the I/O thread drops the GIL for a system call, the waiting
-// CPU-bound thread is signalled, but waking a thread on another core costs 20-30 us on the class VM. An echo
-// on the I/O thread's own core answers in about 5 us, so the I/O thread usually takes the GIL back before the
-// CPU-bound thread is even running, and the CPU-bound thread, woken by a signal rather than a timeout, starts
-// a fresh interval and never asks for a drop: the GIL rarely changes hands. Real CPython does the same
-// (cpython_compare.py); the convoy of the issue needs I/O that really blocks for longer than that wake-up.
+// CPU-bound thread is signalled, but waking a thread on another core takes tens of microseconds. An echo
+// on the I/O thread's own core answers several times sooner (docs/MEASURED.md), so the I/O thread usually takes
+// the GIL back before the CPU-bound thread is even running, and the CPU-bound thread, woken by a signal rather
+// than a timeout, starts a fresh interval and never asks for a drop: the GIL rarely changes hands. Real CPython does
+// the same (cpython_compare.py); the convoy of the issue needs I/O that really blocks for longer than that wake-up.
 
 namespace {
 
@@ -263,14 +263,17 @@ struct convoy_layout {
 convoy_layout layout_convoy(const case_desc& c, const settings& cfg, const gil_config& gcfg) {
   convoy_layout l;
   const bool has_interval = c.switch_interval_ns != 0;
-  l.duration = std::max(cfg.convoy_min_ns,
-                        has_interval ? static_cast<std::uint64_t>(cfg.convoy_min_intervals) * gcfg.switch_interval_ns : 0);
+  l.duration =
+      std::max(cfg.convoy_min_ns,
+               has_interval ? static_cast<std::uint64_t>(cfg.convoy_min_intervals) * gcfg.switch_interval_ns : 0);
   l.bound = l.duration + 5'000'000'000ull + 10 * gcfg.switch_interval_ns;
   l.io_cpu = cpu_slot(cfg, 0);
   l.echo_cpu = c.echo_placement == "same" ? l.io_cpu : cpu_slot(cfg, 1);
   for (int j = 0; j < c.cpu_threads; ++j) {
-    if (c.placement == "same") l.cpu_cpus.push_back(l.io_cpu);
-    else l.cpu_cpus.push_back(cpu_slot(cfg, 1 + j));
+    if (c.placement == "same")
+      l.cpu_cpus.push_back(l.io_cpu);
+    else
+      l.cpu_cpus.push_back(cpu_slot(cfg, 1 + j));
   }
   return l;
 }
@@ -339,8 +342,8 @@ std::uint64_t spin_ticks(gil& g, int cpu, const std::atomic<bool>& stop, std::at
 
 // The counters of a finished convoy run: a starved run (not one round trip completed while the CPU-bound threads
 // ran) is a result, not a failure.
-void set_convoy_counters(benchmark::State& state, const convoy_layout& l, const io_record& r,
-                         std::uint64_t cpu_ticks, bool echo_fifo) {
+void set_convoy_counters(benchmark::State& state, const convoy_layout& l, const io_record& r, std::uint64_t cpu_ticks,
+                         bool echo_fifo) {
   const std::uint64_t span = r.last_end > r.first_start ? r.last_end - r.first_start : 0;
   state.counters["run_ns"] = static_cast<double>(l.duration);
   state.counters["round_trips"] = static_cast<double>(r.counted);
@@ -414,7 +417,8 @@ void convoy_body(benchmark::State& state, const case_desc& c, const case_env& en
     for (int j = 0; j < c.cpu_threads; ++j) {
       cpu_threads.emplace_back([&, j] {
         try {
-          ticks[static_cast<std::size_t>(j)] = spin_ticks(g, l.cpu_cpus[static_cast<std::size_t>(j)], stop, cpu_started);
+          ticks[static_cast<std::size_t>(j)] =
+              spin_ticks(g, l.cpu_cpus[static_cast<std::size_t>(j)], stop, cpu_started);
         } catch (const std::exception& e) {
           err.set(e.what());
         }

@@ -18,12 +18,12 @@
 #include <shared_mutex>
 #include <vector>
 
-#include "bench/contention/cases.hpp"
-#include "bench/contention/locks.hpp"
 #include "base/clock.hpp"
 #include "base/error.hpp"
-#include "harness/gil.hpp"
 #include "base/spin.hpp"
+#include "bench/contention/cases.hpp"
+#include "bench/contention/locks.hpp"
+#include "harness/gil.hpp"
 
 namespace bench::contention {
 
@@ -341,7 +341,8 @@ void false_sharing_body(benchmark::State& state, const case_desc& c, const case_
   auto verify = [&](int nt, std::uint64_t total) -> std::string {
     std::uint64_t counted = 0;
     for (int i = 0; i < nt; ++i) counted += counter_of(i).load();
-    return counted == total ? std::string() : fmt::format("lost increments: {} counted of {} operations", counted, total);
+    return counted == total ? std::string()
+                            : fmt::format("lost increments: {} counted of {} operations", counted, total);
   };
   window_case(state, c, env, s, ops, verify);
 }
@@ -364,16 +365,22 @@ std::shared_ptr<void> make_shared_run(const case_desc& c) {
 
 void run_lock_case(benchmark::State& state, const case_desc& c, const case_env& env) {
   // The runtime choice of lock becomes a template instance here, before anything is timed.
-  if (c.lock == "tas") lock_case_body(state, c, env, shared_of<locks::tas_lock>(c), op_kind::exclusive);
-  else if (c.lock == "ttas") lock_case_body(state, c, env, shared_of<locks::ttas_lock>(c), op_kind::exclusive);
-  else if (c.lock == "ticket") lock_case_body(state, c, env, shared_of<locks::ticket_lock>(c), op_kind::exclusive);
+  if (c.lock == "tas")
+    lock_case_body(state, c, env, shared_of<locks::tas_lock>(c), op_kind::exclusive);
+  else if (c.lock == "ttas")
+    lock_case_body(state, c, env, shared_of<locks::ttas_lock>(c), op_kind::exclusive);
+  else if (c.lock == "ticket")
+    lock_case_body(state, c, env, shared_of<locks::ticket_lock>(c), op_kind::exclusive);
   else if (c.lock == "adaptive")
     lock_case_body(state, c, env, shared_of<locks::adaptive_lock>(c), op_kind::exclusive);
   else if (c.lock == "shared-mutex")
     lock_case_body(state, c, env, shared_of<locks::shared_mutex>(c), op_kind::shared_mix);
-  else if (c.lock == "atomic") lock_case_body(state, c, env, shared_of<locks::std_mutex>(c), op_kind::atomic_add);
-  else if (c.lock == "sharded") lock_case_body(state, c, env, shared_of<locks::std_mutex>(c), op_kind::sharded_add);
-  else lock_case_body(state, c, env, shared_of<locks::std_mutex>(c), op_kind::exclusive);
+  else if (c.lock == "atomic")
+    lock_case_body(state, c, env, shared_of<locks::std_mutex>(c), op_kind::atomic_add);
+  else if (c.lock == "sharded")
+    lock_case_body(state, c, env, shared_of<locks::std_mutex>(c), op_kind::sharded_add);
+  else
+    lock_case_body(state, c, env, shared_of<locks::std_mutex>(c), op_kind::exclusive);
 }
 
 void run_false_sharing_case(benchmark::State& state, const case_desc& c, const case_env& env) {

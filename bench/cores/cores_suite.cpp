@@ -6,14 +6,14 @@
 
 #include <fmt/format.h>
 
-#include "bench/progress.hpp"
 #include "base/cancel.hpp"
 #include "base/error.hpp"
+#include "base/units.hpp"
+#include "bench/progress.hpp"
 #include "harness/case_key.hpp"
 #include "harness/floor.hpp"
 #include "harness/results.hpp"
 #include "harness/sysinfo.hpp"
-#include "base/units.hpp"
 
 namespace bench {
 namespace {
@@ -73,21 +73,24 @@ void print_map(const std::vector<int>& cpus, const std::vector<json>& rows) {
       p50[{r["cpu_a"].get<int>(), r["cpu_b"].get<int>()}] = r["rtt_p50_ns"].get<double>();
       by_relation[r["relation"].get<std::string>()].push_back(r["rtt_p50_ns"].get<double>());
     }
-  fmt::print("\nCache-line round trip between CPUs (median of individual round trips, ns; median of repetitions)\n{:>6}", "");
+  fmt::print(
+      "\nCache-line round trip between CPUs (median of individual round trips, ns; median of repetitions)\n{:>6}", "");
   for (int b : cpus) fmt::print("{:>7}", b);
   fmt::print("\n");
   for (int a : cpus) {
     fmt::print("{:>6}", a);
     for (int b : cpus) {
       auto it = p50.find({std::min(a, b), std::max(a, b)});
-      fmt::print("{:>7}", a == b ? std::string("-") : it == p50.end() ? std::string("?") : fmt::format("{:.0f}", it->second));
+      fmt::print("{:>7}", a == b            ? std::string("-")
+                          : it == p50.end() ? std::string("?")
+                                            : fmt::format("{:.0f}", it->second));
     }
     fmt::print("\n");
   }
   for (auto& [relation, v] : by_relation) {
     std::sort(v.begin(), v.end());
-    fmt::print("{:<16} {} pair(s): {} to {}, median {}\n", relation, v.size(), format_ns(v.front()), format_ns(v.back()),
-               format_ns(v[v.size() / 2]));
+    fmt::print("{:<16} {} pair(s): {} to {}, median {}\n", relation, v.size(), format_ns(v.front()),
+               format_ns(v.back()), format_ns(v[v.size() / 2]));
   }
 }
 
@@ -125,8 +128,8 @@ int run_cores(const run_request& req) {
   res.context["reps"] = reps;
   res.context["statistics"] = statistics_context();
   res.context["schema"] = to_json(cores_schema());
-  fmt::print("bench run cores: {} CPU pairs x {} repetitions on {} ({})\n", pairs.size(), reps, machine_line(res.context),
-             cores.topo.describe());
+  fmt::print("bench run cores: {} CPU pairs x {} repetitions on {} ({})\n", pairs.size(), reps,
+             machine_line(res.context), cores.topo.describe());
   std::fflush(stdout);
   progress_line progress(static_cast<int>(pairs.size()) * reps);
   for (int round = 1; round <= reps && !interrupted(); ++round) {

@@ -15,14 +15,14 @@
 #include <set>
 
 #include "base/cancel.hpp"
-#include "bench/console_table.hpp"
 #include "base/clock.hpp"
+#include "base/error.hpp"
+#include "base/units.hpp"
+#include "bench/console_table.hpp"
 #include "harness/case_key.hpp"
 #include "harness/cpu.hpp"
-#include "base/error.hpp"
 #include "harness/stats.hpp"
 #include "harness/sysinfo.hpp"
-#include "base/units.hpp"
 #include "serializers/registry.hpp"
 
 namespace bench {
@@ -35,7 +35,9 @@ struct serialize_defaults {
   int reps;
   double min_time_s;  // per case and repetition (Google Benchmark's MinTime)
 };
-serialize_defaults defaults_for(const run_request& req) { return req.quick ? serialize_defaults{3, 0.01} : serialize_defaults{5, 0.1}; }
+serialize_defaults defaults_for(const run_request& req) {
+  return req.quick ? serialize_defaults{3, 0.01} : serialize_defaults{5, 0.1};
+}
 
 // Calls per batch in the timed loop: enough that Google Benchmark's own per-iteration bookkeeping disappears next
 // to a raw copy of a 48-byte tick (a few ns), while a batch of large messages stays short.
@@ -204,8 +206,10 @@ class progress_clock {
     last_ = now;
     const double elapsed = static_cast<double>(now - start_) / 1e9;
     std::string line = fmt::format("  {:>4.0f} s of ~{:.0f} s  {}", elapsed, planned_s_, what);
-    if (tty_) fmt::print(stderr, "\r\033[K{}", line);
-    else fmt::print(stderr, "{}\n", line);
+    if (tty_)
+      fmt::print(stderr, "\r\033[K{}", line);
+    else
+      fmt::print(stderr, "{}\n", line);
     std::fflush(stderr);
   }
   void finish() {
@@ -393,8 +397,10 @@ void print_table(const std::vector<json>& rows, const serialize_plan& plan) {
       table.print_row(cells);
     }
   }
-  fmt::print("\nmedian CPU time per message of {} repetitions (real_time too in the results); xN = that median / raw's "
-             "for the same shape and phase\n", plan.reps);
+  fmt::print(
+      "\nmedian CPU time per message of {} repetitions (real_time too in the results); xN = that median / raw's "
+      "for the same shape and phase\n",
+      plan.reps);
   if (any_unstable)
     fmt::print("! = unstable: {} (try --reps 9, a longer --duration, a quieter machine)\n", unstable_rule());
   if (any_failed) fmt::print("FAILED / * = every / some repetition(s) failed: see error_message in results.json\n");
@@ -415,8 +421,11 @@ json serializer_context(const serialize_plan& plan, int cpu) {
   c["shapes"] = shapes;
   json sers = json::object();
   for (const ser::serializer_info* s : plan.serializers)
-    sers[std::string(s->name)] = {{"library", s->library}, {"version", s->version}, {"description", s->description},
-                                  {"builds_object", s->builds_object}, {"self_delimiting", s->self_delimiting}};
+    sers[std::string(s->name)] = {{"library", s->library},
+                                  {"version", s->version},
+                                  {"description", s->description},
+                                  {"builds_object", s->builds_object},
+                                  {"self_delimiting", s->self_delimiting}};
   c["serializers"] = sers;
   return c;
 }
@@ -507,7 +516,8 @@ json serialize_context(const run_request& req, const core_plan& cores, const ser
   ctx["serialize"] = serializer_context(plan, cores.cpus.front());
   for (const ser::serializer_info* s : plan.serializers)
     if (!s->version.empty()) ctx["libraries"][std::string(s->library)] = s->version;  // nlohmann_json: same key
-  ctx["schema"] = to_json(suite_schema{serialize_identity, {std::begin(serialize_metrics), std::end(serialize_metrics)}});
+  ctx["schema"] =
+      to_json(suite_schema{serialize_identity, {std::begin(serialize_metrics), std::end(serialize_metrics)}});
   return ctx;
 }
 
@@ -535,8 +545,9 @@ int run_serialize(const run_request& req) {
   res.context["cpu_share"] = cpu_share;
   res.context["steal_pct"] = or_null(measured.steal);
   res.context["load_avg_after"] = or_null(load_avg_1min());
-  add_aggregates(res.rows, {"wire_bytes", "bytes_per_s"}, serialize_identity,
-                 [](const json&) { return primary_metric{headline_time, false}; });
+  add_aggregates(res.rows, {"wire_bytes", "bytes_per_s"}, serialize_identity, [](const json&) {
+    return primary_metric{headline_time, false};
+  });
   add_ratios_to_raw(res.rows);
   write_results(res);
   print_table(res.rows, plan);

@@ -37,7 +37,8 @@ TEST(ParseDuration, Units) {
 }
 
 TEST(ParseDuration, RefusesBadInput) {
-  for (const char* bad : {"", "10", "-1s", "abc", "5 parsecs", "1e20s"}) EXPECT_THROW(parse_duration_ns(bad), usage_error) << bad;
+  for (const char* bad : {"", "10", "-1s", "abc", "5 parsecs", "1e20s"})
+    EXPECT_THROW(parse_duration_ns(bad), usage_error) << bad;
 }
 
 TEST(ParseCount, WholeNonNegative) {

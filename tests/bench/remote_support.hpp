@@ -138,8 +138,10 @@ inline void check_results(const fs::path& file, const std::string& workloads_exp
     EXPECT_GT(r["server_cpu_ns_per_msg"].get<double>(), 0) << r["name"];
     EXPECT_EQ(r["lost"], 0);
     EXPECT_EQ(r["corrupt"], 0);
-    if (r["workload"] == "latency") EXPECT_GT(r["rtt_p50_ns"].get<double>(), 0);
-    else EXPECT_GT(r["msgs_per_s"].get<double>(), 0);
+    if (r["workload"] == "latency")
+      EXPECT_GT(r["rtt_p50_ns"].get<double>(), 0);
+    else
+      EXPECT_GT(r["msgs_per_s"].get<double>(), 0);
   }
   EXPECT_GT(rows, 0) << workloads_expected;
 }

@@ -49,7 +49,8 @@ TEST(Cores, AShortMapOfThisMachine) {
       ++iterations;
       EXPECT_EQ(row["real_time"], row["rtt_p50_ns"]);  // Google Benchmark's time per iteration: the median
       // Named from this machine's topology, as the map's console and chart group the pairs.
-      EXPECT_EQ(row["relation"], cpu_relation(read_topology("", allowed_cpus()), row["cpu_a"].get<int>(), row["cpu_b"].get<int>()));
+      EXPECT_EQ(row["relation"],
+                cpu_relation(read_topology("", allowed_cpus()), row["cpu_a"].get<int>(), row["cpu_b"].get<int>()));
     }
   }
   EXPECT_EQ(iterations, 1);  // two CPUs: one pair, one repetition with --quick

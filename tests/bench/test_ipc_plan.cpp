@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <set>
 
-#include "bench/contention/contention_suite.hpp"
-#include "bench/ipc_suite.hpp"
 #include "base/error.hpp"
 #include "base/registry.hpp"
+#include "bench/contention/contention_suite.hpp"
+#include "bench/ipc_suite.hpp"
 #include "serializers/registry.hpp"
 
 namespace bench {
@@ -64,17 +64,29 @@ TEST(IpcPlan, LectureMatrixHoldsEveryLessonsCases) {
   // The ladder: a 64 B round trip per family, one pair (eventfd at the 32 B it carries).
   for (const char* t : {"shm-spin", "shm", "shm-eventfd", "pipe", "unix", "tcp", "zmq-ipc"}) {
     if (!find_row(transports(), t)->unavailable_reason().empty()) continue;
-    EXPECT_EQ(runnable(cases, [&](const ipc_case& c) {
-                return plain(c) && c.transport->name == t && c.model->name == "process" && c.wait_as == wait_mode::block &&
-                       c.wl.kind == workload_kind::latency && c.pairs == 1 && c.wl.msg_bytes == 64;
-              }).size(), 1u) << t;
+    EXPECT_EQ(runnable(cases,
+                       [&](const ipc_case& c) {
+                         return plain(c) && c.transport->name == t && c.model->name == "process" &&
+                                c.wait_as == wait_mode::block && c.wl.kind == workload_kind::latency && c.pairs == 1 &&
+                                c.wl.msg_bytes == 64;
+                       })
+                  .size(),
+              1u)
+        << t;
   }
-  EXPECT_EQ(runnable(cases, [](const ipc_case& c) { return c.transport->name == "eventfd" && c.wl.msg_bytes == 32; }).size(), 1u);
+  EXPECT_EQ(
+      runnable(cases, [](const ipc_case& c) { return c.transport->name == "eventfd" && c.wl.msg_bytes == 32; }).size(),
+      1u);
   // Spinning against sleeping: a kernel transport both ways.
   for (const char* wait : {"block", "spin"})
-    EXPECT_EQ(runnable(cases, [&](const ipc_case& c) {
-                return plain(c) && c.transport->name == "pipe" && c.wait == wait && c.wl.kind == workload_kind::latency;
-              }).size(), 1u) << wait;
+    EXPECT_EQ(runnable(cases,
+                       [&](const ipc_case& c) {
+                         return plain(c) && c.transport->name == "pipe" && c.wait == wait &&
+                                c.wl.kind == workload_kind::latency;
+                       })
+                  .size(),
+              1u)
+        << wait;
   // Size: one-pair streams from 64 B to 1 MiB.
   for (const char* t : {"shm", "pipe", "unix", "tcp"}) {
     std::set<std::uint64_t> sizes;
@@ -88,11 +100,13 @@ TEST(IpcPlan, LectureMatrixHoldsEveryLessonsCases) {
   for (const char* m : {"thread", "process", "async", "async-uring"}) {
     if (!find_row(models(), m)->unavailable_reason().empty()) continue;
     for (workload_kind k : {workload_kind::latency, workload_kind::throughput})
-      EXPECT_EQ(pair_counts(runnable(cases, [&](const ipc_case& c) {
-                  return plain(c) && c.transport->name == "unix" && c.model->name == m && c.wl.kind == k &&
-                         c.wl.msg_bytes == 64;
-                })),
-                (std::set<int>{1, 2, 4, 8, 16, 32, 64})) << m;
+      EXPECT_EQ(pair_counts(runnable(cases,
+                                     [&](const ipc_case& c) {
+                                       return plain(c) && c.transport->name == "unix" && c.model->name == m &&
+                                              c.wl.kind == k && c.wl.msg_bytes == 64;
+                                     })),
+                (std::set<int>{1, 2, 4, 8, 16, 32, 64}))
+          << m;
   }
   // Serialization: four serializers, a small and a large message, over one transport.
   std::set<std::pair<std::string, ser::shape>> serialized;

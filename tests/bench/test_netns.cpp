@@ -59,7 +59,8 @@ struct veth_pair {
   std::string failed;  // the command that failed, if any
 
   veth_pair() {
-    std::string va = "bt" + std::to_string(::getpid() % 100000) + "s", vb = "bt" + std::to_string(::getpid() % 100000) + "c";
+    std::string va = "bt" + std::to_string(::getpid() % 100000) + "s",
+                vb = "bt" + std::to_string(::getpid() % 100000) + "c";
     std::vector<std::vector<std::string>> steps = {
         {"ip", "netns", "add", ns_server},
         {"ip", "netns", "add", ns_client},
@@ -86,9 +87,10 @@ struct veth_pair {
     run({"ip", "netns", "del", ns_client});
   }
   // argv run inside namespace `ns` with host name `host` (its own UTS namespace).
-  static std::vector<std::string> inside(const std::string& ns, const std::string& host, std::vector<std::string> argv) {
-    std::vector<std::string> all = {"ip", "netns", "exec", ns, "unshare", "--uts", "sh", "-c",
-                                    "hostname \"$0\" && exec \"$@\"", host};
+  static std::vector<std::string> inside(const std::string& ns, const std::string& host,
+                                         std::vector<std::string> argv) {
+    std::vector<std::string> all = {
+        "ip", "netns", "exec", ns, "unshare", "--uts", "sh", "-c", "hostname \"$0\" && exec \"$@\"", host};
     all.insert(all.end(), argv.begin(), argv.end());
     return all;
   }
@@ -114,16 +116,33 @@ TEST(Netns, ServeAndPeerAcrossAVethPair) {
     if (!net.failed.empty()) GTEST_SKIP() << "cannot create network namespaces here: `" << net.failed << "` failed";
     fs::create_directories(dir / "serve");
     fs::create_directories(dir / "run");
-    child_process serve(veth_pair::inside(net.ns_server, "bench-b",
-                                          {BENCH_BINARY, "serve", "--listen", net.server_ip + ":0"}),
-                        dir / "serve");
+    child_process serve(
+        veth_pair::inside(net.ns_server, "bench-b", {BENCH_BINARY, "serve", "--listen", net.server_ip + ":0"}),
+        dir / "serve");
     std::string address = test::serve_address(serve);
     ASSERT_FALSE(address.empty()) << serve.out() << serve.err();
     EXPECT_NE(serve.out().find("reachable from the network"), std::string::npos) << serve.out();
     child_process client(veth_pair::inside(net.ns_client, "bench-a",
-                                           {BENCH_BINARY, "run", "ipc", "--peer", address, "--transports", "tcp,udp,zmq-tcp",
-                                            "--models", "thread,process", "--sizes", "64,4K", "--duration", "5ms",
-                                            "--warmup", "1ms", "--reps", "1", "--no-plot", "--out", (dir / "out").string()}),
+                                           {BENCH_BINARY,
+                                            "run",
+                                            "ipc",
+                                            "--peer",
+                                            address,
+                                            "--transports",
+                                            "tcp,udp,zmq-tcp",
+                                            "--models",
+                                            "thread,process",
+                                            "--sizes",
+                                            "64,4K",
+                                            "--duration",
+                                            "5ms",
+                                            "--warmup",
+                                            "1ms",
+                                            "--reps",
+                                            "1",
+                                            "--no-plot",
+                                            "--out",
+                                            (dir / "out").string()}),
                          dir / "run");
     std::optional<int> st = client.wait(240);
     ASSERT_TRUE(st) << "the run did not finish";

@@ -50,8 +50,9 @@ control_frame hello(control_channel& c, int protocol = control_protocol) {
 }
 
 std::vector<std::string> quick_run(const std::string& address, const fs::path& out, const std::string& transports) {
-  return {BENCH_BINARY, "run",  "ipc",  "--peer",     address,  "--transports", transports, "--models", "thread",
-          "--sizes",    "64,4K", "--duration", "5ms", "--warmup", "1ms", "--reps", "1", "--no-plot", "--out", out.string()};
+  return {BENCH_BINARY, "run",    "ipc",     "--peer",    address,      "--transports", transports,
+          "--models",   "thread", "--sizes", "64,4K",     "--duration", "5ms",          "--warmup",
+          "1ms",        "--reps", "1",       "--no-plot", "--out",      out.string()};
 }
 
 TEST(Serve, LoopbackRunMeetsTheResultsContract) {
@@ -77,9 +78,10 @@ TEST(Serve, LockAndSerializerReachTheServer) {
   ASSERT_FALSE(s.address.empty()) << s.serve->out() << s.serve->err();
   fs::create_directories(s.dir / "run");
   auto run_with = [&](const std::string& out, std::vector<std::string> extra) {
-    std::vector<std::string> argv = {BENCH_BINARY, "run", "ipc", "--peer", s.address, "--transports", "tcp", "--models",
-                                     "thread", "--duration", "5ms", "--warmup", "1ms", "--reps", "1", "--no-plot",
-                                     "--out", (s.dir / out).string()};
+    std::vector<std::string> argv = {
+        BENCH_BINARY, "run",      "ipc",    "--peer",     s.address, "--transports",
+        "tcp",        "--models", "thread", "--duration", "5ms",     "--warmup",
+        "1ms",        "--reps",   "1",      "--no-plot",  "--out",   (s.dir / out).string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     child_process run(argv, s.dir / "run");
     std::optional<int> st = run.wait(240);
@@ -156,8 +158,8 @@ TEST(Serve, BadFramesAndVanishingClientsLeaveItServing) {
   };
   EXPECT_EQ(raw_exchange("GET / HTTP/1.0\r\n\r\n"), "malformed");
   EXPECT_EQ(raw_exchange(std::string("BNCC\0\1\0\0\x7f\xff\xff\xff", 12)), "malformed");  // 2 GiB frame
-  EXPECT_EQ(raw_exchange(std::string("BNCC\0\x63\0\0\0\0\0\0", 12)), "malformed");       // unknown type
-  EXPECT_EQ(raw_exchange(std::string("BNCC\0\1\0\0\0\0\0\3abc", 15)), "malformed");      // not JSON
+  EXPECT_EQ(raw_exchange(std::string("BNCC\0\x63\0\0\0\0\0\0", 12)), "malformed");        // unknown type
+  EXPECT_EQ(raw_exchange(std::string("BNCC\0\1\0\0\0\0\0\3abc", 15)), "malformed");       // not JSON
   {
     control_channel c = connect_control(s.address);
     control_frame f = hello(c, 99);
@@ -184,11 +186,24 @@ TEST(Serve, BadFramesAndVanishingClientsLeaveItServing) {
     // A client that asks for a case, gets its ports, and vanishes before connecting.
     control_channel c = connect_control(s.address);
     ASSERT_EQ(hello(c).type, control_type::welcome);
-    nlohmann::ordered_json req = {{"transport", "tcp"}, {"model", "process"}, {"workload", "latency"},
-                                  {"msg_bytes", 64}, {"warmup_ns", 1000000}, {"duration_ns", 5000000},
-                                  {"rate", 0}, {"work_ns", 0}, {"lock", "none"}, {"serializer", "none"}, {"shape", "small"}, {"seed", 1}, {"flow_window_bytes", 0},
-                                  {"pairs", 2}, {"placement", "cross"}, {"wait", "block"},
-                                  {"timeout_ns", 1000000000}, {"client_ports", {json::array(), json::array()}}};
+    nlohmann::ordered_json req = {{"transport", "tcp"},
+                                  {"model", "process"},
+                                  {"workload", "latency"},
+                                  {"msg_bytes", 64},
+                                  {"warmup_ns", 1000000},
+                                  {"duration_ns", 5000000},
+                                  {"rate", 0},
+                                  {"work_ns", 0},
+                                  {"lock", "none"},
+                                  {"serializer", "none"},
+                                  {"shape", "small"},
+                                  {"seed", 1},
+                                  {"flow_window_bytes", 0},
+                                  {"pairs", 2},
+                                  {"placement", "cross"},
+                                  {"wait", "block"},
+                                  {"timeout_ns", 1000000000},
+                                  {"client_ports", {json::array(), json::array()}}};
     c.send(control_type::run_case, req);
     std::optional<control_frame> f = c.receive(10'000);
     ASSERT_TRUE(f);

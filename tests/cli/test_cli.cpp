@@ -95,8 +95,9 @@ int processes_mentioning(const std::string& marker) {
 TEST(Cli, ShortRunWritesWellFormedResults) {
   fs::path out = temp_dir("run");
   fs::path tmp = temp_dir("tmp");
-  outcome r = bench_cmd({"run", "ipc", "--quick", "--transports", "pipe,unix", "--models", "thread,process", "--sizes", "64,64K",
-                         "--duration", "20ms", "--warmup", "5ms", "--reps", "2", "--cores", "2", "--no-plot", "--out", out.string()},
+  outcome r = bench_cmd({"run",     "ipc",     "--quick",    "--transports", "pipe,unix", "--models",  "thread,process",
+                         "--sizes", "64,64K",  "--duration", "20ms",         "--warmup",  "5ms",       "--reps",
+                         "2",       "--cores", "2",          "--no-plot",    "--out",     out.string()},
                         tmp);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("Round-trip latency"), std::string::npos);
@@ -105,9 +106,11 @@ TEST(Cli, ShortRunWritesWellFormedResults) {
   json doc = read_results(out / "results.json");
   bench::testing::expect_schema_and_identity(doc);
   const json& ctx = doc["context"];
-  for (const char* f : {"date", "host_name", "num_cpus", "caches", "load_avg", "library_build_type", "command_line", "suite",
-                        "cores_requested", "cores_available", "oversubscribed", "kernel", "cpu_model", "compiler", "build_type",
-                        "libraries", "floor", "harness_overhead_ns", "rounds", "placement", "idle_policy"})
+  for (const char* f :
+       {"date",         "host_name", "num_cpus",        "caches",          "load_avg",       "library_build_type",
+        "command_line", "suite",     "cores_requested", "cores_available", "oversubscribed", "kernel",
+        "cpu_model",    "compiler",  "build_type",      "libraries",       "floor",          "harness_overhead_ns",
+        "rounds",       "placement", "idle_policy"})
     EXPECT_TRUE(ctx.contains(f)) << "context lacks " << f;
   EXPECT_EQ(ctx["suite"], "ipc");
   EXPECT_EQ(ctx["cores_requested"], 2);
@@ -123,8 +126,8 @@ TEST(Cli, ShortRunWritesWellFormedResults) {
   for (const json& row : doc["benchmarks"]) {
     std::string name = row["name"];
     EXPECT_EQ(name.rfind("ipc/transport:", 0), 0u) << name;
-    for (const char* f : {"run_name", "run_type", "repetitions", "threads", "iterations", "real_time", "cpu_time", "time_unit",
-                          "suite", "transport", "model", "serializer", "workload", "msg_bytes", "pairs"})
+    for (const char* f : {"run_name", "run_type", "repetitions", "threads", "iterations", "real_time", "cpu_time",
+                          "time_unit", "suite", "transport", "model", "serializer", "workload", "msg_bytes", "pairs"})
       EXPECT_TRUE(row.contains(f)) << name << " lacks " << f;
     EXPECT_EQ(row["time_unit"], "ns");
     if (row["run_type"] == "iteration") {
@@ -136,7 +139,8 @@ TEST(Cli, ShortRunWritesWellFormedResults) {
       EXPECT_EQ(row["corrupt"], 0);
       EXPECT_NE(name.find("/size:" + std::string(row["msg_bytes"] == 64 ? "64/" : "64K/")), std::string::npos) << name;
       if (row["workload"] == "latency") {
-        for (const char* f : {"rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns"}) EXPECT_TRUE(row.contains(f)) << f;
+        for (const char* f : {"rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns"})
+          EXPECT_TRUE(row.contains(f)) << f;
         // A tail percentile with fewer than 10 samples beyond it is withheld (null), and the row says why.
         if (row["rtt_p99_ns"].is_null()) {
           EXPECT_TRUE(row.contains("percentiles_withheld")) << name;
@@ -144,10 +148,12 @@ TEST(Cli, ShortRunWritesWellFormedResults) {
         // Google Benchmark's real_time: the measured window per iteration (round trip), over every round trip.
         EXPECT_EQ(row["iterations"], row["messages"]);
         EXPECT_NEAR(row["real_time"].get<double>() * row["iterations"].get<double>(),
-                    row["measured_window_ns"].get<double>(), 1e-6 * row["measured_window_ns"].get<double>()) << name;
+                    row["measured_window_ns"].get<double>(), 1e-6 * row["measured_window_ns"].get<double>())
+            << name;
       } else {
         EXPECT_GT(row["msgs_per_s"].get<double>(), 0);
-        EXPECT_DOUBLE_EQ(row["bytes_per_s"].get<double>(), row["msgs_per_s"].get<double>() * row["msg_bytes"].get<double>());
+        EXPECT_DOUBLE_EQ(row["bytes_per_s"].get<double>(),
+                         row["msgs_per_s"].get<double>() * row["msg_bytes"].get<double>());
       }
     } else {
       EXPECT_EQ(row["run_type"], "aggregate");
@@ -170,9 +176,11 @@ TEST(Cli, ShortRunWritesWellFormedResults) {
 // (sending and polling in turn), blocking ones the pacer thread beside the receiver.
 void expect_paced_count(const std::string& transports, const std::string& wait, int cases) {
   fs::path out = temp_dir("rate");
-  outcome r = bench_cmd({"run", "ipc", "--transports", transports, "--wait", wait, "--models", "thread,process", "--sizes", "64", "--rate", "2000",
-                         "--duration", "50ms", "--warmup", "5ms", "--reps", "1", "--cores", "1", "--filter", "latency",
-                         "--no-plot", "--out", out.string()});
+  outcome r =
+      bench_cmd({"run",       "ipc", "--transports", transports, "--wait",     wait,      "--models",  "thread,process",
+                 "--sizes",   "64",  "--rate",       "2000",     "--duration", "50ms",    "--warmup",  "5ms",
+                 "--reps",    "1",   "--cores",      "1",        "--filter",   "latency", "--no-plot", "--out",
+                 out.string()});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.find("Throughput"), std::string::npos) << "an empty throughput table was printed";
   int iterations = 0;
@@ -215,7 +223,8 @@ TEST(Cli, BadInputExitsTwoWithOneClearLine) {
       {{"run", "ipc", "--models", "fibers"}, "unknown model 'fibers' (valid: thread, process"},
       {{"run", "ipc", "--matrix", "most"}, "unknown matrix 'most' (valid: lecture, full)"},
       {{"run", "ipc", "--topology", "synthetic:package:1 core:4 pu:2"}, "--topology plans for another machine"},
-      {{"run", "ipc", "--dry-run", "--topology", "synthetic:nonsense:7"}, "hwloc cannot read that synthetic description"},
+      {{"run", "ipc", "--dry-run", "--topology", "synthetic:nonsense:7"},
+       "hwloc cannot read that synthetic description"},
       {{"run", "ipc", "--dry-run", "--placement", "far", "--topology", "synthetic:package:1 core:4 pu:2"},
        "--placement far needs two L3 domains or NUMA nodes"},
       {{"run", "ipc", "--transports", ""}, "--transports was given an empty value"},
@@ -242,7 +251,8 @@ TEST(Cli, BadInputExitsTwoWithOneClearLine) {
       {{"run", "ipc", "--wait", "block,maybe"}, "unknown wait mode 'maybe'"},
       {{"run", "ipc", "--rate", "-5"}, "negative"},
       {{"run", "ipc", "--work", "2s"}, "absurd"},
-      {{"run", "ipc", "--work", "10us", "--lock", "none,gil-newest"}, "unknown lock 'gil-newest' (valid: none, mutex, gil-old, gil-new, gil-priority)"},
+      {{"run", "ipc", "--work", "10us", "--lock", "none,gil-newest"},
+       "unknown lock 'gil-newest' (valid: none, mutex, gil-old, gil-new, gil-priority)"},
       {{"run", "ipc", "--lock", "gil-new"}, "--lock gil-new needs --work"},
       {{"run", "ipc", "--lock", "none,mutex", "--work", "0us"}, "--lock mutex needs --work"},
       {{"run", "ipc", "--work", "1us", "--lock", "mutex,mutex"}, "--lock lists 'mutex' twice"},
@@ -262,7 +272,8 @@ TEST(Cli, BadInputExitsTwoWithOneClearLine) {
       {{"run", "ipc", "--json", "-", "--csv", "-"}, "cannot both print on stdout"},
       {{"run", "ipc", "--json", "/proc/forbidden/run.json"}, "no such directory /proc/forbidden"},
       {{"run", "ipc", "--serializers", "raw,xml"}, "unknown serializer 'xml' (valid: raw, protobuf, capnp"},
-      {{"run", "ipc", "--serializers", "raw", "--shapes", "huge"}, "unknown shape 'huge' (valid: small, medium, large)"},
+      {{"run", "ipc", "--serializers", "raw", "--shapes", "huge"},
+       "unknown shape 'huge' (valid: small, medium, large)"},
       {{"run", "ipc", "--shapes", "small"}, "--shapes needs --serializers"},
       {{"run", "ipc", "--serializers", "raw", "--sizes", "64"}, "--sizes and --serializers exclude each other"},
       {{"run", "ipc", "--serializers", "raw", "--rate", "1000"}, "--rate and --serializers exclude each other"},
@@ -285,9 +296,10 @@ TEST(Cli, BadInputExitsTwoWithOneClearLine) {
 // transport that waits its own way (the shm rings) runs once, under its own discipline.
 TEST(Cli, WaitListRunsEachDisciplineOnce) {
   fs::path out = temp_dir("waits");
-  outcome r = bench_cmd({"run", "ipc", "--transports", "pipe,shm-spin", "--models", "thread", "--sizes", "64",
-                         "--wait", "block,spin", "--duration", "5ms", "--warmup", "2ms", "--reps", "1", "--cores", "2",
-                         "--no-plot", "--out", out.string()});
+  outcome r =
+      bench_cmd({"run",     "ipc",        "--transports", "pipe,shm-spin", "--models",  "thread", "--sizes", "64",
+                 "--wait",  "block,spin", "--duration",   "5ms",           "--warmup",  "2ms",    "--reps",  "1",
+                 "--cores", "2",          "--no-plot",    "--out",         out.string()});
   ASSERT_EQ(r.status, 0) << r.err;
   json doc = read_results(out / "results.json");
   EXPECT_EQ(doc["context"]["wait"], "block,spin");
@@ -304,9 +316,10 @@ TEST(Cli, WaitListRunsEachDisciplineOnce) {
 // --lock with --work: every case once per lock, the lock in each row, its name and the context.
 TEST(Cli, LockedWorkRunRecordsTheLock) {
   fs::path out = temp_dir("lock");
-  outcome r = bench_cmd({"run", "ipc", "--quick", "--transports", "unix", "--models", "thread,process", "--sizes", "64",
-                         "--work", "5us", "--lock", "none,gil-new", "--duration", "10ms", "--warmup", "2ms", "--reps", "1",
-                         "--cores", "4", "--no-plot", "--out", out.string()});
+  outcome r = bench_cmd(
+      {"run",    "ipc",     "--quick", "--transports", "unix",       "--models",  "thread,process", "--sizes", "64",
+       "--work", "5us",     "--lock",  "none,gil-new", "--duration", "10ms",      "--warmup",       "2ms",     "--reps",
+       "1",      "--cores", "4",       "--no-plot",    "--out",      out.string()});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("gil-new"), std::string::npos) << "the console table names the lock:\n" << r.out;
   json doc = read_results(out / "results.json");
@@ -336,9 +349,9 @@ TEST(Cli, LockedWorkRunRecordsTheLock) {
 TEST(Cli, SerializedRunSaysHowMuchOfTheRoundTripWasSerialization) {
   fs::path out = temp_dir("ser");
   fs::path tmp = temp_dir("sertmp");
-  outcome r = bench_cmd({"run", "ipc", "--serializers", "raw,protobuf,capnp,json", "--shapes", "small,medium", "--transports",
-                         "unix", "--models", "thread,process", "--duration", "10ms", "--warmup", "2ms", "--reps", "2", "--no-plot",
-                         "--out", out.string()},
+  outcome r = bench_cmd({"run", "ipc", "--serializers", "raw,protobuf,capnp,json", "--shapes", "small,medium",
+                         "--transports", "unix", "--models", "thread,process", "--duration", "10ms", "--warmup", "2ms",
+                         "--reps", "2", "--no-plot", "--out", out.string()},
                         tmp);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("Serialization in the round trip"), std::string::npos) << r.out;
@@ -405,8 +418,8 @@ void expect_ctrl_c_keeps_cases_and_leaves_nothing(const std::string& tag, const 
   fs::path out = temp_dir(tag);
   fs::path tmp = temp_dir(tag + "-tmp");
   // Many short rounds: the first round's results are on disk after well under a second.
-  outcome r = bench_cmd({"run", "ipc", "--transports", transports, "--models", models, "--sizes", "64", "--duration", "20ms",
-                         "--warmup", "2ms", "--reps", "1000", "--no-plot", "--out", out.string()},
+  outcome r = bench_cmd({"run", "ipc", "--transports", transports, "--models", models, "--sizes", "64", "--duration",
+                         "20ms", "--warmup", "2ms", "--reps", "1000", "--no-plot", "--out", out.string()},
                         tmp, 0.3, out / "results.json");
   EXPECT_EQ(r.status, 130) << r.err;
   EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
@@ -436,8 +449,8 @@ TEST(Cli, WakeUpOnlyTransportRunsAtItsOwnSizeByDefault) {
   std::set<std::uint64_t> sizes;
   for (const json& row : doc["benchmarks"]) sizes.insert(row["msg_bytes"].get<std::uint64_t>());
   EXPECT_EQ(sizes, (std::set<std::uint64_t>{32}));
-  outcome asked = bench_cmd({"run", "ipc", "--transports", "eventfd", "--models", "thread", "--sizes", "64", "--duration", "5ms",
-                             "--reps", "1", "--no-plot", "--out", (out / "asked").string()});
+  outcome asked = bench_cmd({"run", "ipc", "--transports", "eventfd", "--models", "thread", "--sizes", "64",
+                             "--duration", "5ms", "--reps", "1", "--no-plot", "--out", (out / "asked").string()});
   EXPECT_EQ(asked.status, 2);
   EXPECT_NE(asked.err.find("eventfd carries at most 32 B per message; 64 B requested"), std::string::npos) << asked.err;
   fs::remove_all(out);
@@ -446,11 +459,13 @@ TEST(Cli, WakeUpOnlyTransportRunsAtItsOwnSizeByDefault) {
 // The cases of a table that one transport skips for one reason take one line with their count and models.
 TEST(Cli, SkippedCasesOfOneReasonShareALine) {
   fs::path out = temp_dir("skips");
-  outcome r = bench_cmd({"run", "ipc", "--quick", "--transports", "zmq-reqrep", "--models", "thread,process", "--duration",
-                         "5ms", "--warmup", "1ms", "--reps", "1", "--cores", "2", "--no-plot", "--out", out.string()});
+  outcome r =
+      bench_cmd({"run", "ipc", "--quick", "--transports", "zmq-reqrep", "--models", "thread,process", "--duration",
+                 "5ms", "--warmup", "1ms", "--reps", "1", "--cores", "2", "--no-plot", "--out", out.string()});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("zmq-reqrep     4 cases (thread, process) skipped: the one-way stream does not apply"),
-            std::string::npos) << r.out;
+            std::string::npos)
+      << r.out;
   EXPECT_EQ(r.out.find("  skipped:"), std::string::npos) << "no skipped case on a line of its own:\n" << r.out;
   fs::remove_all(out);
 }
@@ -466,8 +481,9 @@ TEST(Cli, CtrlCStopsTheEventLoopsToo) {
 
 TEST(Cli, JsonAndCsvOnStdoutCarryNothingElse) {
   fs::path out = temp_dir("stdout");
-  std::vector<std::string> run = {"run", "ipc", "--transports", "pipe", "--models", "thread", "--sizes", "64", "--duration", "10ms",
-                                  "--warmup", "2ms", "--reps", "1", "--cores", "2", "--out", out.string()};
+  std::vector<std::string> run = {"run",     "ipc", "--transports", "pipe", "--models", "thread",
+                                  "--sizes", "64",  "--duration",   "10ms", "--warmup", "2ms",
+                                  "--reps",  "1",   "--cores",      "2",    "--out",    out.string()};
   // With charts: the chart script's output (a child process) must stay off stdout too.
   std::vector<std::string> with_json = run;
   with_json.insert(with_json.end(), {"--json", "-"});
@@ -564,8 +580,9 @@ TEST(Cli, DryRunPlansAnotherMachine) {
 TEST(Cli, DefaultRunIsTheLecture) {
   fs::path out = temp_dir("default");
   fs::path tmp = temp_dir("default-tmp");
-  outcome r = bench_cmd({"run", "ipc", "--duration", "5ms", "--warmup", "1ms", "--reps", "1", "--cores", "8", "--out",
-                         out.string()}, tmp);
+  outcome r = bench_cmd(
+      {"run", "ipc", "--duration", "5ms", "--warmup", "1ms", "--reps", "1", "--cores", "8", "--out", out.string()},
+      tmp);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("the lecture's cases"), std::string::npos) << r.out;
   json doc = read_results(out / "results.json");
@@ -595,8 +612,8 @@ TEST(Cli, DefaultRunIsTheLecture) {
 
 TEST(Cli, RunAllRunsEverySuiteThenOneReport) {
   fs::path out = temp_dir("all");
-  outcome r = bench_cmd({"run", "all", "--quick", "--duration", "10ms", "--warmup", "2ms", "--reps", "1", "--cores", "2", "--out",
-                         out.string()});
+  outcome r = bench_cmd({"run", "all", "--quick", "--duration", "10ms", "--warmup", "2ms", "--reps", "1", "--cores",
+                         "2", "--out", out.string()});
   ASSERT_EQ(r.status, 0) << r.err;
   for (const suite_info& s : suites()) {
     EXPECT_TRUE(fs::exists(out / s.name / "results.json")) << s.name;
@@ -604,7 +621,8 @@ TEST(Cli, RunAllRunsEverySuiteThenOneReport) {
   }
   if (!find_python().empty()) {
     std::string page = slurp(out / "report.html");
-    for (const suite_info& s : suites()) EXPECT_NE(page.find(std::string(s.name) + " suite"), std::string::npos) << s.name;
+    for (const suite_info& s : suites())
+      EXPECT_NE(page.find(std::string(s.name) + " suite"), std::string::npos) << s.name;
   }
   fs::remove_all(out);
 }
@@ -612,7 +630,8 @@ TEST(Cli, RunAllRunsEverySuiteThenOneReport) {
 TEST(Cli, ListAndInfo) {
   outcome l = bench_cmd({"list"});
   EXPECT_EQ(l.status, 0);
-  for (const char* t : {"pipe", "fifo", "unix", "tcp", "thread", "process", "ipc"}) EXPECT_NE(l.out.find(t), std::string::npos) << t;
+  for (const char* t : {"pipe", "fifo", "unix", "tcp", "thread", "process", "ipc"})
+    EXPECT_NE(l.out.find(t), std::string::npos) << t;
   outcome t = bench_cmd({"list", "transports"});
   EXPECT_EQ(t.status, 0);
   EXPECT_EQ(t.out.find("models:"), std::string::npos);
@@ -629,8 +648,10 @@ TEST(Cli, NotApplicableCombinationsAreListedAndSkippedWithTheirReason) {
   std::size_t at = m.out.find("\n  async ");
   ASSERT_NE(at, std::string::npos) << m.out;
   std::string async_line = m.out.substr(at + 1, m.out.find('\n', at + 1) - at - 1);
-  EXPECT_NE(async_line.find("not with shm-spin, shm, mmap (has no pollable descriptor"), std::string::npos) << async_line;
-  EXPECT_EQ(async_line.find("eventfd"), std::string::npos) << "shm-eventfd and eventfd are driven by the loops: " << async_line;
+  EXPECT_NE(async_line.find("not with shm-spin, shm, mmap (has no pollable descriptor"), std::string::npos)
+      << async_line;
+  EXPECT_EQ(async_line.find("eventfd"), std::string::npos)
+      << "shm-eventfd and eventfd are driven by the loops: " << async_line;
   outcome t = bench_cmd({"list", "transports"});
   EXPECT_NE(t.out.find("ping-pong only"), std::string::npos) << t.out;
 
@@ -639,7 +660,8 @@ TEST(Cli, NotApplicableCombinationsAreListedAndSkippedWithTheirReason) {
   outcome r = bench_cmd({"run", "ipc", "--transports", "zmq-reqrep,shm-spin", "--models", "async", "--sizes", "64",
                          "--duration", "5ms", "--warmup", "2ms", "--reps", "1", "--no-plot", "--out", out.string()});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_NE(r.out.find("skipped: the one-way stream does not apply to zmq-reqrep: REQ/REP"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("skipped: the one-way stream does not apply to zmq-reqrep: REQ/REP"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("skipped: shm-spin has no pollable descriptor"), std::string::npos) << r.out;
   fs::remove_all(out);
 

@@ -10,8 +10,8 @@
 #include <set>
 #include <string>
 
-#include "bench/contention/contention_suite.hpp"
 #include "base/error.hpp"
+#include "bench/contention/contention_suite.hpp"
 #include "harness/results.hpp"
 #include "tests/support/results_checks.hpp"
 
@@ -210,12 +210,13 @@ TEST(RunContention, WritesRowsWithTheRequiredFields) {
         EXPECT_EQ(its, 1);
         EXPECT_EQ(real, row["run_ns"].get<double>());
       }
-      if (row["policy"] == "none") EXPECT_TRUE(row["switch_interval_us"].is_null());
-      else EXPECT_EQ(row["switch_interval_us"], 1000.0);
+      if (row["policy"] == "none")
+        EXPECT_TRUE(row["switch_interval_us"].is_null());
+      else
+        EXPECT_EQ(row["switch_interval_us"], 1000.0);
     }
   }
-  EXPECT_EQ(experiments,
-            (std::set<std::string>{"locks", "false-sharing", "gil-cpu", "gil-convoy", "gil-placement"}));
+  EXPECT_EQ(experiments, (std::set<std::string>{"locks", "false-sharing", "gil-cpu", "gil-convoy", "gil-placement"}));
   // ticket@2, shared-mutex@1, padded@2, gil-cpu thread+process, convoy new+none, placement, and the real CPython
   // beside the emulated new-GIL convoy: 9 cases x 2 reps.
   EXPECT_EQ(iterations_per_name.size(), 9u);

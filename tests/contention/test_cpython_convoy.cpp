@@ -17,8 +17,8 @@ namespace fs = std::filesystem;
 TEST(CpythonConvoy, RowsCarryBenchStatisticsOfTheWorkersRoundTrips) {
   if (find_python().empty()) GTEST_SKIP() << "no python3";
   std::string why;
-  std::vector<cpython_convoy_case> cases = {{"contention/experiment:gil-convoy/policy:new/cpu_threads:0/switch:5ms", 0,
-                                             5'000'000, 30'000'000, false}};
+  std::vector<cpython_convoy_case> cases = {
+      {"contention/experiment:gil-convoy/policy:new/cpu_threads:0/switch:5ms", 0, 5'000'000, 30'000'000, false}};
   auto rows = cpython_convoy_rows(cases, 1, why);
   ASSERT_EQ(rows.size(), 1u) << why;
   const auto& r = rows[0];

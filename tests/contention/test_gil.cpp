@@ -47,7 +47,9 @@ class hang_guard {
   std::jthread thread_;
 };
 
-std::string policy_name(const ::testing::TestParamInfo<gil_policy>& p) { return std::string(bench::to_string(p.param)); }
+std::string policy_name(const ::testing::TestParamInfo<gil_policy>& p) {
+  return std::string(bench::to_string(p.param));
+}
 
 gil_config config(gil_policy p) {
   gil_config c;
@@ -127,8 +129,7 @@ TEST_P(DropRequest, AWaiterGetsTheGilFromACpuBoundHolder) {
       a_holds.store(true);
       a_holds.notify_one();
       while (!stop.load()) g.run_ticks(1);
-    } catch (const bench::aborted_error&) {
-    }
+    } catch (const bench::aborted_error&) {}
   });
   a_holds.wait(false);
   bool got = false;
@@ -148,8 +149,7 @@ TEST_P(DropRequest, AWaiterGetsTheGilFromACpuBoundHolder) {
   EXPECT_GE(g.stats().drop_requests, 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(gils, DropRequest, ::testing::Values(gil_policy::new_gil, gil_policy::priority),
-                         policy_name);
+INSTANTIATE_TEST_SUITE_P(gils, DropRequest, ::testing::Values(gil_policy::new_gil, gil_policy::priority), policy_name);
 
 TEST(GilNone, RunsTicksWithoutALock) {
   gil g(config(gil_policy::none));
@@ -213,8 +213,10 @@ TEST(WorkLock, LockingPoliciesExcludeAndNoneRuns) {
           }
         });
     }
-    if (name == "none") EXPECT_EQ(runs.load(), 6000u) << name;
-    else EXPECT_EQ(counter, 6000u) << name;
+    if (name == "none")
+      EXPECT_EQ(runs.load(), 6000u) << name;
+    else
+      EXPECT_EQ(counter, 6000u) << name;
   }
   EXPECT_FALSE(guard.fired());
 }

@@ -104,7 +104,7 @@ TEST(TicketLock, TryLockFailsWhileSomeoneWaits) {
   ticket_lock lock;
   lock.lock();
   const ticket_lock::ticket waiting = lock.take_ticket();  // a waiter in line
-  lock.unlock();  // now serving the waiter's ticket: it holds the lock
+  lock.unlock();                                           // now serving the waiter's ticket: it holds the lock
   EXPECT_FALSE(lock.try_lock());
   lock.wait_turn(waiting);
   lock.unlock();

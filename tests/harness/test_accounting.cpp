@@ -4,8 +4,8 @@
 #include <thread>
 #include <vector>
 
-#include "harness/accounting.hpp"
 #include "base/clock.hpp"
+#include "harness/accounting.hpp"
 
 namespace bench {
 namespace {
@@ -25,7 +25,7 @@ TEST(CpuAccounting, OneProcessFromItsEarliestBeginToItsLatestEnd) {
 }
 
 TEST(CpuAccounting, ProcessesAddUpOverTheWindowThatHoldsThemAll) {
-  std::vector<cpu_span> spans = {{mark(1'000, 10'000, 1), mark(2'000, 10'900, 1)},   // the harness: 900 ns
+  std::vector<cpu_span> spans = {{mark(1'000, 10'000, 1), mark(2'000, 10'900, 1)},  // the harness: 900 ns
                                  {mark(1'100, 50, 2), mark(2'100, 850, 2)},         // a forked server: 800 ns
                                  {mark(1'050, 0, 3), mark(1'900, 400, 3)}};         // another: 400 ns
   cpu_total t = combine_cpu(spans);
@@ -37,8 +37,8 @@ TEST(CpuAccounting, ProcessesAddUpOverTheWindowThatHoldsThemAll) {
 
 TEST(CpuAccounting, ReadingsMissingOrFromAnotherMachineAreLeftOut) {
   std::vector<cpu_span> spans = {{mark(1'000, 100, 4), mark(3'000, 1'100, 4)},
-                                 {mark(0, 0, 0), mark(0, 0, 0)},                 // --peer: the server's are not ours
-                                 {mark(1'500, 7, 5), mark(0, 0, 0)}};           // an end that never finished
+                                 {mark(0, 0, 0), mark(0, 0, 0)},       // --peer: the server's are not ours
+                                 {mark(1'500, 7, 5), mark(0, 0, 0)}};  // an end that never finished
   cpu_total t = combine_cpu(spans);
   EXPECT_EQ(t.processes, 1);
   EXPECT_EQ(t.cpu_ns, 1'000u);
@@ -102,8 +102,7 @@ TEST(ProcessCpu, AReadingCountsEveryThreadEvenOneThatEnded) {
     std::uint64_t spent = 0;
     std::thread worker([&] {
       std::uint64_t t0 = thread_cpu_ns();
-      while (thread_cpu_ns() - t0 < 20'000'000) {
-      }
+      while (thread_cpu_ns() - t0 < 20'000'000) {}
       spent = thread_cpu_ns() - t0;
     });
     worker.join();

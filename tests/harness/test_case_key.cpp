@@ -20,8 +20,9 @@ TEST(CaseKey, NamesWhatItIsToldToNameAndStampsEveryField) {
   EXPECT_EQ(row["msg_bytes"], 65536);
   EXPECT_EQ(row["rate"], 0);
   EXPECT_EQ(row["pairs"], 2);
-  EXPECT_EQ(k.identity(), (nlohmann::ordered_json{{"suite", "demo"}, {"transport", "pipe"}, {"msg_bytes", 65536},
-                                                  {"rate", 0}, {"pairs", 2}}));
+  EXPECT_EQ(k.identity(),
+            (nlohmann::ordered_json{
+                {"suite", "demo"}, {"transport", "pipe"}, {"msg_bytes", 65536}, {"rate", 0}, {"pairs", 2}}));
 }
 
 TEST(CaseKey, SchemaListsIdentityAndDescribesEachMetric) {

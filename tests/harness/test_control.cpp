@@ -12,7 +12,9 @@
 namespace bench {
 namespace {
 
-std::span<const std::byte> header_of(const std::vector<std::byte>& f) { return std::span(f).first(control_header_bytes); }
+std::span<const std::byte> header_of(const std::vector<std::byte>& f) {
+  return std::span(f).first(control_header_bytes);
+}
 
 TEST(ControlFrame, RoundTrips) {
   json body = {{"protocol", 1}, {"host", "a"}, {"nested", {1, 2, 3}}};
@@ -33,12 +35,12 @@ TEST(ControlFrame, RefusesBadHeaders) {
     f[at] = std::byte(v);
     return f;
   };
-  EXPECT_THROW(decode_header(header_of(with(0, 'X'))), control_error);        // magic
-  EXPECT_THROW(decode_header(header_of(with(7, 1))), control_error);          // reserved
-  EXPECT_THROW(decode_header(header_of(with(5, 0))), control_error);          // type 0
-  EXPECT_THROW(decode_header(header_of(with(5, 99))), control_error);         // unknown type
-  EXPECT_THROW(decode_header(header_of(with(8, 0x7f))), control_error);       // 2 GiB payload
-  EXPECT_THROW(decode_header(std::span(good).first(5)), control_error);       // short
+  EXPECT_THROW(decode_header(header_of(with(0, 'X'))), control_error);   // magic
+  EXPECT_THROW(decode_header(header_of(with(7, 1))), control_error);     // reserved
+  EXPECT_THROW(decode_header(header_of(with(5, 0))), control_error);     // type 0
+  EXPECT_THROW(decode_header(header_of(with(5, 99))), control_error);    // unknown type
+  EXPECT_THROW(decode_header(header_of(with(8, 0x7f))), control_error);  // 2 GiB payload
+  EXPECT_THROW(decode_header(std::span(good).first(5)), control_error);  // short
   try {
     decode_header(header_of(with(8, 0x10)));
     FAIL();
@@ -72,8 +74,7 @@ TEST(ControlFrame, FuzzedFramesAreRefusedOrParsed) {
     try {
       auto [type, len] = decode_header(f);
       if (len <= f.size() - control_header_bytes) decode_body(std::span(f).subspan(control_header_bytes, len));
-    } catch (const control_error&) {
-    }
+    } catch (const control_error&) {}
   }
 }
 
@@ -170,8 +171,10 @@ TEST(RemoteCase, RefusesWhatTheServerMustNotRun) {
 TEST(RemoteCase, FuzzedRequestsAreRefusedOrValid) {
   std::mt19937_64 rng(7);
   json good = encode_case(tcp_case(), 1'000'000'000, {{}});
-  std::vector<json> values = {nullptr, -1, 0, 1, 3.5, 1e300, "", "tcp", "udp", "thread", "spin", "x", json::array(),
-                              json::object(), true, 18446744073709551615ull, {{1, 2}}};
+  std::vector<json> values = {
+      nullptr, -1,       0,      1,   3.5,           1e300,          "",   "tcp",
+      "udp",   "thread", "spin", "x", json::array(), json::object(), true, 18446744073709551615ull,
+      {{1, 2}}};
   std::vector<std::string> keys;
   for (auto it = good.begin(); it != good.end(); ++it) keys.push_back(it.key());
   for (int i = 0; i < 5000; ++i) {
@@ -179,8 +182,10 @@ TEST(RemoteCase, FuzzedRequestsAreRefusedOrValid) {
     int edits = 1 + static_cast<int>(rng() % 3);
     for (int e = 0; e < edits; ++e) {
       const std::string& k = keys[rng() % keys.size()];
-      if (rng() % 5 == 0) b.erase(k);
-      else b[k] = values[rng() % values.size()];
+      if (rng() % 5 == 0)
+        b.erase(k);
+      else
+        b[k] = values[rng() % values.size()];
     }
     try {
       remote_case rc = decode_case(b);
@@ -188,8 +193,7 @@ TEST(RemoteCase, FuzzedRequestsAreRefusedOrValid) {
       EXPECT_LE(rc.pairs, max_remote_pairs);
       EXPECT_GE(rc.wl.msg_bytes, min_msg_bytes);
       EXPECT_NE(rc.transport->network, nullptr);
-    } catch (const control_error&) {
-    }
+    } catch (const control_error&) {}
   }
 }
 

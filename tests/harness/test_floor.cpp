@@ -31,7 +31,8 @@ TEST(Floor, OnePreemptionMovesTheMedianNotAtAll) {
   EXPECT_THROW(summarize_round_trips({}), std::invalid_argument);
 }
 
-std::vector<round_figures> rounds_of(std::vector<std::optional<double>> c2c, std::vector<std::optional<double>> gbps = {},
+std::vector<round_figures> rounds_of(std::vector<std::optional<double>> c2c,
+                                     std::vector<std::optional<double>> gbps = {},
                                      std::vector<std::optional<double>> steal = {}) {
   std::vector<round_figures> out;
   for (std::size_t i = 0; i < c2c.size(); ++i) {
@@ -62,7 +63,8 @@ TEST(Floor, ARoundThatRanFasterIsFlaggedInWords) {
   // The run: the host moved the vCPUs in round 3 and everything ran faster.
   auto v = judge_rounds(rounds_of({630, 640, 236}));
   EXPECT_EQ(disturbed(v), std::vector<int>{3});
-  EXPECT_NE(v[2].why.find("the cache-line round trip was 2.7x faster than in the other rounds"), std::string::npos) << v[2].why;
+  EXPECT_NE(v[2].why.find("the cache-line round trip was 2.7x faster than in the other rounds"), std::string::npos)
+      << v[2].why;
   EXPECT_NE(v[2].why.find("vCPUs moved or frequency changed"), std::string::npos);
 }
 
@@ -112,7 +114,9 @@ TEST(Floor, StealFlagsARoundAndUnknownStealDoesNot) {
 }
 
 TEST(Floor, RoundFiguresReadTheRoundsFloorAndOldCanaries) {
-  json r = {{"round", 2}, {"canary_ns", 900.0}, {"steal_pct", nullptr},
+  json r = {{"round", 2},
+            {"canary_ns", 900.0},
+            {"steal_pct", nullptr},
             {"floor", {{"c2c_round_trip_ns", 480.0}, {"xcore_gbps", 17.5}}}};
   round_figures f = round_figures_of(r);
   EXPECT_EQ(f.round, 2);
@@ -125,7 +129,10 @@ TEST(Floor, RoundFiguresReadTheRoundsFloorAndOldCanaries) {
 }
 
 json row(const char* workload, double value, const char* client = "0", const char* server = "1", int pairs = 1) {
-  json r = {{"workload", workload}, {"client_cpus", client}, {"server_cpus", server}, {"pairs", pairs},
+  json r = {{"workload", workload},
+            {"client_cpus", client},
+            {"server_cpus", server},
+            {"pairs", pairs},
             {"error_occurred", false}};
   r[std::string(workload) == "latency" ? "rtt_p50_ns" : "bytes_per_s"] = value;
   return r;

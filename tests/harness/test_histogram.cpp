@@ -56,18 +56,18 @@ TEST(Histogram, WithinTheStatedBoundOnBimodalValues) {
   std::mt19937_64 rng(3);
   std::normal_distribution<double> fast(400.0, 20.0), slow(60'000.0, 5'000.0);  // a spin hit and a wake-up
   std::bernoulli_distribution woken(0.03);
-  expect_within_stated_bound(draw(200'000, [&] {
-    return static_cast<std::uint64_t>(std::max(1.0, woken(rng) ? slow(rng) : fast(rng)));
-  }), "bimodal");
+  expect_within_stated_bound(
+      draw(200'000, [&] { return static_cast<std::uint64_t>(std::max(1.0, woken(rng) ? slow(rng) : fast(rng))); }),
+      "bimodal");
 }
 
 TEST(Histogram, WithinTheStatedBoundOnAHeavyTail) {
   std::mt19937_64 rng(4);
   std::uniform_real_distribution<double> u(0.0, 1.0);
   // Pareto, alpha 1.1, from 1 us: a tail of preemptions reaching seconds.
-  expect_within_stated_bound(draw(200'000, [&] {
-    return static_cast<std::uint64_t>(1'000.0 / std::pow(1.0 - u(rng), 1.0 / 1.1));
-  }), "heavy tail");
+  expect_within_stated_bound(
+      draw(200'000, [&] { return static_cast<std::uint64_t>(1'000.0 / std::pow(1.0 - u(rng), 1.0 / 1.1)); }),
+      "heavy tail");
 }
 
 // Values at the low and the top edges of their buckets: the worst cases for a bucket's middle, still in bound; a

@@ -121,7 +121,8 @@ TEST(IpcCase, APacerThatCannotSendIsReportedAsThatNotAsATimeout) {
   json row = r.run();
   ASSERT_TRUE(row["error_occurred"].get<bool>());
   std::string e = row["error_message"];
-  EXPECT_NE(e.find("pacer (--rate) could not send: cannot write to the pipe: injected failure"), std::string::npos) << e;
+  EXPECT_NE(e.find("pacer (--rate) could not send: cannot write to the pipe: injected failure"), std::string::npos)
+      << e;
   EXPECT_EQ(e.find("timed out"), std::string::npos) << e;
   EXPECT_EQ(e.find("watchdog"), std::string::npos) << e;  // the server was stopped because of it: not a cause
 }

@@ -57,8 +57,7 @@ pid_t this_thread_id() { return static_cast<pid_t>(::syscall(SYS_gettid)); }
 // The real lock of that name, with the census kept around enter() and leave().
 void raise_to(std::atomic<int>& max, int now) {
   int seen = max.load();
-  while (now > seen && !max.compare_exchange_weak(seen, now)) {
-  }
+  while (now > seen && !max.compare_exchange_weak(seen, now)) {}
 }
 
 class counted_lock final : public work_lock {

@@ -109,8 +109,10 @@ json iteration(const std::string& workload, double p50, double rate, double real
   r["real_time"] = real;
   r["cpu_time"] = real / 2;
   r["time_unit"] = "ns";
-  if (workload == "latency") r["rtt_p50_ns"] = p50;
-  else r["msgs_per_s"] = rate;
+  if (workload == "latency")
+    r["rtt_p50_ns"] = p50;
+  else
+    r["msgs_per_s"] = rate;
   r["error_occurred"] = false;
   return r;
 }
@@ -124,9 +126,10 @@ const json& aggregate(const std::vector<json>& rows, const std::string& run_name
 // The spread describes each row's primary metric, not real_time (which the rows may fill with wall time per
 // iteration): latency p50s that agree under a real_time that scatters are stable, and the reverse is not.
 TEST(Results, SpreadAndFlagDescribeThePrimaryMetric) {
-  std::vector<json> rows = {iteration("latency", 100, 0, 10, 500), iteration("latency", 101, 0, 40, 480),
-                            iteration("latency", 99, 0, 90, 510), iteration("throughput", 0, 1e6, 1000, 9000),
-                            iteration("throughput", 0, 1.5e6, 1000, 9100), iteration("throughput", 0, 0.8e6, 1000, 9200)};
+  std::vector<json> rows = {
+      iteration("latency", 100, 0, 10, 500),         iteration("latency", 101, 0, 40, 480),
+      iteration("latency", 99, 0, 90, 510),          iteration("throughput", 0, 1e6, 1000, 9000),
+      iteration("throughput", 0, 1.5e6, 1000, 9100), iteration("throughput", 0, 0.8e6, 1000, 9200)};
   add_aggregates(rows, {"rtt_p50_ns", "msgs_per_s"}, {"suite", "transport"});
   const json& lat = aggregate(rows, "ipc/workload:latency", "median");
   EXPECT_EQ(lat["primary_metric"], "rtt_p50_ns");

@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <set>
 
-#include "harness/cpu.hpp"
 #include "base/error.hpp"
+#include "harness/cpu.hpp"
 #include "harness/topology.hpp"
 
 namespace bench {

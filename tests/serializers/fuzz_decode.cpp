@@ -2,9 +2,9 @@
 // fuzzing run per registry row, each with its own corpus): the first byte of an input picks the shape, the rest
 // is the message. Whatever the bytes, decode must return a status; when it accepts them, traverse and to_plain
 // must return too, and when both succeed they must agree (they may differ in success: Cap'n Proto reads under
-// a traversal budget, and to_plain, which copies, gets a tighter one). Crashes, sanitizer reports, timeouts and oversized allocations are
-// what libFuzzer reports. Built only with -DBENCH_FUZZ=ON and clang; tests/serializers/run_fuzz.sh builds it
-// and runs it once per serializer.
+// a traversal budget, and to_plain, which copies, gets a tighter one). Crashes, sanitizer reports, timeouts and
+// oversized allocations are what libFuzzer reports. Built only with -DBENCH_FUZZ=ON and clang;
+// tests/serializers/run_fuzz.sh builds it and runs it once per serializer.
 //
 // Other modes, chosen by the environment, so that the registry stays the only list of serializers:
 //   BENCH_FUZZ_LIST=1           prints the serializer names, one a line, and exits;

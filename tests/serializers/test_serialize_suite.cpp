@@ -8,8 +8,8 @@
 #include <map>
 #include <set>
 
-#include "bench/serialize/serialize_suite.hpp"
 #include "base/error.hpp"
+#include "bench/serialize/serialize_suite.hpp"
 #include "harness/results.hpp"
 #include "harness/stats.hpp"
 #include "serializers/protobuf.hpp"

@@ -58,7 +58,9 @@ void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noe
     return nullptr;
   }
 }
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t& t) noexcept { return operator new(n, a, t); }
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t& t) noexcept {
+  return operator new(n, a, t);
+}
 void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
@@ -329,7 +331,8 @@ TEST_P(Codec, HostileInputsCannotMakeItAllocateMuch) {
   }
   // ...and documents made of nothing but openers: "[[[[", "{{{{", msgpack 0xdd (array32) headers, capnp far
   // pointers; 64 KiB each.
-  for (unsigned char fill : std::initializer_list<unsigned char>{'[', '{', 0xdd, 0xdf, 0x0a, 0xff}) inputs.emplace_back(64 * 1024, std::byte{fill});
+  for (unsigned char fill : std::initializer_list<unsigned char>{'[', '{', 0xdd, 0xdf, 0x0a, 0xff})
+    inputs.emplace_back(64 * 1024, std::byte{fill});
   auto d = make();
   bytes warm = wire;
   (void)feed(*d, warm);  // first use may size the decoder's reusable buffers
@@ -426,7 +429,6 @@ TEST(SerializerMessages, RawRefusesWhatItCannotHold) {
   EXPECT_THROW(c->build(t), std::length_error);
   EXPECT_FALSE(fits_limits(t));
 }
-
 
 // ---- inputs the fuzzer found (tests/serializers/run_fuzz.sh), kept as regressions; the first byte is the shape --
 

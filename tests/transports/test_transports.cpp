@@ -12,8 +12,8 @@
 
 #include "base/cancel.hpp"
 #include "base/error.hpp"
-#include "harness/ipc_case.hpp"
 #include "base/message.hpp"
+#include "harness/ipc_case.hpp"
 #include "harness/model.hpp"
 #include "transports/transport.hpp"
 
@@ -147,7 +147,8 @@ TEST_P(EveryTransport, SerializedMessagesRoundTripIntact) {
   EXPECT_EQ(row["serializer"], "capnp");
   EXPECT_EQ(row["shape"], "small");
   EXPECT_EQ(row["wire_bytes"].get<std::size_t>(), size - header_bytes);
-  for (const char* f : {"serialize_ns", "deserialize_ns", "transport_ns"}) EXPECT_GT(row[f].get<std::uint64_t>(), 0u) << f;
+  for (const char* f : {"serialize_ns", "deserialize_ns", "transport_ns"})
+    EXPECT_GT(row[f].get<std::uint64_t>(), 0u) << f;
 }
 
 TEST_P(EveryTransport, OddSizesStreamIntact) {
@@ -336,7 +337,8 @@ class hanging_host final : public server_host {
 json run_with_host(std::function<std::unique_ptr<server_host>()> make, const std::string& dir,
                    const char* transport = "pipe") {
   static model_info fake;
-  fake = model_info{.name = "fake", .description = "test", .unavailable_reason = [] { return std::string(); }, .make = make};
+  fake = model_info{
+      .name = "fake", .description = "test", .unavailable_reason = [] { return std::string(); }, .make = make};
   core_plan cores = plan_cores(2);
   ipc_case c;
   c.transport = find_transport(transport);

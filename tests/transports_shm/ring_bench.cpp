@@ -33,11 +33,11 @@
 #include <vector>
 
 #include "base/clock.hpp"
-#include "harness/cpu.hpp"
 #include "base/error.hpp"
-#include "harness/floor.hpp"
 #include "base/message.hpp"
 #include "base/spin.hpp"
+#include "harness/cpu.hpp"
+#include "harness/floor.hpp"
 #include "transports/transport.hpp"
 
 namespace bench {
@@ -152,7 +152,8 @@ double stream_in(endpoint& ep, std::size_t msg_bytes) {
   const bool in_place = ep.receives_in_place() && msg_bytes > 4096;
   std::uint64_t n = 0, t0 = 0, bytes = 0;
   for (;;) {
-    std::span<const std::byte> msg = in_place ? ep.recv_in_place() : std::span<const std::byte>(buf.data(), ep.recv(buf));
+    std::span<const std::byte> msg =
+        in_place ? ep.recv_in_place() : std::span<const std::byte>(buf.data(), ep.recv(buf));
     if (msg.empty()) break;
     if (!verify_message(msg)) throw std::runtime_error("corrupt message in the stream");
     if (n == 64) t0 = now_ns();
@@ -168,8 +169,9 @@ double stream_in(endpoint& ep, std::size_t msg_bytes) {
 // Runs `server` in a forked child pinned to cpu_b, `client` here in a thread pinned to cpu_a; the child's
 // result (a double) comes back through a pipe.
 template <class Client, class Server>
-std::pair<decltype(std::declval<Client>()(std::declval<endpoint&>())), double> across_fork(channel ch, int cpu_a, int cpu_b,
-                                                                                          Client client, Server server) {
+std::pair<decltype(std::declval<Client>()(std::declval<endpoint&>())), double> across_fork(channel ch, int cpu_a,
+                                                                                           int cpu_b, Client client,
+                                                                                           Server server) {
   int fds[2];
   if (::pipe(fds) != 0) throw_errno("create a pipe");
   unique_fd result_r(fds[0]), result_w(fds[1]);
@@ -202,8 +204,9 @@ std::pair<decltype(std::declval<Client>()(std::declval<endpoint&>())), double> a
 }
 
 template <class Client, class Server>
-std::pair<decltype(std::declval<Client>()(std::declval<endpoint&>())), double> across_threads(channel ch, int cpu_a, int cpu_b,
-                                                                                             Client client, Server server) {
+std::pair<decltype(std::declval<Client>()(std::declval<endpoint&>())), double> across_threads(channel ch, int cpu_a,
+                                                                                              int cpu_b, Client client,
+                                                                                              Server server) {
   double theirs = -1;
   std::thread srv([&] {
     pin_this_thread(cpu_b);
@@ -294,7 +297,8 @@ void one_run(int cpu_a, int cpu_b) {
         if (pace == 0) {
           record(key + " round trip ns", r.rtt_ns);
           record(key + " one-way / c2c one-way", r.rtt_ns / 2 / *fl.c2c_one_way_ns);
-          if (fl.c2c_two_line_one_way_ns) record(key + " one-way / floor two-line one-way", r.rtt_ns / 2 / *fl.c2c_two_line_one_way_ns);
+          if (fl.c2c_two_line_one_way_ns)
+            record(key + " one-way / floor two-line one-way", r.rtt_ns / 2 / *fl.c2c_two_line_one_way_ns);
           record(key + " one-way / two-line one-way", r.rtt_ns / two_lines.median_rtt_ns);
           record(key + " best-batch round trip ns", r.best_rtt_ns);
           record(key + " best-batch one-way / one-line best", r.best_rtt_ns / one_line.best_rtt_ns);

@@ -41,8 +41,9 @@ TEST(RingLayout, IndicesOfEveryRingSitOnTheirOwnCacheLines) {
   std::vector<std::uintptr_t> lines;
   for (const side_state& s : h.sides) lines.push_back(line(&s.pid));
   for (const ring_control& r : h.rings)
-    for (const void* p : {static_cast<const void*>(&r.head), static_cast<const void*>(&r.tail),
-                          static_cast<const void*>(&r.consumer_sleeping), static_cast<const void*>(&r.producer_sleeping)})
+    for (const void* p :
+         {static_cast<const void*>(&r.head), static_cast<const void*>(&r.tail),
+          static_cast<const void*>(&r.consumer_sleeping), static_cast<const void*>(&r.producer_sleeping)})
       lines.push_back(line(p));
   std::sort(lines.begin(), lines.end());
   EXPECT_EQ(std::adjacent_find(lines.begin(), lines.end()), lines.end()) << "two shared words on one cache line";
@@ -92,7 +93,8 @@ void echo_messages_of_many_sizes(ring_wait wait, bool in_place, std::size_t scal
     std::vector<std::byte> buf(capacity);
     endpoint& ep = *ring.ch.server;
     for (;;) {
-      std::span<const std::byte> msg = in_place ? ep.recv_in_place() : std::span<const std::byte>(buf.data(), ep.recv(buf));
+      std::span<const std::byte> msg =
+          in_place ? ep.recv_in_place() : std::span<const std::byte>(buf.data(), ep.recv(buf));
       ASSERT_GT(msg.size(), 0u);
       ep.send(msg);
       bool end = read_header(msg).flags & flag_end;
@@ -123,7 +125,9 @@ void echo_messages_of_many_sizes(ring_wait wait, bool in_place, std::size_t scal
   EXPECT_EQ(tally.lost + tally.duplicated, 0u);
 }
 
-TEST_P(RingWaits, WrapAroundWithVariableSizesKeepsEveryMessageIntact) { echo_messages_of_many_sizes(GetParam(), false, 1); }
+TEST_P(RingWaits, WrapAroundWithVariableSizesKeepsEveryMessageIntact) {
+  echo_messages_of_many_sizes(GetParam(), false, 1);
+}
 
 TEST_P(RingWaits, InPlaceEchoOfWrappingRecordsKeepsEveryMessageIntact) {
   echo_messages_of_many_sizes(GetParam(), true, 1);
@@ -294,9 +298,14 @@ TEST(RingCorruption, FuzzedHeaderIsReportedNotFollowed) {
         break;
       }
       case 2: {  // a length near the edges that matter
-        const std::uint32_t edges[] = {0, 31, 32, static_cast<std::uint32_t>(size) + 1,
-                                       static_cast<std::uint32_t>(ring_record_bytes(size)) + 1, capacity,
-                                       capacity + 1, 0xFFFFFFFFu};
+        const std::uint32_t edges[] = {0,
+                                       31,
+                                       32,
+                                       static_cast<std::uint32_t>(size) + 1,
+                                       static_cast<std::uint32_t>(ring_record_bytes(size)) + 1,
+                                       capacity,
+                                       capacity + 1,
+                                       0xFFFFFFFFu};
         std::uint32_t len = edges[rng() % std::size(edges)];
         std::memcpy(header + 4, &len, 4);
         break;
@@ -341,7 +350,8 @@ TEST(RingSizes, MessageLargerThanTheRingIsRefusedWithTheSizes) {
     ch.client->send(big.next(0, 0));
     FAIL() << "a 2 MiB message went into a 1 MiB ring";
   } catch (const protocol_error& e) {
-    EXPECT_STREQ(e.what(), "message of 2097152 bytes does not fit the 1048576 bytes shared ring (at most 1048512 bytes)");
+    EXPECT_STREQ(e.what(),
+                 "message of 2097152 bytes does not fit the 1048576 bytes shared ring (at most 1048512 bytes)");
   }
 }
 

@@ -139,8 +139,7 @@ inline pid_t fork_server(channel& ch, const std::function<void(endpoint&)>& chil
 // Waits for a child and returns its wait status.
 inline int reap(pid_t child) {
   int status = 0;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {}
   return status;
 }
 

@@ -119,7 +119,9 @@ def caveats(chosen, context):
         said.append(f"disturbed: {disturbed} of {len(rows)} repetitions (canary or steal time)")
     unstable = sum(1 for c in chosen if c.unstable)
     if unstable:
-        said.append(f"{unstable} of {len(chosen)} cases unstable (repetitions disagree by > 20%)")
+        limit = common.number((context.get("statistics") or {}).get("unstable_above_pct"))
+        said.append(f"{unstable} of {len(chosen)} cases unstable (repetitions disagree: spread "
+                    f"> {limit:g}%)" if limit is not None else f"{unstable} of {len(chosen)} cases unstable")
     return said
 
 
