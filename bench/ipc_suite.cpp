@@ -335,9 +335,7 @@ std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores) {
           c.wl.seed = 0x5eed0000 + cases.size();
           c.wl.serializer = serializer;
           c.wl.shape = shape;
-          // Loopback UDP's default receive buffer is 208 KiB of kernel memory, a 64-byte datagram taking about
-          // 1 KiB of it: 64 KiB of credit keeps the receiver's queue well inside it.
-          if (t->lossy) c.wl.flow_window_bytes = 64 * 1024;
+          c.wl.flow_window_bytes = t->credit_window_bytes;  // UDP, a broker: see transport_info
           c.wait = t->fixed_wait.empty() ? to_string(w) : std::string(t->fixed_wait);
           c.wait_as = w;
           c.name = case_name(c);

@@ -2,6 +2,7 @@
 #include <array>
 
 #include "harness/registry.hpp"
+#include "transports/amqp.hpp"
 #include "transports/eventfd.hpp"
 #include "transports/fifo.hpp"
 #include "transports/mmap_ring.hpp"
@@ -70,7 +71,8 @@ const std::array table = {
                    .stream = false, .event_loop = true, .sees_peer_close = false, .max_msg_bytes = unix_datagram_max_msg_bytes(),
                    .unavailable_reason = available, .make = make_unix_dgram_channel},
     transport_info{.name = "udp", .description = "UDP over loopback 127.0.0.1, connected sockets; losses counted",
-                   .stream = false, .event_loop = true, .lossy = true, .sees_peer_close = false, .max_msg_bytes = udp_max_msg_bytes,
+                   .stream = false, .event_loop = true, .lossy = true, .credit_window_bytes = udp_credit_window_bytes,
+                   .sees_peer_close = false, .max_msg_bytes = udp_max_msg_bytes,
                    .unavailable_reason = available, .make = make_udp_channel, .network = &udp_network},
     transport_info{.name = "tcp", .description = "TCP over loopback 127.0.0.1 with TCP_NODELAY",
                    .event_loop = true, .unavailable_reason = available, .make = make_tcp_channel, .network = &tcp_network},
@@ -100,6 +102,23 @@ const std::array table = {
                    .ping_pong_only = "REQ/REP allows one request, then its reply, strictly in turn",
                    .sees_peer_close = false,
                    .unavailable_reason = available, .make = make_zmq_reqrep_channel},
+    // Through a broker: the client publishes each request to a queue, the server consumes it there and publishes
+    // its reply to a second queue. No descriptor for an event loop (rabbitmq-c reads frames ahead into its own
+    // buffer, so its socket's readiness says nothing), no spinning, and a peer that went away is not seen
+    // through the broker (the watchdog ends such a case).
+    transport_info{.name = "amqp",
+                   .description = "AMQP 0-9-1 through a RabbitMQ broker (rabbitmq-c): request and reply queues, "
+                                  "transient messages in transient queues, automatic acknowledgement; streams keep "
+                                  "at most 4 MiB unacknowledged (credits)",
+                   .stream = false, .pollable = false, .spin_capable = false,
+                   .credit_window_bytes = amqp_credit_window_bytes, .sees_peer_close = false,
+                   .unavailable_reason = amqp_unavailable_reason, .make = make_amqp_channel},
+    transport_info{.name = "amqp-persistent",
+                   .description = "as amqp, with persistent messages (delivery mode 2) in durable queues: the broker "
+                                  "writes each message to its disk (no publisher confirms)",
+                   .stream = false, .pollable = false, .spin_capable = false,
+                   .credit_window_bytes = amqp_credit_window_bytes, .sees_peer_close = false,
+                   .unavailable_reason = amqp_unavailable_reason, .make = make_amqp_persistent_channel},
 };
 }  // namespace
 
