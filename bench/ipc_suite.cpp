@@ -26,6 +26,8 @@
 #include "harness/sysinfo.hpp"
 #include "harness/units.hpp"
 #include "serializers/registry.hpp"
+#include "transports/amqp.hpp"
+#include "transports/amqp_broker.hpp"
 
 namespace bench {
 namespace fs = std::filesystem;
@@ -157,6 +159,11 @@ void validate_ipc(const run_request& req) {
       throw usage_error(fmt::format("message size {} exceeds the supported maximum of {}", format_bytes(s), format_bytes(max_msg_bytes)));
   }
   if (req.rate > 0 && req.rate > 1e7) throw usage_error(fmt::format("--rate {:g} is beyond what any transport here can pace (max 1e7 messages/s)", req.rate));
+  if (!req.amqp_url.empty()) {
+    // A broker that cannot be reached is bad input, found before any work.
+    if (std::string why = amqp_try_login(req.amqp_url, 5000); !why.empty())
+      throw usage_error(fmt::format("--amqp-url {}: {}", amqp_url_for_display(req.amqp_url), why));
+  }
   if (!req.filter.empty()) {
     try {
       std::regex re(req.filter);
@@ -714,6 +721,7 @@ int print_dry_run(const run_request& req, const core_plan& cores, const std::vec
 
 int run_ipc(const run_request& req) {
   validate_ipc(req);
+  set_external_amqp_url(req.amqp_url);  // makes the amqp transports available without rabbitmq-server
   core_plan cores = req.topology.empty() ? plan_cores(req.cores) : plan_cores(req.cores, read_topology(req.topology));
   std::vector<ipc_case> cases = plan_ipc(req, cores);
   if (req.dry_run) return print_dry_run(req, cores, cases);
@@ -884,6 +892,32 @@ int run_ipc(const run_request& req) {
                remote->address(), remote->peer_host_name(), machine_line(res.context["peer"]["context"]));
   std::fflush(stdout);
 
+  // The amqp cases' broker: --amqp-url's, or a private one started now for all of them (it takes seconds) and
+  // stopped after the last round, or whenever this function leaves early (an exception, Ctrl-C).
+  std::optional<amqp_broker> broker;
+  std::optional<amqp_url_scope> broker_url;
+  if (std::any_of(cases.begin(), cases.end(), [](const ipc_case& c) { return c.skip_reason.empty() && uses_amqp_broker(*c.transport); })) {
+    if (!req.amqp_url.empty()) {
+      broker_url.emplace(req.amqp_url);
+      res.context["amqp_broker"] = {{"kind", "external"}, {"url", amqp_url_for_display(req.amqp_url)}};
+      fmt::print("amqp: the broker at {} (--amqp-url)\n", amqp_url_for_display(req.amqp_url));
+    } else {
+      try {
+        broker.emplace();
+        broker_url.emplace(broker->url());
+        res.context["amqp_broker"] = {{"kind", "private"}, {"url", broker->url_without_credentials()},
+                                      {"node", broker->node_name()}, {"start_s", broker->start_seconds()}};
+        fmt::print("amqp: a private RabbitMQ broker (node {}, {}) accepted a login {:.1f} s after it was started; it "
+                   "is stopped after the last round\n", broker->node_name(), broker->url_without_credentials(),
+                   broker->start_seconds());
+      } catch (const std::exception& e) {
+        res.context["amqp_broker"] = {{"kind", "private"}, {"error", e.what()}};
+        if (!interrupted()) fmt::print(stderr, "warning: no AMQP broker, so the amqp cases fail: {}\n", e.what());
+      }
+    }
+    std::fflush(stdout);
+  }
+
   scratch_dir scratch;
   case_environment env;
   env.cores = &cores;
@@ -951,6 +985,8 @@ int run_ipc(const run_request& req) {
   }
   progress.finish();
   remote.reset();  // bye: the server is free for its next client while the charts are drawn
+  broker_url.reset();
+  broker.reset();  // an idle Erlang VM must not run beside the lessons measured next
 
   const std::vector<round_verdict> verdicts = mark_disturbed(res.rows, res.context, req.drop_disturbed);
   res.context["interrupted"] = interrupted();

@@ -190,6 +190,9 @@ int main(int argc, char** argv) {
   run->add_flag("--drop-disturbed", drop, "leave rounds with a disturbed canary or steal time out of the aggregates");
   std::string peer;
   run->add_option("--peer", peer, "HOST[:PORT] of a bench serve: the server side of every pair runs there (tcp, udp, zmq-tcp)");
+  std::string amqp_url;
+  run->add_option("--amqp-url", amqp_url, "ipc: amqp://USER:PASSWORD@HOST:PORT/VHOST of a running broker for the amqp "
+                                          "transports (default: bench starts a private rabbitmq-server for the run)");
   run->add_option("--work", work_s, "server CPU work per message, e.g. 10us");
   run->add_option("--lock", lock, "lock(s) around the server's --work, one per server process: comma list of none, mutex, "
                                   "gil-old, gil-new, gil-priority (default none)");
@@ -343,7 +346,7 @@ int main(int argc, char** argv) {
     };
     const owned owners[] = {{"--transports", {"ipc"}}, {"--models", {"ipc"}}, {"--sizes", {"ipc"}}, {"--placement", {"ipc"}},
                             {"--wait", {"ipc"}}, {"--rate", {"ipc"}}, {"--work", {"ipc"}}, {"--lock", {"ipc"}},
-                            {"--drop-disturbed", {"ipc"}}, {"--peer", {"ipc"}}, {"--matrix", {"ipc"}}, {"--dry-run", {"ipc"}}, {"--topology", {"ipc"}}, {"--serializers", {"serialize", "ipc"}}, {"--shapes", {"serialize", "ipc"}},
+                            {"--drop-disturbed", {"ipc"}}, {"--peer", {"ipc"}}, {"--amqp-url", {"ipc"}}, {"--matrix", {"ipc"}}, {"--dry-run", {"ipc"}}, {"--topology", {"ipc"}}, {"--serializers", {"serialize", "ipc"}}, {"--shapes", {"serialize", "ipc"}},
                             {"--cs", {"contention"}}, {"--switch-interval", {"contention"}}, {"--check-interval", {"contention"}},
                             {"--locks", {"contention"}}, {"--policies", {"contention"}}};
     for (const owned& o : owners) {
@@ -356,6 +359,7 @@ int main(int argc, char** argv) {
                           "--peer", "--serializers", "--shapes"})
       if (run->count(f)) req.matrix_flags.emplace_back(f);
     req.matrix = matrix;
+    req.amqp_url = amqp_url;
     if (!peer.empty()) {
       check_peer_request(peer, req.transports, req.place);
       req.peer = peer;

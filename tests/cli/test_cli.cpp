@@ -91,6 +91,18 @@ int processes_mentioning(const std::string& marker) {
   return count;
 }
 
+// Processes whose environment mentions `marker` (the broker's processes carry its directory there, whatever their
+// command line says: the Erlang VM, its helpers, the epmd it daemonized).
+int processes_with_environment_mentioning(const std::string& marker) {
+  int count = 0;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (slurp(e.path() / "environ").find(marker) != std::string::npos) ++count;
+  }
+  return count;
+}
+
 TEST(Cli, ShortRunWritesWellFormedResults) {
   fs::path out = temp_dir("run");
   fs::path tmp = temp_dir("tmp");
@@ -417,6 +429,7 @@ void expect_ctrl_c_keeps_cases_and_leaves_nothing(const std::string& tag, const 
   EXPECT_GT(rows, 0);
   EXPECT_TRUE(fs::is_empty(tmp)) << "left FIFOs or sockets behind";
   EXPECT_EQ(processes_mentioning(out.string()), 0) << "left a server process behind";
+  EXPECT_EQ(processes_with_environment_mentioning(tmp.string()), 0) << "left a broker process behind";
   for (const auto& e : fs::directory_iterator(out)) EXPECT_EQ(e.path().string().find(".tmp-"), std::string::npos);
   fs::remove_all(out);
   fs::remove_all(tmp);
@@ -459,6 +472,62 @@ TEST(Cli, CtrlCKeepsFinishedCasesAndLeavesNothingBehind) {
 TEST(Cli, CtrlCStopsTheEventLoopsToo) {
   // The loops wait on ZMQ_FD (REQ/REP), on the ring's epoll set (shm-eventfd) and on a socket path (zmq-ipc files).
   expect_ctrl_c_keeps_cases_and_leaves_nothing("sigint-loop", "shm-eventfd,zmq-reqrep", "async,async-uring");
+}
+
+#define SKIP_WITHOUT_RABBITMQ()                                              \
+  if (::access("/usr/lib/rabbitmq/bin/rabbitmq-server", X_OK) != 0 && !std::getenv("BENCH_RABBITMQ_SERVER")) \
+  GTEST_SKIP() << "rabbitmq-server is not installed (apt-get install rabbitmq-server)"
+
+// The amqp cases through the private broker bench starts: measured under both models, the broker's start
+// recorded, and after the run no process of it and no directory left (its TMPDIR is the test's).
+TEST(Cli, AmqpRunStartsItsBrokerAndLeavesNothingBehind) {
+  SKIP_WITHOUT_RABBITMQ();
+  fs::path out = temp_dir("amqp");
+  fs::path tmp = temp_dir("amqp-tmp");
+  outcome r = bench_cmd({"run", "ipc", "--transports", "amqp", "--models", "thread,process", "--sizes", "64", "--duration",
+                         "20ms", "--warmup", "5ms", "--reps", "1", "--cores", "2", "--no-plot", "--out", out.string()},
+                        tmp);
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("amqp: a private RabbitMQ broker"), std::string::npos) << r.out;
+  json doc = read_results(out / "results.json");
+  EXPECT_EQ(doc["context"]["amqp_broker"]["kind"], "private");
+  EXPECT_GT(doc["context"]["amqp_broker"]["start_s"].get<double>(), 0);
+  EXPECT_EQ(doc["context"]["amqp_broker"]["url"].get<std::string>().find('@'), std::string::npos) << "no credentials in the results";
+  std::set<std::string> measured;
+  for (const json& row : doc["benchmarks"])
+    if (row["run_type"] == "iteration") {
+      EXPECT_FALSE(row["error_occurred"].get<bool>()) << row["error_message"];
+      measured.insert(row["model"].get<std::string>() + "/" + row["workload"].get<std::string>());
+    }
+  EXPECT_EQ(measured, (std::set<std::string>{"thread/latency", "thread/throughput", "process/latency", "process/throughput"}));
+  EXPECT_TRUE(fs::is_empty(tmp)) << "left the broker's directory behind";
+  EXPECT_EQ(processes_with_environment_mentioning(tmp.string()), 0) << "left a process of the broker behind";
+  fs::remove_all(out);
+  fs::remove_all(tmp);
+}
+
+TEST(Cli, CtrlCStopsTheAmqpBrokerToo) {
+  SKIP_WITHOUT_RABBITMQ();
+  // The broker's directory is in the run's TMPDIR, which must be left empty, and its processes name it.
+  expect_ctrl_c_keeps_cases_and_leaves_nothing("sigint-amqp", "amqp", "thread,process");
+}
+
+TEST(Cli, AmqpWithoutRabbitmqIsListedUnavailableWithTheReason) {
+  ::setenv("BENCH_RABBITMQ_SERVER", "/nonexistent/rabbitmq-server", 1);  // as on a machine without it
+  outcome r = bench_cmd({"list", "transports"});
+  ::unsetenv("BENCH_RABBITMQ_SERVER");
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::size_t at = r.out.find("\n  amqp ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  std::string row = r.out.substr(at, r.out.find("\n  amqp-persistent") - at);
+  EXPECT_NE(row.find("UNAVAILABLE: rabbitmq-server is not installed"), std::string::npos) << row;
+}
+
+TEST(Cli, AmqpUrlThatCannotBeReachedIsRefusedBeforeAnyWork) {
+  outcome r = bench_cmd({"run", "ipc", "--transports", "amqp", "--amqp-url", "amqp://u:p@127.0.0.1:1/", "--no-plot"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--amqp-url amqp://u@127.0.0.1:1/"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
 TEST(Cli, JsonAndCsvOnStdoutCarryNothingElse) {
