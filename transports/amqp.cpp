@@ -297,6 +297,6 @@ std::string amqp_url_for_display(const std::string& url) {
 }
 
 channel make_amqp_channel(const channel_options& opt) { return make_channel(opt, false); }
-channel make_amqp_persistent_channel(const channel_options& opt) { return make_channel(opt, true); }
+channel make_amqp_durable_channel(const channel_options& opt) { return make_channel(opt, true); }
 
 }  // namespace bench

@@ -113,12 +113,12 @@ const std::array table = {
                    .stream = false, .pollable = false, .spin_capable = false,
                    .credit_window_bytes = amqp_credit_window_bytes, .sees_peer_close = false,
                    .unavailable_reason = amqp_unavailable_reason, .make = make_amqp_channel},
-    transport_info{.name = "amqp-persistent",
+    transport_info{.name = "amqp-durable",
                    .description = "as amqp, with persistent messages (delivery mode 2) in durable queues: the broker "
                                   "writes each message to its disk (no publisher confirms)",
                    .stream = false, .pollable = false, .spin_capable = false,
                    .credit_window_bytes = amqp_credit_window_bytes, .sees_peer_close = false,
-                   .unavailable_reason = amqp_unavailable_reason, .make = make_amqp_persistent_channel},
+                   .unavailable_reason = amqp_unavailable_reason, .make = make_amqp_durable_channel},
 };
 }  // namespace
 

@@ -519,7 +519,7 @@ TEST(Cli, AmqpWithoutRabbitmqIsListedUnavailableWithTheReason) {
   ASSERT_EQ(r.status, 0) << r.err;
   std::size_t at = r.out.find("\n  amqp ");
   ASSERT_NE(at, std::string::npos) << r.out;
-  std::string row = r.out.substr(at, r.out.find("\n  amqp-persistent") - at);
+  std::string row = r.out.substr(at, r.out.find("\n  amqp-durable") - at);
   EXPECT_NE(row.find("UNAVAILABLE: rabbitmq-server is not installed"), std::string::npos) << row;
 }
 
