@@ -47,7 +47,10 @@ void print_list(const std::string& what) {
     fmt::print("transports:\n");
     for (const auto& t : transports()) {
       std::string caps = fmt::format("{}{}{}{}{}", t.stream ? "stream" : "datagram", t.cross_process ? ", cross-process" : ", threads only",
-                                     t.pollable ? ", pollable" : "", t.fixed_wait.empty() ? ", --wait block|spin" : ", waits by " + std::string(t.fixed_wait),
+                                     t.pollable ? ", pollable" : "",
+                                     !t.fixed_wait.empty() ? ", waits by " + std::string(t.fixed_wait)
+                                     : t.spin_capable      ? std::string(", --wait block|spin")
+                                                           : std::string(", --wait block only"),
                                      t.lossy ? ", lossy" : "");
       if (t.max_msg_bytes) caps += ", max " + format_bytes(t.max_msg_bytes);
       if (!t.ping_pong_only.empty()) caps += ", ping-pong only (stream and --rate not applicable: " + std::string(t.ping_pong_only) + ")";
