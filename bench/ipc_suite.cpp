@@ -234,10 +234,12 @@ std::vector<plan_section> lecture_sections() {
   // Clients: a thread, a process or one event loop (epoll and io_uring) per client, 1 to 64 clients.
   section(transports_named({"unix"}), models_named({"thread", "process", "async", "async-uring"}), both, {small})
       .sweep_pairs = {2, 4, 8, 16, 32, 64};
-  // Through a broker: a 64 B request and its reply through RabbitMQ (transient and persistent), beside ZeroMQ over
-  // TCP (the ladder has zmq-ipc, unix and tcp). Only where a broker can be had: it takes seconds to start, once.
+  // Through a broker: a 64 B request and its reply through RabbitMQ (transient, persistent, persistent and
+  // confirmed), beside ZeroMQ over TCP (the ladder has zmq-ipc, unix and tcp). Only where a broker can be had: it
+  // takes seconds to start, once.
   if (amqp_unavailable_reason().empty())
-    section(transports_named({"zmq-tcp", "amqp", "amqp-durable"}), models_named({"process"}), lat, {small});
+    section(transports_named({"zmq-tcp", "amqp", "amqp-durable", "amqp-confirmed"}), models_named({"process"}), lat,
+            {small});
   // Serialization against transport, a small and a large message.
   plan_section& ser_section = section(transports_named({"shm"}), models_named({"thread"}), lat, {});
   for (const char* n : {"raw", "protobuf", "capnp", "json"}) ser_section.serializers.push_back(ser::find_serializer(n));

@@ -63,7 +63,8 @@ std::string reply_text(const amqp_rpc_reply_t& r) {
 struct amqp_link {
   std::string url;
   std::string to_server, to_client;  // queue names
-  bool persistent = false;
+  bool persistent = false;  // durable queues, persistent messages
+  bool confirms = false;    // the publisher waits for the broker's confirm of every message
 };
 
 // One connection with one channel, opened in the process that uses it.
@@ -97,6 +98,11 @@ class connection {
       amqp_queue_declare(conn_, chan, amqp_cstring_bytes(q->c_str()), 0, link.persistent, 0, 0, args);
       check(amqp_get_rpc_reply(conn_), "declare the queue " + *q);
     }
+    if (!consume_from && link.confirms) {
+      amqp_confirm_select(conn_, chan);
+      check(amqp_get_rpc_reply(conn_), "select publisher confirms");
+      confirms_ = true;
+    }
     if (consume_from) {
       // Automatic acknowledgement: the broker counts a message delivered once it is written to the socket, as
       // a reply queue usually works; the harness's credits bound what a stream leaves queued.
@@ -118,6 +124,7 @@ class connection {
   connection& operator=(const connection&) = delete;
 
   void publish(const std::string& queue, std::span<const std::byte> msg, bool persistent) {
+    ++published_;
     amqp_basic_properties_t props{};
     props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
     props.delivery_mode = persistent ? AMQP_DELIVERY_PERSISTENT : AMQP_DELIVERY_NONPERSISTENT;
@@ -127,6 +134,7 @@ class connection {
       healthy_ = false;
       throw std::runtime_error("cannot publish an AMQP message: " + library_text(st));
     }
+    if (confirms_) await_confirm();
   }
 
   std::size_t consume(std::span<std::byte> buf) {
@@ -175,6 +183,33 @@ class connection {
   }
 
  private:
+  // Publisher confirms, one message at a time: the broker's basic.ack for this message (delivery tags count the
+  // channel's publishes from 1; an ack may cover several). A nack, or the channel closing, fails the send.
+  void await_confirm() {
+    for (;;) {
+      amqp_frame_t frame;
+      timeval slice{0, recv_slice_ms * 1000};
+      int st = amqp_simple_wait_frame_noblock(conn_, &frame, &slice);
+      if (st == AMQP_STATUS_TIMEOUT) {
+        check_abort();
+        continue;
+      }
+      if (st != AMQP_STATUS_OK) fail_io("wait for a publisher confirm", st);
+      if (frame.frame_type != AMQP_FRAME_METHOD) continue;
+      const amqp_method_number_t id = frame.payload.method.id;
+      if (id == AMQP_BASIC_ACK_METHOD) {
+        if (static_cast<amqp_basic_ack_t*>(frame.payload.method.decoded)->delivery_tag >= published_) return;
+      } else if (id == AMQP_BASIC_NACK_METHOD) {
+        fail("the broker refused a message (basic.nack)");
+      } else if (id == AMQP_CHANNEL_CLOSE_METHOD || id == AMQP_CONNECTION_CLOSE_METHOD) {
+        amqp_rpc_reply_t closed{};
+        closed.reply_type = AMQP_RESPONSE_SERVER_EXCEPTION;
+        closed.reply = frame.payload.method;
+        fail(reply_text(closed));
+      }
+    }
+  }
+
   [[noreturn]] void fail(const std::string& what) {
     healthy_ = false;
     throw std::runtime_error(what);
@@ -188,6 +223,8 @@ class connection {
   pid_t owner_;
   bool logged_in_ = false;
   bool healthy_ = true;
+  bool confirms_ = false;
+  std::uint64_t published_ = 0;
 };
 
 class amqp_endpoint final : public endpoint {
@@ -240,7 +277,7 @@ std::string run_prefix() {
   return prefix;
 }
 
-channel make_channel(const channel_options& opt, bool persistent) {
+channel make_channel(const channel_options& opt, bool persistent, bool confirms) {
   std::string url = current_url();
   if (url.empty())
     throw std::runtime_error("no AMQP broker: bench run starts one for the amqp cases, or --amqp-url names one");
@@ -253,6 +290,7 @@ channel make_channel(const channel_options& opt, bool persistent) {
   link->to_server = base + ".request";
   link->to_client = base + ".reply";
   link->persistent = persistent;
+  link->confirms = confirms;
   channel ch;
   ch.client = std::make_unique<amqp_endpoint>(link, false);
   ch.server = std::make_unique<amqp_endpoint>(link, true);
@@ -296,7 +334,8 @@ std::string amqp_url_for_display(const std::string& url) {
   return url.substr(0, colon) + url.substr(at);
 }
 
-channel make_amqp_channel(const channel_options& opt) { return make_channel(opt, false); }
-channel make_amqp_durable_channel(const channel_options& opt) { return make_channel(opt, true); }
+channel make_amqp_channel(const channel_options& opt) { return make_channel(opt, false, false); }
+channel make_amqp_durable_channel(const channel_options& opt) { return make_channel(opt, true, false); }
+channel make_amqp_confirmed_channel(const channel_options& opt) { return make_channel(opt, true, true); }
 
 }  // namespace bench

@@ -1,5 +1,6 @@
-// AMQP 0-9-1 through a RabbitMQ broker (rabbitmq-c): `amqp` (transient messages in transient queues) and
-// `amqp-durable` (persistent messages in durable queues, written to the broker's disk). Each pair has a
+// AMQP 0-9-1 through a RabbitMQ broker (rabbitmq-c): `amqp` (transient messages in transient queues),
+// `amqp-durable` (persistent messages in durable queues) and `amqp-confirmed` (those, with publisher confirms: each
+// publish waits for the broker to take responsibility for the message). Each pair has a
 // request queue and a reply queue: the client publishes to the first and consumes the second, the server the
 // other way round. Each endpoint holds two connections, one that publishes and one that consumes: a rabbitmq-c
 // connection is not thread-safe, and the open-loop client sends from one thread while it receives in another.
@@ -39,5 +40,6 @@ inline constexpr std::size_t amqp_credit_window_bytes = std::size_t{4} << 20;
 
 channel make_amqp_channel(const channel_options& opt);
 channel make_amqp_durable_channel(const channel_options& opt);
+channel make_amqp_confirmed_channel(const channel_options& opt);
 
 }  // namespace bench

@@ -115,10 +115,17 @@ const std::array table = {
                    .unavailable_reason = amqp_unavailable_reason, .make = make_amqp_channel},
     transport_info{.name = "amqp-durable",
                    .description = "as amqp, with persistent messages (delivery mode 2) in durable queues: the broker "
-                                  "writes each message to its disk (no publisher confirms)",
+                                  "stores them on its disk in the background, unless they were delivered first (no "
+                                  "publisher confirms)",
                    .stream = false, .pollable = false, .spin_capable = false,
                    .credit_window_bytes = amqp_credit_window_bytes, .sees_peer_close = false,
                    .unavailable_reason = amqp_unavailable_reason, .make = make_amqp_durable_channel},
+    transport_info{.name = "amqp-confirmed",
+                   .description = "as amqp-durable, with publisher confirms: every publish waits for the broker's "
+                                  "basic.ack of that message (its persisting, or its delivery and acknowledgement)",
+                   .stream = false, .pollable = false, .spin_capable = false,
+                   .credit_window_bytes = amqp_credit_window_bytes, .sees_peer_close = false,
+                   .unavailable_reason = amqp_unavailable_reason, .make = make_amqp_confirmed_channel},
 };
 }  // namespace
 

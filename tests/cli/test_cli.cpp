@@ -700,7 +700,7 @@ TEST(Cli, NotApplicableCombinationsAreListedAndSkippedWithTheirReason) {
   std::size_t at = m.out.find("\n  async ");
   ASSERT_NE(at, std::string::npos) << m.out;
   std::string async_line = m.out.substr(at + 1, m.out.find('\n', at + 1) - at - 1);
-  EXPECT_NE(async_line.find("not with shm-spin, shm, mmap, amqp, amqp-durable (has no pollable descriptor"), std::string::npos)
+  EXPECT_NE(async_line.find("not with shm-spin, shm, mmap, amqp, amqp-durable, amqp-confirmed (has no pollable descriptor"), std::string::npos)
       << async_line;
   EXPECT_EQ(async_line.find("eventfd"), std::string::npos) << "shm-eventfd and eventfd are driven by the loops: " << async_line;
   outcome t = bench_cmd({"list", "transports"});

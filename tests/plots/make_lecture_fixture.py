@@ -101,7 +101,8 @@ def ipc_document():
     rows += _rows(*_ipc("shm", "process", "latency", 64, 1, "adaptive"), _latency(560.0, 1200.0),
                   time_field="rtt_p50_ns")
     # Through a broker (the lesson's own rows beside the ladder's unix, tcp and zmq-ipc).
-    for t, rtt in (("zmq-tcp", 70000.0), ("amqp", 230000.0), ("amqp-durable", 260000.0)):
+    for t, rtt in (("zmq-tcp", 70000.0), ("amqp", 230000.0), ("amqp-durable", 240000.0),
+                   ("amqp-confirmed", 900000.0)):
         rows += _rows(*_ipc(t, "process", "latency", 64, 1), _latency(rtt, 2 * rtt), time_field="rtt_p50_ns")
     ctx["amqp_broker"] = {"kind": "private", "url": "amqp://127.0.0.1:40000", "node": "bench-0@localhost",
                           "start_s": 3.1}

@@ -161,7 +161,7 @@ class DeckTest(unittest.TestCase):
     def test_the_broker_slide_sets_amqp_against_zeromq_and_the_bare_sockets(self):
         rows = {s["lesson"]: s["rows"] for s in self.manifest["slides"]}["through-a-broker"]
         transports = [r.split("/transport:")[1].split("/")[0] for r in rows]
-        self.assertEqual(transports, ["unix", "tcp", "zmq-ipc", "zmq-tcp", "amqp", "amqp-durable"])
+        self.assertEqual(transports, ["unix", "tcp", "zmq-tcp", "amqp", "amqp-durable", "amqp-confirmed"])
         head = {s["lesson"]: s["headline"] for s in self.manifest["slides"]}["through-a-broker"]
         self.assertIn("ZeroMQ (zmq-tcp)", head)  # the broker against ZeroMQ over the same kind of socket
 
