@@ -17,6 +17,8 @@
 #include "bench/suite.hpp"
 #include "harness/model.hpp"
 #include "harness/results.hpp"
+#include "transports/amqp.hpp"
+#include "transports/amqp_broker.hpp"
 
 namespace bench {
 namespace {
@@ -514,6 +516,34 @@ TEST(Cli, CtrlCStopsTheAmqpBrokerToo) {
   SKIP_WITHOUT_RABBITMQ();
   // The broker's directory is in the run's TMPDIR, which must be left empty, and its processes name it.
   expect_ctrl_c_keeps_cases_and_leaves_nothing("sigint-amqp", "amqp", "thread,process");
+}
+
+// --amqp-url: the cases go through a broker that is already running (here one the test starts), and bench starts
+// none of its own.
+TEST(Cli, AmqpUrlUsesARunningBroker) {
+  SKIP_WITHOUT_RABBITMQ();
+  amqp_broker broker;
+  fs::path out = temp_dir("amqp-url");
+  fs::path tmp = temp_dir("amqp-url-tmp");
+  outcome r = bench_cmd({"run", "ipc", "--transports", "amqp", "--models", "process", "--sizes", "64", "--duration", "20ms",
+                         "--warmup", "5ms", "--reps", "1", "--cores", "2", "--no-plot", "--amqp-url", broker.url(),
+                         "--out", out.string()},
+                        tmp);
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(r.out.find("a private RabbitMQ broker"), std::string::npos) << r.out;
+  json doc = read_results(out / "results.json");
+  EXPECT_EQ(doc["context"]["amqp_broker"]["kind"], "external");
+  const std::string shown = doc["context"]["amqp_broker"]["url"].get<std::string>();
+  EXPECT_NE(shown, broker.url()) << "the password is left out of the results";
+  EXPECT_EQ(shown, amqp_url_for_display(broker.url()));
+  for (const json& row : doc["benchmarks"]) {
+    if (row["run_type"] == "iteration") {
+      EXPECT_FALSE(row["error_occurred"].get<bool>()) << row["error_message"];
+    }
+  }
+  EXPECT_TRUE(fs::is_empty(tmp)) << "bench started a broker of its own";
+  fs::remove_all(out);
+  fs::remove_all(tmp);
 }
 
 TEST(Cli, AmqpWithoutRabbitmqIsListedUnavailableWithTheReason) {
