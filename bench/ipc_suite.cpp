@@ -28,6 +28,8 @@
 #include "harness/stats.hpp"
 #include "harness/sysinfo.hpp"
 #include "serializers/registry.hpp"
+#include "transports/amqp.hpp"
+#include "transports/amqp_broker.hpp"
 
 namespace bench {
 namespace fs = std::filesystem;
@@ -172,6 +174,11 @@ void validate_ipc(const run_request& req) {
   if (req.rate > 0 && req.rate > 1e7)
     throw usage_error(
         fmt::format("--rate {:g} is beyond what any transport here can pace (max 1e7 messages/s)", req.rate));
+  if (!req.amqp_url.empty()) {
+    // A broker that cannot be reached is bad input, found before any work.
+    if (std::string why = amqp_try_login(req.amqp_url, 5000); !why.empty())
+      throw usage_error(fmt::format("--amqp-url {}: {}", amqp_url_for_display(req.amqp_url), why));
+  }
   if (!req.filter.empty()) {
     try {
       std::regex re(req.filter);
@@ -242,6 +249,12 @@ std::vector<plan_section> lecture_sections() {
   // Clients: a thread, a process or one event loop (epoll and io_uring) per client, 1 to 64 clients.
   section(transports_named({"unix"}), models_named({"thread", "process", "async", "async-uring"}), both, {small})
       .sweep_pairs = {2, 4, 8, 16, 32, 64};
+  // Through a broker: a 64 B request and its reply through RabbitMQ (transient, persistent, persistent and
+  // confirmed), beside ZeroMQ over TCP (the ladder has zmq-ipc, unix and tcp). Only where a broker can be had: it
+  // takes seconds to start, once.
+  if (amqp_unavailable_reason().empty())
+    section(transports_named({"zmq-tcp", "amqp", "amqp-durable", "amqp-confirmed"}), models_named({"process"}), lat,
+            {small});
   // Serialization against transport, a small and a large message.
   plan_section& ser_section = section(transports_named({"shm"}), models_named({"thread"}), lat, {});
   for (const char* n : {"raw", "protobuf", "capnp", "json"}) ser_section.serializers.push_back(ser::find_serializer(n));
@@ -424,7 +437,7 @@ class ipc_planner {
     c.wl.shape = p.shape;
     // Loopback UDP's default receive buffer is 208 KiB of kernel memory, a 64-byte datagram taking about
     // 1 KiB of it: 64 KiB of credit keeps the receiver's queue well inside it.
-    if (t->lossy) c.wl.flow_window_bytes = 64 * 1024;
+    c.wl.flow_window_bytes = t->credit_window_bytes;  // UDP, a broker: see transport_info
     c.wait = t->fixed_wait.empty() ? to_string(p.wait) : std::string(t->fixed_wait);
     c.wait_as = p.wait;
     c.name = case_name(c);
@@ -1166,6 +1179,51 @@ void summarize(ipc_run& run) {
              (run.res.dir / "results.csv").string());
 }
 
+// The amqp cases' broker: --amqp-url's, or a private one started for all of them (it takes seconds) and stopped
+// after the last round, or whenever the run leaves early (an exception, Ctrl-C).
+struct amqp_for_run {
+  std::optional<amqp_broker> broker;
+  std::optional<amqp_url_scope> url;
+  void stop() {
+    url.reset();
+    broker.reset();  // an idle Erlang VM must not run beside the lessons measured next
+  }
+};
+
+void start_amqp_broker(ipc_run& run, amqp_for_run& amqp) {
+  json& ctx = run.res.context;
+  // Where no broker can be had the results say so: the lecture's broker lesson is then not for this machine.
+  if (std::string why = amqp_unavailable_reason(); !why.empty())
+    ctx["amqp_broker"] = {{"kind", "none"}, {"unavailable", why}};
+  const bool needed = std::any_of(run.cases.begin(), run.cases.end(), [](const ipc_case& c) {
+    return c.skip_reason.empty() && uses_amqp_broker(*c.transport);
+  });
+  if (!needed) return;
+  const std::string& given = run.req.amqp_url;
+  if (!given.empty()) {
+    amqp.url.emplace(given);
+    ctx["amqp_broker"] = {{"kind", "external"}, {"url", amqp_url_for_display(given)}};
+    fmt::print("amqp: the broker at {} (--amqp-url)\n", amqp_url_for_display(given));
+  } else {
+    try {
+      amqp.broker.emplace();
+      amqp.url.emplace(amqp.broker->url());
+      ctx["amqp_broker"] = {{"kind", "private"},
+                            {"url", amqp.broker->url_without_credentials()},
+                            {"node", amqp.broker->node_name()},
+                            {"start_s", amqp.broker->start_seconds()}};
+      fmt::print(
+          "amqp: a private RabbitMQ broker (node {}, {}) accepted a login {:.1f} s after it was started; it "
+          "is stopped after the last round\n",
+          amqp.broker->node_name(), amqp.broker->url_without_credentials(), amqp.broker->start_seconds());
+    } catch (const std::exception& e) {
+      ctx["amqp_broker"] = {{"kind", "private"}, {"error", e.what()}};
+      if (!interrupted()) fmt::print(stderr, "warning: no AMQP broker, so the amqp cases fail: {}\n", e.what());
+    }
+  }
+  std::fflush(stdout);
+}
+
 // The lecture's lessons from other suites, each into a folder of its own that `bench lecture DIR` reads beside
 // DIR, then the charts and the deck. Returns the run's exit status.
 int finish_with_lessons(const ipc_run& run) {
@@ -1193,6 +1251,8 @@ int finish_with_lessons(const ipc_run& run) {
 
 int run_ipc(const run_request& req) {
   validate_ipc(req);
+  set_external_amqp_url(req.amqp_url);  // makes the amqp transports available without rabbitmq-server
+  set_external_amqp_url(req.amqp_url);  // makes the amqp transports available without rabbitmq-server
   core_plan cores = req.topology.empty() ? plan_cores(req.cores) : plan_cores(req.cores, read_topology(req.topology));
   std::vector<ipc_case> cases = plan_ipc(req, cores);
   if (req.dry_run) return print_dry_run(req, cores, cases);
@@ -1216,7 +1276,10 @@ int run_ipc(const run_request& req) {
   describe_run(run, shape, std::move(skipped));
   print_header(run, shape, floor, overhead);
 
+  amqp_for_run amqp;
+  start_amqp_broker(run, amqp);
   measure_rounds(run);
+  amqp.stop();
   summarize(run);
   if (interrupted()) {
     fmt::print(stderr, "interrupted: the {} measurements finished before Ctrl-C are in {}\n", run.res.rows.size(),

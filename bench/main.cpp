@@ -49,7 +49,9 @@ void print_list(const std::string& what) {
       std::string caps =
           fmt::format("{}{}{}{}{}", t.stream ? "stream" : "datagram",
                       t.cross_process ? ", cross-process" : ", threads only", t.pollable ? ", pollable" : "",
-                      t.fixed_wait.empty() ? ", --wait block|spin" : ", waits by " + std::string(t.fixed_wait),
+                      !t.fixed_wait.empty() ? ", waits by " + std::string(t.fixed_wait)
+                      : t.spin_capable      ? std::string(", --wait block|spin")
+                                            : std::string(", --wait block only"),
                       t.lossy ? ", lossy" : "");
       if (t.max_msg_bytes) caps += ", max " + format_bytes(t.max_msg_bytes);
       if (!t.ping_pong_only.empty())
@@ -222,6 +224,7 @@ struct run_options {
   bool dry_run = false;
   std::string topology_spec;
   std::string peer;
+  std::string amqp_url;
 };
 
 // The options that choose the cases and their timing, for every suite.
@@ -271,6 +274,9 @@ void add_suite_options(CLI::App* run, run_options& o) {
   run->add_flag("--drop-disturbed", o.drop, "leave rounds with a disturbed canary or steal time out of the aggregates");
   run->add_option("--peer", o.peer,
                   "HOST[:PORT] of a bench serve: the server side of every pair runs there (tcp, udp, zmq-tcp)");
+  run->add_option("--amqp-url", o.amqp_url,
+                  "ipc: amqp://USER:PASSWORD@HOST:PORT/VHOST of a running broker for the amqp transports (default: "
+                  "bench starts a private rabbitmq-server for the run)");
   run->add_option("--work", o.work_s, "server CPU work per message, e.g. 10us");
   run->add_option("--lock", o.lock,
                   "lock(s) around the server's --work, one per server process: comma list of none, mutex, "
@@ -413,6 +419,7 @@ void refuse_foreign_flags(const CLI::App& run, const std::string& suite) {
                           {"--lock", {"ipc"}},
                           {"--drop-disturbed", {"ipc"}},
                           {"--peer", {"ipc"}},
+                          {"--amqp-url", {"ipc"}},
                           {"--matrix", {"ipc"}},
                           {"--dry-run", {"ipc"}},
                           {"--topology", {"ipc"}},
@@ -446,6 +453,7 @@ run_request make_request(const run_options& o, int argc, char** argv) {
                         "--peer", "--serializers", "--shapes"})
     if (o.command->count(f)) req.matrix_flags.emplace_back(f);
   req.matrix = o.matrix;
+  req.amqp_url = o.amqp_url;
   if (!o.peer.empty()) {
     check_peer_request(o.peer, req.transports, req.place);
     req.peer = o.peer;

@@ -2,6 +2,7 @@
 #include <array>
 
 #include "base/registry.hpp"
+#include "transports/amqp.hpp"
 #include "transports/eventfd.hpp"
 #include "transports/fifo.hpp"
 #include "transports/mmap_ring.hpp"
@@ -116,6 +117,7 @@ const std::array table = {
                    .stream = false,
                    .event_loop = true,
                    .lossy = true,
+                   .credit_window_bytes = udp_credit_window_bytes,
                    .sees_peer_close = false,
                    .max_msg_bytes = udp_max_msg_bytes,
                    .unavailable_reason = available,
@@ -166,6 +168,42 @@ const std::array table = {
                    .sees_peer_close = false,
                    .unavailable_reason = available,
                    .make = make_zmq_reqrep_channel},
+    // Through a broker: the client publishes each request to a queue, the server consumes it there and publishes
+    // its reply to a second queue. No descriptor for an event loop (rabbitmq-c reads frames ahead into its own
+    // buffer, so its socket's readiness says nothing), no spinning, and a peer that went away is not seen
+    // through the broker (the watchdog ends such a case).
+    transport_info{.name = "amqp",
+                   .description = "AMQP 0-9-1 through a RabbitMQ broker (rabbitmq-c): request and reply queues, "
+                                  "transient messages in transient queues, automatic acknowledgement; streams keep "
+                                  "at most 4 MiB unacknowledged (credits)",
+                   .stream = false,
+                   .pollable = false,
+                   .spin_capable = false,
+                   .credit_window_bytes = amqp_credit_window_bytes,
+                   .sees_peer_close = false,
+                   .unavailable_reason = amqp_unavailable_reason,
+                   .make = make_amqp_channel},
+    transport_info{.name = "amqp-durable",
+                   .description = "as amqp, with persistent messages (delivery mode 2) in durable queues: the broker "
+                                  "stores them on its disk in the background, unless they were delivered first (no "
+                                  "publisher confirms)",
+                   .stream = false,
+                   .pollable = false,
+                   .spin_capable = false,
+                   .credit_window_bytes = amqp_credit_window_bytes,
+                   .sees_peer_close = false,
+                   .unavailable_reason = amqp_unavailable_reason,
+                   .make = make_amqp_durable_channel},
+    transport_info{.name = "amqp-confirmed",
+                   .description = "as amqp-durable, with publisher confirms: every publish waits for the broker's "
+                                  "basic.ack of that message (its persisting, or its delivery and acknowledgement)",
+                   .stream = false,
+                   .pollable = false,
+                   .spin_capable = false,
+                   .credit_window_bytes = amqp_credit_window_bytes,
+                   .sees_peer_close = false,
+                   .unavailable_reason = amqp_unavailable_reason,
+                   .make = make_amqp_confirmed_channel},
 };
 }  // namespace
 

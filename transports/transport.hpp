@@ -94,6 +94,10 @@ struct transport_info {
   // channel_options::wait, and every case and result row records this discipline instead of --wait.
   std::string_view fixed_wait{};
   bool lossy = false;  // may drop messages (UDP): losses are counted, never hidden
+  // Non-zero: streams run with the harness's credit flow control, at most this many bytes unacknowledged
+  // (workload_params::flow_window_bytes): a lossy transport would drop what overflows its receiver, a broker
+  // would queue it in memory until its own flow control stopped every publisher.
+  std::size_t credit_window_bytes = 0;
   // Non-empty for a transport whose pattern allows only the closed-loop round trip (ZeroMQ REQ/REP: strictly
   // one request, then its reply): why. The one-way stream and the open-loop (--rate) sender are not applicable
   // to it; the planner skips those cases with this reason, and `bench list` says so.

@@ -168,8 +168,9 @@ def convoy(switch_s, with_cpu_thread, duration_s, cpu_list, echo_cpu):
     return {
         "samples_ns": raw,
         "cpu_ns": own_cpu + int((child.ru_utime + child.ru_stime) * 1e9),
-        "p50": samples[int(0.50 * (len(samples) - 1))],
-        "p99": samples[int(0.99 * (len(samples) - 1))],
+        # None when the I/O thread starved (no round trip completed beside the CPU-bound thread): a result.
+        "p50": samples[int(0.50 * (len(samples) - 1))] if samples else None,
+        "p99": samples[int(0.99 * (len(samples) - 1))] if samples else None,
         "round_trips_per_s": len(samples) * 1e9 / span_ns if span_ns else 0,
         "n": len(samples),
     }

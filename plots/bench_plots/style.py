@@ -16,6 +16,7 @@ TRANSPORT_COLORS = {
     "shm-spin": "#5b2c83", "shm": "#9467bd", "shm-eventfd": "#b48ad6", "mmap": "#e377c2",
     "eventfd": "#8c564b", "mq": "#ff7f0e",
     "zmq-inproc": "#bcbd22", "zmq-ipc": "#7f7f7f", "zmq-tcp": "#b8860b", "zmq-reqrep": "#3d3d3d",
+    "amqp": "#e6550d", "amqp-durable": "#a63603", "amqp-confirmed": "#7f2704",
 }
 SERIALIZER_COLORS = {
     "raw": "#4d4d4d", "protobuf": "#1f77b4", "capnp": "#d62728", "flatbuffers": "#2ca02c",

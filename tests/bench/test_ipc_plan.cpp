@@ -77,6 +77,18 @@ TEST(IpcPlan, LectureMatrixHoldsEveryLessonsCases) {
   EXPECT_EQ(
       runnable(cases, [](const ipc_case& c) { return c.transport->name == "eventfd" && c.wl.msg_bytes == 32; }).size(),
       1u);
+  // Through a broker, where one can be had: amqp (its three kinds of delivery) beside ZeroMQ over TCP.
+  for (const char* t : {"zmq-tcp", "amqp", "amqp-durable", "amqp-confirmed"}) {
+    bool can = find_row(transports(), t)->unavailable_reason().empty();
+    EXPECT_EQ(runnable(cases,
+                       [&](const ipc_case& c) {
+                         return plain(c) && c.transport->name == t && c.model->name == "process" &&
+                                c.wl.kind == workload_kind::latency && c.pairs == 1 && c.wl.msg_bytes == 64;
+                       })
+                  .size(),
+              can ? 1u : 0u)
+        << t;
+  }
   // Spinning against sleeping: a kernel transport both ways.
   for (const char* wait : {"block", "spin"})
     EXPECT_EQ(runnable(cases,

@@ -18,6 +18,8 @@
 #include "harness/model.hpp"
 #include "harness/results.hpp"
 #include "tests/support/results_checks.hpp"
+#include "transports/amqp.hpp"
+#include "transports/amqp_broker.hpp"
 
 namespace bench {
 namespace {
@@ -88,6 +90,18 @@ int processes_mentioning(const std::string& marker) {
     for (char& c : cmd)
       if (c == '\0') c = ' ';
     if (cmd.find(marker) != std::string::npos && cmd.find("test_cli") == std::string::npos) ++count;
+  }
+  return count;
+}
+
+// Processes whose environment mentions `marker` (the broker's processes carry its directory there, whatever their
+// command line says: the Erlang VM, its helpers, the epmd it daemonized).
+int processes_with_environment_mentioning(const std::string& marker) {
+  int count = 0;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (slurp(e.path() / "environ").find(marker) != std::string::npos) ++count;
   }
   return count;
 }
@@ -433,6 +447,7 @@ void expect_ctrl_c_keeps_cases_and_leaves_nothing(const std::string& tag, const 
   EXPECT_GT(rows, 0);
   EXPECT_TRUE(fs::is_empty(tmp)) << "left FIFOs or sockets behind";
   EXPECT_EQ(processes_mentioning(out.string()), 0) << "left a server process behind";
+  EXPECT_EQ(processes_with_environment_mentioning(tmp.string()), 0) << "left a broker process behind";
   for (const auto& e : fs::directory_iterator(out)) EXPECT_EQ(e.path().string().find(".tmp-"), std::string::npos);
   fs::remove_all(out);
   fs::remove_all(tmp);
@@ -477,6 +492,97 @@ TEST(Cli, CtrlCKeepsFinishedCasesAndLeavesNothingBehind) {
 TEST(Cli, CtrlCStopsTheEventLoopsToo) {
   // The loops wait on ZMQ_FD (REQ/REP), on the ring's epoll set (shm-eventfd) and on a socket path (zmq-ipc files).
   expect_ctrl_c_keeps_cases_and_leaves_nothing("sigint-loop", "shm-eventfd,zmq-reqrep", "async,async-uring");
+}
+
+// Where rabbitmq-server is installed (CI installs it), bench starts a private broker for the amqp cases.
+bool rabbitmq_installed() {
+  const char* over = std::getenv("BENCH_RABBITMQ_SERVER");
+  return ::access(over && *over ? over : "/usr/lib/rabbitmq/bin/rabbitmq-server", X_OK) == 0;
+}
+#define SKIP_WITHOUT_RABBITMQ() \
+  if (!rabbitmq_installed()) GTEST_SKIP() << "rabbitmq-server is not installed (apt-get install rabbitmq-server)"
+
+// The amqp cases through the private broker bench starts: measured under both models, the broker's start
+// recorded, and after the run no process of it and no directory left (its TMPDIR is the test's).
+TEST(Cli, AmqpRunStartsItsBrokerAndLeavesNothingBehind) {
+  SKIP_WITHOUT_RABBITMQ();
+  fs::path out = temp_dir("amqp");
+  fs::path tmp = temp_dir("amqp-tmp");
+  outcome r =
+      bench_cmd({"run", "ipc", "--transports", "amqp", "--models", "thread,process", "--sizes", "64", "--duration",
+                 "20ms", "--warmup", "5ms", "--reps", "1", "--cores", "2", "--no-plot", "--out", out.string()},
+                tmp);
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("amqp: a private RabbitMQ broker"), std::string::npos) << r.out;
+  json doc = read_results(out / "results.json");
+  EXPECT_EQ(doc["context"]["amqp_broker"]["kind"], "private");
+  EXPECT_GT(doc["context"]["amqp_broker"]["start_s"].get<double>(), 0);
+  EXPECT_EQ(doc["context"]["amqp_broker"]["url"].get<std::string>().find('@'), std::string::npos)
+      << "no credentials in the results";
+  std::set<std::string> measured;
+  for (const json& row : doc["benchmarks"])
+    if (row["run_type"] == "iteration") {
+      EXPECT_FALSE(row["error_occurred"].get<bool>()) << row["error_message"];
+      measured.insert(row["model"].get<std::string>() + "/" + row["workload"].get<std::string>());
+    }
+  EXPECT_EQ(measured,
+            (std::set<std::string>{"thread/latency", "thread/throughput", "process/latency", "process/throughput"}));
+  EXPECT_TRUE(fs::is_empty(tmp)) << "left the broker's directory behind";
+  EXPECT_EQ(processes_with_environment_mentioning(tmp.string()), 0) << "left a process of the broker behind";
+  fs::remove_all(out);
+  fs::remove_all(tmp);
+}
+
+TEST(Cli, CtrlCStopsTheAmqpBrokerToo) {
+  SKIP_WITHOUT_RABBITMQ();
+  // The broker's directory is in the run's TMPDIR, which must be left empty, and its processes name it.
+  expect_ctrl_c_keeps_cases_and_leaves_nothing("sigint-amqp", "amqp", "thread,process");
+}
+
+// --amqp-url: the cases go through a broker that is already running (here one the test starts), and bench starts
+// none of its own.
+TEST(Cli, AmqpUrlUsesARunningBroker) {
+  SKIP_WITHOUT_RABBITMQ();
+  amqp_broker broker;
+  fs::path out = temp_dir("amqp-url");
+  fs::path tmp = temp_dir("amqp-url-tmp");
+  outcome r = bench_cmd({"run",     "ipc",        "--transports", "amqp",       "--models",   "process", "--sizes",
+                         "64",      "--duration", "20ms",         "--warmup",   "5ms",        "--reps",  "1",
+                         "--cores", "2",          "--no-plot",    "--amqp-url", broker.url(), "--out",   out.string()},
+                        tmp);
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(r.out.find("a private RabbitMQ broker"), std::string::npos) << r.out;
+  json doc = read_results(out / "results.json");
+  EXPECT_EQ(doc["context"]["amqp_broker"]["kind"], "external");
+  const std::string shown = doc["context"]["amqp_broker"]["url"].get<std::string>();
+  EXPECT_NE(shown, broker.url()) << "the password is left out of the results";
+  EXPECT_EQ(shown, amqp_url_for_display(broker.url()));
+  for (const json& row : doc["benchmarks"]) {
+    if (row["run_type"] == "iteration") {
+      EXPECT_FALSE(row["error_occurred"].get<bool>()) << row["error_message"];
+    }
+  }
+  EXPECT_TRUE(fs::is_empty(tmp)) << "bench started a broker of its own";
+  fs::remove_all(out);
+  fs::remove_all(tmp);
+}
+
+TEST(Cli, AmqpWithoutRabbitmqIsListedUnavailableWithTheReason) {
+  ::setenv("BENCH_RABBITMQ_SERVER", "/nonexistent/rabbitmq-server", 1);  // as on a machine without it
+  outcome r = bench_cmd({"list", "transports"});
+  ::unsetenv("BENCH_RABBITMQ_SERVER");
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::size_t at = r.out.find("\n  amqp ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  std::string row = r.out.substr(at, r.out.find("\n  amqp-durable") - at);
+  EXPECT_NE(row.find("UNAVAILABLE: rabbitmq-server is not installed"), std::string::npos) << row;
+}
+
+TEST(Cli, AmqpUrlThatCannotBeReachedIsRefusedBeforeAnyWork) {
+  outcome r = bench_cmd({"run", "ipc", "--transports", "amqp", "--amqp-url", "amqp://u:p@127.0.0.1:1/", "--no-plot"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--amqp-url amqp://u@127.0.0.1:1/"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
 TEST(Cli, JsonAndCsvOnStdoutCarryNothingElse) {
@@ -600,8 +706,9 @@ TEST(Cli, DefaultRunIsTheLecture) {
   EXPECT_TRUE(experiments.count("locks") && experiments.count("gil-convoy"));
   if (!find_python().empty()) {
     json manifest = read_results(out / "lecture" / "slides.json");
-    // Every lesson has its rows; one this machine cannot show still gets its slide, saying why.
-    EXPECT_EQ(manifest["slides"].size(), 9u) << manifest.dump();
+    // Every lesson has its rows; one this machine cannot show still gets its slide, saying why. The broker's
+    // lesson is drawn where a broker can be had, and is otherwise not for this machine.
+    EXPECT_EQ(manifest["slides"].size(), rabbitmq_installed() ? 10u : 9u) << manifest.dump();
     EXPECT_TRUE(manifest["not_in_results"].empty()) << manifest["not_in_results"].dump();
     EXPECT_TRUE(fs::exists(out / "lecture" / "lecture.pdf"));
   }
@@ -648,7 +755,9 @@ TEST(Cli, NotApplicableCombinationsAreListedAndSkippedWithTheirReason) {
   std::size_t at = m.out.find("\n  async ");
   ASSERT_NE(at, std::string::npos) << m.out;
   std::string async_line = m.out.substr(at + 1, m.out.find('\n', at + 1) - at - 1);
-  EXPECT_NE(async_line.find("not with shm-spin, shm, mmap (has no pollable descriptor"), std::string::npos)
+  EXPECT_NE(
+      async_line.find("not with shm-spin, shm, mmap, amqp, amqp-durable, amqp-confirmed (has no pollable descriptor"),
+      std::string::npos)
       << async_line;
   EXPECT_EQ(async_line.find("eventfd"), std::string::npos)
       << "shm-eventfd and eventfd are driven by the loops: " << async_line;

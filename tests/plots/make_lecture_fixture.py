@@ -2,9 +2,9 @@
 """Synthetic results for the lecture deck's tests (deterministic: the same files every run), written into a
 folder the tests choose:
 
-lecture-ipc:        a 4-CPU run with what lessons 1-5 select: 64 B round trips of six families, throughput at five
-                    sizes, three waits with CPU per round trip, a 1..64 pairs sweep of thread, process, async and
-                    async-uring over unix. io_uring's repetitions overlap epoll's at 64 pairs (within noise).
+lecture-ipc:        a 4-CPU run with what lessons 1-5 select: 64 B round trips of six families and through a
+                    broker (amqp beside zmq-tcp), throughput at five sizes, three waits with CPU per round trip, a
+                    1..64 pairs sweep of thread, process, async and async-uring over unix. io_uring's repetitions overlap epoll's at 64 pairs (within noise).
 lecture-contention: gil-convoy rows (no GIL, new GIL and I/O priority at 5 ms, beside one CPU-bound thread or
                     alone) and locks rows (tas, ticket, mutex, 1..16 threads on 4 CPUs).
 lecture-one-cpu:    make_fixture's --work/--lock sweep on 2 CPUs, placement cross: every server on CPU 1, so the
@@ -100,6 +100,12 @@ def ipc_document():
         rows += _rows(*_ipc(t, "process", "latency", 64, 1, wait), _latency(rtt, cpu), time_field="rtt_p50_ns")
     rows += _rows(*_ipc("shm", "process", "latency", 64, 1, "adaptive"), _latency(560.0, 1200.0),
                   time_field="rtt_p50_ns")
+    # Through a broker (the lesson's own rows beside the ladder's unix, tcp and zmq-ipc).
+    for t, rtt in (("zmq-tcp", 70000.0), ("amqp", 230000.0), ("amqp-durable", 240000.0),
+                   ("amqp-confirmed", 900000.0)):
+        rows += _rows(*_ipc(t, "process", "latency", 64, 1), _latency(rtt, 2 * rtt), time_field="rtt_p50_ns")
+    ctx["amqp_broker"] = {"kind": "private", "url": "amqp://127.0.0.1:40000", "node": "bench-0@localhost",
+                          "start_s": 3.1}
     # Eight waits in all, more than a slide shows: the lesson keeps six.
     for t, wait, rtt in (("pipe", "spin", 2300.0), ("unix", "spin", 2900.0), ("mmap", "adaptive", 640.0)):
         rows += _rows(*_ipc(t, "process", "latency", 64, 1, wait), _latency(rtt, 2 * rtt), time_field="rtt_p50_ns")

@@ -158,6 +158,13 @@ class DeckTest(unittest.TestCase):
         self.assertTrue(any("/work:10us" in r and "model:thread" in r and "/lock:" not in r
                             for r in rows["locks-and-gil"]), "threads without a lock")
 
+    def test_the_broker_slide_sets_amqp_against_zeromq_and_the_bare_sockets(self):
+        rows = {s["lesson"]: s["rows"] for s in self.manifest["slides"]}["through-a-broker"]
+        transports = [r.split("/transport:")[1].split("/")[0] for r in rows]
+        self.assertEqual(transports, ["unix", "tcp", "zmq-tcp", "amqp", "amqp-durable", "amqp-confirmed"])
+        head = {s["lesson"]: s["headline"] for s in self.manifest["slides"]}["through-a-broker"]
+        self.assertIn("ZeroMQ (zmq-tcp)", head)  # the broker against ZeroMQ over the same kind of socket
+
     @unittest.skipUnless(PDFINFO, "pdfinfo is not installed (Debian: apt-get install poppler-utils; .ci/install-deps "
                                   "installs it): the PDF's pages were not counted")
     def test_the_pdf_has_a_page_per_slide(self):
@@ -219,6 +226,20 @@ class AbsentAndCannotShowTest(unittest.TestCase):
         (na,) = manifest["not_for_this_machine"]
         self.assertEqual(na["lesson"], "where-threads-run")
         self.assertIn("2 cores / 2 threads", na["why"])
+
+    def test_a_machine_without_a_broker_gets_no_broker_lesson(self):
+        # A run that found no broker to start says why in its context; the lesson is then not for this machine.
+        path = self.root / "ipc-serialize" / "results.json"
+        doc = json.loads(path.read_text())
+        doc["context"]["amqp_broker"] = {"kind": "none", "unavailable": "rabbitmq-server is not installed"}
+        path.write_text(json.dumps(doc))
+        try:
+            manifest = self.deck("ipc-serialize")
+        finally:
+            make_lecture_fixture.write_all(self.root)
+        self.assertNotIn("through-a-broker", {a["lesson"] for a in manifest["not_in_results"]})
+        na = {n["lesson"]: n["why"] for n in manifest["not_for_this_machine"]}
+        self.assertIn("rabbitmq-server is not installed", na["through-a-broker"])
 
     def test_a_redraw_leaves_no_stale_slides(self):
         self.deck("ipc-serialize", "lecture-contention")

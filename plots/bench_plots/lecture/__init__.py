@@ -14,6 +14,6 @@ The lesson registry, in the order of the lecture. Each lesson is a module with
                                              (slides.json: not_for_this_machine), None where it does
 deck.py turns them into lecture/: PNG and SVG per slide, lecture.pdf, index.html and slides.json.
 """
-from . import clients, convoy, gil_server, ladder, serialization, size, spinlocks, uring, waits, where
+from . import broker, clients, convoy, gil_server, ladder, serialization, size, spinlocks, uring, waits, where
 
-LESSONS = (where, ladder, size, waits, clients, uring, serialization, gil_server, convoy, spinlocks)
+LESSONS = (where, ladder, broker, size, waits, clients, uring, serialization, gil_server, convoy, spinlocks)
