@@ -286,8 +286,12 @@ void add_suite_options(CLI::App* run, run_options& o) {
   run->add_option("--cs", o.cs_s, "critical section length (contention suite), e.g. 50ns");
   run->add_option("--switch-interval", o.switch_s, "GIL switch interval(s) (contention suite), e.g. 5ms or 0.1ms,1ms");
   run->add_option("--check-interval", o.check_s, "old-GIL check interval in ticks (contention suite)");
-  run->add_option("--locks", o.locks_s, "comma list (contention suite)");
-  run->add_option("--policies", o.policies_s, "comma list (contention suite)");
+  run->add_option("--locks", o.locks_s,
+                  "the locks the contention suite compares, comma list: mutex, tas, ttas, ticket, adaptive, "
+                  "shared-mutex, atomic, sharded (--lock is the ipc server's)");
+  run->add_option("--policies", o.policies_s,
+                  "the GILs the contention suite emulates, comma list: none, gil-old, gil-new, gil-priority (as "
+                  "--lock names them; old, new, priority also)");
 }
 
 void add_run_command(CLI::App& app, run_options& o) {

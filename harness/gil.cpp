@@ -93,6 +93,8 @@ const void* self_token() noexcept {
 std::string_view to_string(gil_policy p) noexcept { return policy_names[static_cast<int>(p)]; }
 
 std::optional<gil_policy> parse_gil_policy(std::string_view name) noexcept {
+  constexpr std::string_view lock_prefix = "gil-";  // how `run ipc --lock` names a GIL beside "none" and "mutex"
+  if (name.starts_with(lock_prefix) && name != "gil-none") name.remove_prefix(lock_prefix.size());
   for (std::size_t i = 0; i < std::size(policy_names); ++i)
     if (policy_names[i] == name) return static_cast<gil_policy>(i);
   return std::nullopt;
@@ -352,12 +354,9 @@ std::unique_ptr<work_lock> make_work_lock(std::string_view name, const gil_confi
   if (name == "none") return std::make_unique<no_lock>(gil_cfg.tick_ns);
   if (name == "mutex") return std::make_unique<mutex_lock>(gil_cfg.tick_ns);
   gil_config cfg = gil_cfg;
-  if (name == "gil-old")
-    cfg.policy = gil_policy::old_gil;
-  else if (name == "gil-new")
-    cfg.policy = gil_policy::new_gil;
-  else if (name == "gil-priority")
-    cfg.policy = gil_policy::priority;
+  const std::optional<gil_policy> policy = name.starts_with("gil-") ? parse_gil_policy(name) : std::nullopt;
+  if (policy && *policy != gil_policy::none)
+    cfg.policy = *policy;
   else {
     std::string valid;
     for (std::string_view n : lock_names) valid += (valid.empty() ? "" : ", ") + std::string(n);

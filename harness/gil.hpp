@@ -94,6 +94,7 @@ class cpu_work {
 enum class gil_policy { none, old_gil, new_gil, priority };
 
 std::string_view to_string(gil_policy p) noexcept;  // "none", "old", "new", "priority"
+// One vocabulary for both suites: a policy's name, or the name `run ipc --lock` gives it ("gil-new" for "new").
 std::optional<gil_policy> parse_gil_policy(std::string_view name) noexcept;
 std::span<const std::string_view> gil_policy_names() noexcept;
 

@@ -179,7 +179,10 @@ settings resolve_settings(const run_request& req) {
     auto pol = parse_gil_policy(p);
     if (!pol) {
       std::vector<std::string> valid(gil_policy_names().begin(), gil_policy_names().end());
-      throw usage_error(fmt::format("unknown GIL policy '{}' (valid: {})", p, join(valid)));
+      throw usage_error(
+          fmt::format("unknown GIL policy '{}' (valid: {}, or gil-old, gil-new, gil-priority as --lock "
+                      "names them)",
+                      p, join(valid)));
     }
     chosen.insert(*pol);
   }

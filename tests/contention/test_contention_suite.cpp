@@ -43,6 +43,15 @@ void expect_refused(const bench::run_request& r, std::initializer_list<std::stri
 
 TEST(ValidateContention, AcceptsTheDefaults) { EXPECT_NO_THROW(bench::validate_contention(base_request())); }
 
+// One vocabulary: the GILs as `run ipc --lock` names them are the contention suite's policies too.
+TEST(ValidateContention, AcceptsTheIpcNamesOfTheGils) {
+  auto r = base_request();
+  r.policies = {"none", "gil-new", "gil-priority"};
+  EXPECT_NO_THROW(bench::validate_contention(r));
+  r.policies = {"gil-mutex"};
+  expect_refused(r, {"gil-mutex", "gil-new"});
+}
+
 TEST(ValidateContention, RefusesAZeroSwitchInterval) {
   auto r = base_request();
   r.switch_intervals_ns = {5'000'000, 0};

@@ -169,6 +169,17 @@ TEST(GilPolicyNames, ParseRoundTrips) {
   EXPECT_FALSE(bench::parse_gil_policy("gil").has_value());
 }
 
+// `run ipc --lock gil-new` and `run contention --policies gil-new` name the same GIL.
+TEST(GilPolicyNames, TheIpcLockNamesAreTheSamePolicies) {
+  EXPECT_EQ(bench::parse_gil_policy("gil-old"), bench::gil_policy::old_gil);
+  EXPECT_EQ(bench::parse_gil_policy("gil-new"), bench::gil_policy::new_gil);
+  EXPECT_EQ(bench::parse_gil_policy("gil-priority"), bench::gil_policy::priority);
+  EXPECT_FALSE(bench::parse_gil_policy("gil-none").has_value());
+  EXPECT_FALSE(bench::parse_gil_policy("gil-").has_value());
+  for (std::string_view lock : bench::work_lock_names())
+    if (lock.starts_with("gil-")) EXPECT_TRUE(bench::parse_gil_policy(lock).has_value()) << lock;
+}
+
 TEST(CpuWork, CalibrationIsSane) {
   EXPECT_GT(bench::cpu_work::ns_per_iteration(), 0.0);
   EXPECT_EQ(bench::cpu_work::iterations_for(0), 0u);
