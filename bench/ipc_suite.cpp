@@ -16,6 +16,7 @@
 #include "base/error.hpp"
 #include "base/message.hpp"
 #include "base/registry.hpp"
+#include "base/temp_dir.hpp"
 #include "base/units.hpp"
 #include "bench/console_table.hpp"
 #include "bench/contention/contention_suite.hpp"
@@ -344,8 +345,9 @@ std::vector<encoding> encodings_of(const plan_section& sec) {
   return out;
 }
 
-// Why the case cannot run here, or "".
-std::string skip_reason_of(const ipc_case& c) {
+}  // namespace
+
+std::string ipc_skip_reason(const ipc_case& c) {
   const transport_info* t = c.transport;
   const model_info* m = c.model;
   const bool spins = c.wait_as == wait_mode::spin && t->fixed_wait.empty();
@@ -360,6 +362,8 @@ std::string skip_reason_of(const ipc_case& c) {
                        format_bytes(c.wl.msg_bytes));
   return "";
 }
+
+namespace {
 
 // One point of a transport and model's matrix: what it measures, at which size, pairs and wait.
 struct case_point {
@@ -443,7 +447,7 @@ class ipc_planner {
     c.name = case_name(c);
     if (filter_ && !std::regex_search(c.name, *filter_)) return;
     if (!planned_.insert(c.name).second) return;
-    c.skip_reason = skip_reason_of(c);
+    c.skip_reason = ipc_skip_reason(c);
     cases_.push_back(std::move(c));
   }
 
@@ -702,26 +706,6 @@ void print_table(const std::vector<json>& rows, const std::vector<ipc_case>& cas
         "machine help; --drop-disturbed leaves out rounds the canary flagged.\n",
         marks.unstable, unstable_rule());
 }
-
-// Per-run private directory for FIFOs and socket files; removed (with anything left in it) at the end.
-class scratch_dir {
- public:
-  scratch_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "bench-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw_errno("create a private temporary directory");
-    path_ = tmpl;
-  }
-  ~scratch_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  scratch_dir(const scratch_dir&) = delete;
-  scratch_dir& operator=(const scratch_dir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Rounds whose floor (cache-line round trip, cross-core streaming) ran much faster or slower than the other
 // rounds', or that saw the hypervisor steal time, are marked disturbed; with --drop-disturbed they are left out of
@@ -1145,7 +1129,7 @@ void measure_round(ipc_run& run, case_environment& env, const std::map<std::stri
 }
 
 void measure_rounds(ipc_run& run) {
-  scratch_dir scratch;
+  temp_dir scratch;  // FIFOs and socket files of the run
   case_environment env;
   env.cores = &run.cores;
   env.scratch_dir = scratch.path();

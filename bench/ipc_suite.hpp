@@ -23,6 +23,8 @@ std::optional<run_request> lecture_contention_request(const run_request& req, co
 // one kind of CPU pair; none otherwise, for the full matrix or with --filter.
 std::optional<run_request> lecture_cores_request(const run_request& req, const std::filesystem::path& dir,
                                                  const topology& topo);
+// Why the case cannot run here (the transport unavailable, the model or workload incompatible), or "".
+std::string ipc_skip_reason(const ipc_case& c);
 // The cases of a run, in the order each round runs them; skipped ones carry their reason.
 std::vector<ipc_case> plan_ipc(const run_request& req, const core_plan& cores);
 int run_ipc(const run_request& req);

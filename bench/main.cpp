@@ -13,6 +13,8 @@
 #include "base/error.hpp"
 #include "base/registry.hpp"
 #include "base/units.hpp"
+#include "bench/python/interpreter.hpp"
+#include "bench/python/python_suite.hpp"
 #include "bench/serve.hpp"
 #include "bench/suite.hpp"
 #include "harness/build_info.hpp"
@@ -89,6 +91,7 @@ void print_list(const std::string& what) {
         "serializer 'none'):\n");
     for (const auto& s : ser::serializers()) fmt::print("  {:<16}{} ({})\n", s.name, s.description, s.library);
   }
+  if (what.empty() || what == "python") print_python_list(python_for_cases(""));
 }
 
 void print_info() {
@@ -142,9 +145,10 @@ struct tool_commands {
 };
 
 void add_tool_commands(CLI::App& app, tool_commands& t) {
-  t.list = app.add_subcommand("list", "the registries: transports, models, serializers, suites");
-  t.list->add_option("what", t.list_what, "transports | models | serializers | suites")
-      ->check(CLI::IsMember({"transports", "models", "serializers", "suites"}));
+  t.list =
+      app.add_subcommand("list", "the registries: transports, models, serializers, suites, and the python suite's");
+  t.list->add_option("what", t.list_what, "transports | models | serializers | suites | python")
+      ->check(CLI::IsMember({"transports", "models", "serializers", "suites", "python"}));
   app.add_subcommand("info", "the machine as the harness sees it, and the hardware floor measured now");
   t.plot = app.add_subcommand("plot", "re-draw the charts of a finished run from its results files");
   t.plot->add_option("dir", t.plot_dir, "a run directory (holding results.json)")->required();
@@ -225,6 +229,7 @@ struct run_options {
   std::string topology_spec;
   std::string peer;
   std::string amqp_url;
+  std::string python;
 };
 
 // The options that choose the cases and their timing, for every suite.
@@ -277,6 +282,9 @@ void add_suite_options(CLI::App* run, run_options& o) {
   run->add_option("--amqp-url", o.amqp_url,
                   "ipc: amqp://USER:PASSWORD@HOST:PORT/VHOST of a running broker for the amqp transports (default: "
                   "bench starts a private rabbitmq-server for the run)");
+  run->add_option("--python", o.python,
+                  "the interpreter of the python suite's cases and of the contention suite's real-GIL rows (default "
+                  "/usr/bin/python3)");
   run->add_option("--work", o.work_s, "server CPU work per message, e.g. 10us");
   run->add_option("--lock", o.lock,
                   "lock(s) around the server's --work, one per server process: comma list of none, mutex, "
@@ -413,9 +421,9 @@ void refuse_foreign_flags(const CLI::App& run, const std::string& suite) {
     const char* flag;
     std::vector<std::string_view> suites;
   };
-  const owned owners[] = {{"--transports", {"ipc"}},
-                          {"--models", {"ipc"}},
-                          {"--sizes", {"ipc"}},
+  const owned owners[] = {{"--transports", {"ipc", "python"}},
+                          {"--models", {"ipc", "python"}},
+                          {"--sizes", {"ipc", "python"}},
                           {"--placement", {"ipc"}},
                           {"--wait", {"ipc"}},
                           {"--rate", {"ipc"}},
@@ -424,10 +432,11 @@ void refuse_foreign_flags(const CLI::App& run, const std::string& suite) {
                           {"--drop-disturbed", {"ipc"}},
                           {"--peer", {"ipc"}},
                           {"--amqp-url", {"ipc"}},
+                          {"--python", {"python", "contention"}},
                           {"--matrix", {"ipc"}},
                           {"--dry-run", {"ipc"}},
                           {"--topology", {"ipc"}},
-                          {"--serializers", {"serialize", "ipc"}},
+                          {"--serializers", {"serialize", "ipc", "python"}},
                           {"--shapes", {"serialize", "ipc"}},
                           {"--cs", {"contention"}},
                           {"--switch-interval", {"contention"}},
@@ -458,6 +467,7 @@ run_request make_request(const run_options& o, int argc, char** argv) {
     if (o.command->count(f)) req.matrix_flags.emplace_back(f);
   req.matrix = o.matrix;
   req.amqp_url = o.amqp_url;
+  req.python = o.python;
   if (!o.peer.empty()) {
     check_peer_request(o.peer, req.transports, req.place);
     req.peer = o.peer;

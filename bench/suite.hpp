@@ -46,6 +46,7 @@ struct run_request {
   std::vector<std::string> server_locks;  // locks around the ipc server's work (--lock, work_lock_names()); empty: none
   std::string peer;                       // --peer HOST:PORT: the server side runs in `bench serve` there
   std::string amqp_url;                   // --amqp-url: the amqp cases use this broker instead of starting one
+  std::string python;                     // --python PATH: the interpreter of the CPython cases; "": the default
   bool dry_run = false;                   // --dry-run: print the plan, measure nothing
   std::string topology;                   // --topology SPEC (with --dry-run): plan for that machine; "": this one
   std::string matrix;                     // --matrix lecture|full; "": lecture unless a flag below chooses cases

@@ -5,6 +5,7 @@
 #include "bench/contention/contention_suite.hpp"
 #include "bench/cores/cores_suite.hpp"
 #include "bench/ipc_suite.hpp"
+#include "bench/python/python_suite.hpp"
 #include "bench/serialize/serialize_suite.hpp"
 #include "bench/suite.hpp"
 
@@ -19,6 +20,10 @@ const std::array table = {
                run_cores},
     suite_info{"serialize", "build, encode, decode, traverse and round trip of 7 serializers over 3 message shapes",
                validate_serialize, run_serialize},
+    suite_info{"python",
+               "the course's own Python (os.pipe, sockets, multiprocessing, pickle, the GIL) on real CPython, beside "
+               "the same in C++",
+               validate_python, run_python},
 };
 }  // namespace
 

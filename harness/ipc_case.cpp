@@ -39,18 +39,6 @@ class shared_slots {
   pair_slot* slots_ = nullptr;
 };
 
-std::string size_label(std::size_t b) {
-  if (b % (1u << 20) == 0) return fmt::format("{}M", b >> 20);
-  if (b % 1024 == 0) return fmt::format("{}K", b >> 10);
-  return std::to_string(b);
-}
-
-std::string duration_label(std::uint64_t ns) {
-  if (ns % 1'000'000 == 0) return fmt::format("{}ms", ns / 1'000'000);
-  if (ns % 1'000 == 0) return fmt::format("{}us", ns / 1'000);
-  return fmt::format("{}ns", ns);
-}
-
 void append_error(std::string& all, const std::string& e) {
   if (e.empty() || all.find(e) != std::string::npos) return;
   if (!all.empty()) all += "; ";
@@ -117,6 +105,18 @@ void write_cpu_fields(json& row, const cpu_total& cpu, std::uint64_t messages) {
 }
 
 }  // namespace
+
+std::string size_label(std::size_t b) {
+  if (b % (1u << 20) == 0) return fmt::format("{}M", b >> 20);
+  if (b % 1024 == 0) return fmt::format("{}K", b >> 10);
+  return std::to_string(b);
+}
+
+std::string duration_label(std::uint64_t ns) {
+  if (ns % 1'000'000 == 0) return fmt::format("{}ms", ns / 1'000'000);
+  if (ns % 1'000 == 0) return fmt::format("{}us", ns / 1'000);
+  return fmt::format("{}ns", ns);
+}
 
 case_key ipc_case_key(const ipc_case& c) {
   case_key k("ipc");

@@ -30,6 +30,9 @@ struct ipc_case {
 // The case's identity: its run_name and the fields every row of it carries (harness/case_key.hpp).
 case_key ipc_case_key(const ipc_case& c);
 std::string case_name(const ipc_case& c);
+// How names write a size and a duration: 64, 4K, 1M; 500ns, 10us, 5ms.
+std::string size_label(std::size_t bytes);
+std::string duration_label(std::uint64_t ns);
 // Every field an ipc_case_key can write, in its order: the suite's schema identity.
 const std::vector<std::string>& ipc_identity_fields();
 
