@@ -23,6 +23,8 @@
 #include "bench/cores/cores_suite.hpp"
 #include "bench/ipc_schema.hpp"
 #include "bench/progress.hpp"
+#include "bench/python/interpreter.hpp"
+#include "bench/python/python_suite.hpp"
 #include "harness/floor.hpp"
 #include "harness/gil.hpp"
 #include "harness/remote.hpp"
@@ -131,6 +133,7 @@ std::vector<std::string> chosen_locks(const run_request& req) {
 }  // namespace
 
 void validate_ipc(const run_request& req) {
+  check_python_flag(req.python);  // the lecture's Python lessons
   if (!req.matrix.empty() && req.matrix != "lecture" && req.matrix != "full")
     throw usage_error(fmt::format("unknown matrix '{}' (valid: lecture, full)", req.matrix));
   if (req.matrix == "lecture" && (req.quick || !req.matrix_flags.empty()))
@@ -818,7 +821,7 @@ namespace {
 void draw_lecture(const run_request& req, const fs::path& dir) {
   if (req.no_plot) return;
   std::vector<std::string> dirs = {dir.string()};
-  for (const char* sub : {"contention", "cores"})
+  for (const char* sub : {"contention", "cores", "python"})
     if (fs::exists(dir / sub / "results.json")) dirs.push_back((dir / sub).string());
   fmt::print("lecture:\n");
   std::fflush(stdout);
@@ -1224,6 +1227,7 @@ int finish_with_lessons(const ipc_run& run) {
   };
   if (beside("the contention lessons", lecture_contention_request(req, dir), run_contention) == 130) return 130;
   if (beside("where your threads run", lecture_cores_request(req, dir, run.cores.topo), run_cores) == 130) return 130;
+  if (beside("the Python tax (real CPython)", lecture_python_request(req, dir), run_python) == 130) return 130;
   draw_charts(req, dir);
   if (lecture_matrix(req)) draw_lecture(req, dir);
   if (run.failures)
@@ -1240,7 +1244,7 @@ int run_ipc(const run_request& req) {
   core_plan cores = req.topology.empty() ? plan_cores(req.cores) : plan_cores(req.cores, read_topology(req.topology));
   std::vector<ipc_case> cases = plan_ipc(req, cores);
   if (req.dry_run) return print_dry_run(req, cores, cases);
-  ipc_run run{req, std::move(cores), std::move(cases)};
+  ipc_run run{req, std::move(cores), std::move(cases), nullptr, {}};
   connect_peer(run);
   json skipped = sort_out_skipped(run);
   run.res.dir = prepare_run_dir(req.out, "ipc");

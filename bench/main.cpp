@@ -282,9 +282,10 @@ void add_suite_options(CLI::App* run, run_options& o) {
   run->add_option("--amqp-url", o.amqp_url,
                   "ipc: amqp://USER:PASSWORD@HOST:PORT/VHOST of a running broker for the amqp transports (default: "
                   "bench starts a private rabbitmq-server for the run)");
-  run->add_option("--python", o.python,
-                  "the interpreter of the python suite's cases and of the contention suite's real-GIL rows (default "
-                  "/usr/bin/python3)");
+  run->add_option(
+      "--python", o.python,
+      "the CPython of the python suite's cases, the contention suite's real-GIL rows and the lecture's Python "
+      "lessons (default /usr/bin/python3)");
   run->add_option("--work", o.work_s, "server CPU work per message, e.g. 10us");
   run->add_option("--lock", o.lock,
                   "lock(s) around the server's --work, one per server process: comma list of none, mutex, "
@@ -432,7 +433,7 @@ void refuse_foreign_flags(const CLI::App& run, const std::string& suite) {
                           {"--drop-disturbed", {"ipc"}},
                           {"--peer", {"ipc"}},
                           {"--amqp-url", {"ipc"}},
-                          {"--python", {"python", "contention"}},
+                          {"--python", {"python", "contention", "ipc"}},
                           {"--matrix", {"ipc"}},
                           {"--dry-run", {"ipc"}},
                           {"--topology", {"ipc"}},

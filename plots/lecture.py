@@ -31,7 +31,7 @@ def main(argv=None):
     # more than one kind of CPU pair, its core-to-core map into RUN_DIR/cores/: they come along.
     run_dirs = list(args.run_dirs)
     for d in args.run_dirs:
-        for sub in ("contention", "cores"):
+        for sub in ("contention", "cores", "python"):
             extra = Path(d) / sub
             if (extra / "results.json").is_file() and str(extra) not in run_dirs:
                 run_dirs.append(str(extra))

@@ -18,6 +18,7 @@
 #include "bench/console_table.hpp"
 #include "bench/contention/cases.hpp"
 #include "bench/contention/cpython_convoy.hpp"
+#include "bench/python/interpreter.hpp"
 #include "harness/gil.hpp"
 #include "harness/results.hpp"
 #include "harness/stats.hpp"
@@ -740,6 +741,7 @@ void print_console(const std::vector<json>& rows, const std::vector<std::unique_
 }  // namespace contention
 
 void validate_contention(const run_request& req) {
+  check_python_flag(req.python);  // the real-GIL rows
   contention::settings s = contention::resolve_settings(req);
   contention::plan_cases(s);
 }

@@ -15,6 +15,10 @@ namespace bench {
 // Unlike find_python() it need not import matplotlib.
 std::string python_for_cases(const std::string& given);
 
+// --python PATH: refused (usage_error, exit 2 before any work) unless it names an executable file, or a command
+// found on $PATH. "" is the default, always accepted.
+void check_python_flag(const std::string& given);
+
 // bench/python/py_worker.py (or another script of the source tree's bench/ folder, beside plots/).
 std::filesystem::path bench_script(const std::string& relative);
 

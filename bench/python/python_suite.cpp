@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -14,6 +15,7 @@
 #include "base/temp_dir.hpp"
 #include "base/units.hpp"
 #include "bench/console_table.hpp"
+#include "bench/ipc_suite.hpp"
 #include "bench/progress.hpp"
 #include "bench/python/python_cases.hpp"
 #include "harness/accounting.hpp"
@@ -200,25 +202,43 @@ json run_python_case(python_run& run, const py_case& c, json row) {
   return row;
 }
 
-// bench's serializer of the same kind on the same record: encode + decode (and reading every field) in batches.
-json run_cpp_serialize(const python_run& run, const py_case& c, json row) {
-  pin_this_thread(run.cores.cpus[0]);
+// bench's serializer of the same kind on the same record: encode + decode (and reading every field) in batches of
+// about a millisecond, on a pinned thread of its own (the main thread's affinity is what the workers inherit).
+void cpp_serialize_batches(const py_case& c, int cpu, json& doc) {
+  pin_this_thread(cpu);
   std::unique_ptr<ser::codec> codec = c.cpp_codec->make(ser::shape::small);
   const ser::message m = ser::make_message(ser::shape::small, ser::message_seed);
   std::span<const std::byte> enc = codec->serialize(m);
   const std::vector<std::byte> bytes(enc.begin(), enc.end());
-  constexpr std::uint64_t batch = 10'000;
+  std::uint64_t t0 = now_ns();
+  if (!codec->repeat(ser::phase::roundtrip, m, bytes, 100)) throw std::runtime_error("a decode or a traverse failed");
+  const std::uint64_t batch = std::max<std::uint64_t>(1, 100 * 1'000'000 / std::max<std::uint64_t>(now_ns() - t0, 1));
   std::vector<std::uint64_t> per_op;
   const std::uint64_t warm_end = now_ns() + c.warmup_ns, end = warm_end + c.duration_ns;
-  bool ok = true;
   for (std::uint64_t t = now_ns(); t < end && !interrupted(); t = now_ns()) {
-    ok = codec->repeat(ser::phase::roundtrip, m, bytes, batch) && ok;
+    if (!codec->repeat(ser::phase::roundtrip, m, bytes, batch))
+      throw std::runtime_error("a decode or a traverse failed");
     if (t >= warm_end) per_op.push_back((now_ns() - t) / batch);
   }
-  pin_this_thread(-1);
-  if (!ok) return failed(std::move(row), "a decode or a traverse failed");
-  json doc{{"samples_ns", per_op}, {"batch", batch}, {"wire_bytes", bytes.size()}};
-  write_batches(row, doc, "op_");
+  doc = {{"samples_ns", per_op}, {"batch", batch}, {"wire_bytes", bytes.size()}};
+}
+
+json run_cpp_serialize(const python_run& run, const py_case& c, json row) {
+  std::string error;
+  json doc;
+  std::thread([&] {
+    try {
+      cpp_serialize_batches(c, run.cores.cpus[0], doc);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }).join();
+  try {
+    if (error.empty()) write_batches(row, doc, "op_");
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (!error.empty()) return failed(std::move(row), error);
   row["cpu_time"] = row["real_time"];
   row["error_occurred"] = false;
   row["error_message"] = "";
@@ -246,8 +266,8 @@ json measure(python_run& run, const py_case& c, const case_environment& env, int
 std::string progress_text(const py_case& c, int round, int reps) {
   std::string what = c.experiment;
   for (const std::string* s : {&c.transport, &c.model, &c.serializer, &c.kind})
-    if (!s->empty() && *s != "none") what += " " + *s;
-  if (c.msg_bytes) what += " " + format_bytes(c.msg_bytes);
+    if (!s->empty() && *s != "none") what.append(1, ' ').append(*s);
+  if (c.msg_bytes) what.append(1, ' ').append(format_bytes(c.msg_bytes));
   if (c.workers) what += fmt::format(" x{}", c.workers);
   return fmt::format("round {}/{}  {} ({})", round, reps, what, c.runtime);
 }
@@ -370,7 +390,7 @@ void print_other_tables(const python_run& run, const case_medians& m) {
                      {"C++ beside it", 16, align::left, 3},
                      {"p50", 10},
                      {"Python/C++", 10}});
-  console_table cpu({{"CPU-bound", 22, align::left, 2}, {"wall", 10}, {"CPU", 10}, {"CPUs busy", 10}});
+  console_table cpu({{"CPU-bound", 22, align::left, 2}, {"wall", 10}, {"CPU", 10}, {"CPUs busy", 11}});
   bool ser_head = false, cpu_head = false;
   for (const py_case& c : run.plan.cases) {
     if (c.cpp() || !c.skip_reason.empty()) continue;
@@ -388,9 +408,9 @@ void print_other_tables(const python_run& run, const case_medians& m) {
       cpu_head = true;
       if (c.experiment == "cpu") {
         std::optional<double> busy = m.get(n, "cpus_busy");
-        cpu.print_row({fmt::format("{} {}{}", c.workers, c.kind, c.workers > 1 ? "s" : ""),
-                       ns_cell(m.get(n, "wall_ns")), ns_cell(m.get(n, "cpu_ns")),
-                       busy ? fmt::format("{:.2f}", *busy) : "-"});
+        cpu.print_row(
+            {fmt::format("{} {}{}", c.workers, c.kind, c.workers > 1 ? (c.kind == "process" ? "es" : "s") : ""),
+             ns_cell(m.get(n, "wall_ns")), ns_cell(m.get(n, "cpu_ns")), busy ? fmt::format("{:.2f}", *busy) : "-"});
       } else {
         cpu.print_row({fmt::format("switch: {}", c.kind), ns_cell(m.get(n, "switch_p50_ns"))});
       }
@@ -409,19 +429,7 @@ void print_python_tables(const python_run& run) {
 
 void validate_python(const run_request& req) {
   py::validate_python_names(req);
-  if (!req.python.empty()) {
-    const bool path = req.python.find('/') != std::string::npos;
-    bool found = path && ::access(req.python.c_str(), X_OK) == 0;
-    if (const char* p = std::getenv("PATH"); !path && p) {
-      std::string_view dirs = p;
-      for (std::size_t at = 0; at <= dirs.size() && !found;) {
-        const std::size_t colon = std::min(dirs.find(':', at), dirs.size());
-        found = ::access((fs::path(dirs.substr(at, colon - at)) / req.python).c_str(), X_OK) == 0;
-        at = colon + 1;
-      }
-    }
-    if (!found) throw usage_error(fmt::format("--python {}: no such executable", req.python));
-  }
+  check_python_flag(req.python);
 }
 
 namespace {
@@ -488,10 +496,13 @@ int run_python(const run_request& req) {
 namespace bench {
 
 std::optional<run_request> lecture_python_request(const run_request& req, const fs::path& dir) {
-  if (!req.filter.empty() || req.matrix == "full") return std::nullopt;
+  if (!lecture_matrix(req) || !req.filter.empty()) return std::nullopt;
   run_request r;
   r.suite = "python";
-  r.command_line = req.command_line + "  (its Python-tax lesson)";
+  r.command_line = req.command_line;
+  r.reps = req.reps;
+  r.duration_ns = req.duration_ns;
+  r.warmup_ns = req.warmup_ns;
   r.cores = req.cores;
   r.cores_given = req.cores_given;
   r.python = req.python;

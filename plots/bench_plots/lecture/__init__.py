@@ -14,6 +14,8 @@ The lesson registry, in the order of the lecture. Each lesson is a module with
                                              (slides.json: not_for_this_machine), None where it does
 deck.py turns them into lecture/: PNG and SVG per slide, lecture.pdf, index.html and slides.json.
 """
-from . import broker, clients, convoy, gil_server, ladder, serialization, size, spinlocks, uring, waits, where
+from . import (broker, clients, convoy, gil_server, ladder, python_gil, python_tax, serialization, size, spinlocks,
+               uring, waits, where)
 
-LESSONS = (where, ladder, broker, size, waits, clients, uring, serialization, gil_server, convoy, spinlocks)
+LESSONS = (where, ladder, python_tax, broker, size, waits, clients, uring, serialization, python_gil, gil_server, convoy,
+           spinlocks)
