@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")  # before pyplot: Debian's matplotlibrc selects TkAgg, which needs a display
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_plots import common, contention, cores, ipc, serialize, style  # noqa: E402
+from bench_plots import common, contention, cores, ipc, python, serialize, style  # noqa: E402
 
 # context.suite -> function(doc, run_dir, formats) returning the written paths.
 SUITES = {
@@ -23,6 +23,7 @@ SUITES = {
     "contention": contention.plot,
     "serialize": serialize.plot,
     "cores": cores.plot,
+    "python": python.plot,
 }
 FORMATS = ("png", "svg", "pdf")
 

@@ -49,7 +49,7 @@ def _aggregate(rows):
     return out
 
 
-IDENTITY_NUMBERS = ("msg_bytes", "pairs", "rate", "work_ns", "threads", "cpu_threads", "switch_interval_us",
+IDENTITY_NUMBERS = ("msg_bytes", "workers", "pairs", "rate", "work_ns", "threads", "cpu_threads", "switch_interval_us",
                     "repetitions", "family_index", "cs_ns", "cpu_a", "cpu_b")
 
 
@@ -173,12 +173,36 @@ def cores_document():
     return {"context": ctx, "benchmarks": rows + _aggregate(rows)}
 
 
+def python_document():
+    """bench run python: the Python tax's four round trips (C++ pipe, os.pipe, multiprocessing.Pipe and .Queue to
+    a server process, 64 B) and the CPU-bound countdown in 1 thread, 4 threads and 4 processes."""
+    ctx = make_fixture.context(cores_requested=4, cores_available=4, c2c=60.0, xcore=12.0)
+    ctx.update(suite="python", command_line="bench run python --cores 4",
+               python={"interpreter": "/usr/bin/python3", "runtime": "cpython-3.11", "failure": ""},
+               schema={"version": 2, "identity": ["suite", "experiment", "transport", "model", "serializer",
+                                                  "msg_bytes", "kind", "workers", "runtime"], "metrics": {}})
+    rows = []
+    for transport, runtime, rtt in (("pipe", "cpp", 14500.0), ("py-pipe", "cpython-3.11", 18000.0),
+                                    ("py-mp-pipe", "cpython-3.11", 31000.0), ("py-mp-queue", "cpython-3.11", 68000.0)):
+        name = ("python/experiment:pingpong/transport:" + transport +
+                f"/model:process/serializer:none/size:64/runtime:{runtime}")
+        ident = {"suite": "python", "experiment": "pingpong", "transport": transport, "model": "process",
+                 "serializer": "none", "msg_bytes": 64, "runtime": runtime}
+        rows += _rows(name, ident, _latency(rtt, rtt * 1.5), time_field="rtt_p50_ns")
+    for kind, workers, wall in (("thread", 1, 1.0e9), ("thread", 4, 1.1e9), ("process", 4, 0.27e9)):
+        name = f"python/experiment:cpu/kind:{kind}/workers:{workers}/runtime:cpython-3.11"
+        ident = {"suite": "python", "experiment": "cpu", "kind": kind, "workers": workers, "runtime": "cpython-3.11"}
+        rows += _rows(name, ident, {"wall_ns": wall, "cpu_ns": 1.0e9, "cpus_busy": 1.0e9 / wall}, time_field="wall_ns")
+    return {"context": ctx, "benchmarks": rows + _aggregate(rows)}
+
+
 def write_all(root):
     """Writes every fixture the deck's tests use under root; returns root."""
     root = Path(root)
     make_fixture.write("lecture-ipc", ipc_document(), root)
     make_fixture.write("lecture-contention", contention_document(), root)
     make_fixture.write("lecture-cores", cores_document(), root)
+    make_fixture.write("lecture-python", python_document(), root)
     make_fixture.write("ipc-lock", make_fixture.lock_document(4, {}), root)
     make_fixture.write("ipc-serialize", make_fixture.serialized_document(), root)
     make_fixture.write("lecture-one-cpu", make_fixture.lock_document(2, {}), root)

@@ -38,7 +38,7 @@ from bench_plots.lecture import LESSONS, deck, slide  # noqa: E402
 
 CHROMIUM = make_fixture.CHROMIUM
 PDFINFO = shutil.which("pdfinfo")
-FULL = ("lecture-ipc", "ipc-serialize", "ipc-lock", "lecture-contention", "lecture-cores")
+FULL = ("lecture-ipc", "ipc-serialize", "ipc-lock", "lecture-contention", "lecture-cores", "lecture-python")
 
 
 def fixtures():

@@ -1,6 +1,6 @@
 """CPU-bound Python: the same countdown loop in one thread, split over N threads (one interpreter, one GIL) and
 split over N processes (one GIL each), on real CPython (bench run python)."""
-from .. import common, style
+from .. import style
 from . import facts, slide
 
 NAME = "cpu-bound-python"
@@ -37,8 +37,8 @@ def _get(chosen, kind, many):
 
 
 def _label(c):
-    w = c.ident.get("workers")
-    return f"{w} {c.ident.get('kind')}{'s' if w > 1 else ''}"
+    w, kind = c.ident.get("workers"), c.ident.get("kind")
+    return f"{w} {kind}{('es' if kind == 'process' else 's') if w > 1 else ''}"
 
 
 def headline(chosen, context):
@@ -60,8 +60,8 @@ def notes(chosen, context):
     cores = context.get("cores_available")
     over = (f" This machine has {cores} CPUs: more processes than that share them, so the speed-up stops at {cores}x."
             if cores and procs.ident["workers"] > cores else "")
-    return ("The same loop (`while n > 0: n -= 1`) of the same total length, in one thread, split over several "
-            "threads of one interpreter, and split over as many processes. Threads take turns holding the GIL: at "
+    return ("The same countdown loop (n -= 1 until n reaches 0) of the same total length, in one thread, split "
+            "over several threads of one interpreter, and split over as many processes. Threads take turns holding the GIL: at "
             "most one runs Python bytecode at a time, and each hand-over costs a wake-up, so the job takes as long "
             "or longer." + busy_text + " Processes each have their own interpreter and GIL and run in parallel on "
             "separate cores." + over + " For CPU-bound Python: multiprocessing (or C code that releases the GIL); "
@@ -75,6 +75,8 @@ def draw(sl, chosen, context):
              colors.get(c.ident.get("kind"), "#888888")) for c in chosen]
     slide.hbars(ax, bars, style.fmt_time)
     values = [v for b in bars for v in ([b[1]] + list(b[2] or ())) if v]
-    ax.set_xlim(min(values) / 2, max(values) * 5)
-    common.log_axis(ax.xaxis, style.TIME)
-    ax.set_xlabel("wall time of the whole job (log scale; whisker: range of the repetitions)")
+    # A linear axis from zero: the lesson is a ratio of lengths (no faster, or N times faster).
+    ax.set_xscale("linear")
+    ax.set_xlim(0, max(values) * 1.3)
+    ax.xaxis.set_major_formatter(style.TIME)
+    ax.set_xlabel("wall time of the whole job (whisker: range of the repetitions)")
