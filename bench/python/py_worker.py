@@ -242,12 +242,16 @@ def _identity(x):
 
 
 class _Framed:
-    """Length-prefixed frames over a byte stream; subclasses read (_read, _read_into) and write (_write_all)."""
+    """Length-prefixed frames over a byte stream; subclasses read (_read_into) and write (_write_all).
+
+    A frame is read exactly as bench's C++ stream endpoint reads one (transports/stream_endpoint.cpp): its 4-byte
+    length, then its payload, each in a loop over partial reads, and never a byte of the next frame. Reading ahead
+    into a buffer would take several small frames per system call, a batching the C++ side beside it does not do,
+    and the two figures would no longer measure the same thing."""
 
     def __init__(self, timeout_s):
         self.timeout_s = timeout_s
-        self._buf = b""
-        self._pos = 0
+        self._head = bytearray(4)
 
     def send(self, data):
         n = len(data)
@@ -257,38 +261,27 @@ class _Framed:
             self._write_all(_U32.pack(n))
             self._write_all(data)
 
-    def recv(self):
-        buf, pos = self._buf, self._pos
-        while len(buf) - pos < 4:  # never assume a whole read: loop on partial reads
-            chunk = self._read(65536)
-            if not chunk:
-                raise PeerGone("the peer closed the %s" % self.what)
-            buf = buf[pos:] + chunk if pos < len(buf) else chunk
-            pos = 0
-        n = _U32.unpack_from(buf, pos)[0]
-        start = pos + 4
-        end = start + n
-        if end <= len(buf):
-            if end == len(buf):
-                self._buf, self._pos = b"", 0
-            else:
-                self._buf, self._pos = buf, end
-            return buf[start:end]
-        out = bytearray(n)  # a frame larger than what is buffered: read the rest straight into place
-        have = len(buf) - start
-        out[:have] = buf[start:]
-        self._buf, self._pos = b"", 0
-        view = memoryview(out)
-        while have < n:
+    def _read_exact(self, view, what):
+        have = 0
+        while have < len(view):  # never assume a whole read: loop on partial reads
             k = self._read_into(view[have:])
             if not k:
-                raise PeerGone("the peer closed the %s in the middle of a frame" % self.what)
+                raise PeerGone(what)
             have += k
+
+    def recv(self):
+        head = memoryview(self._head)
+        self._read_exact(head, "the peer closed the %s" % self.what)
+        n = _U32.unpack_from(self._head)[0]
+        out = bytearray(n)
+        view = memoryview(out)
+        self._read_exact(view, "the peer closed the %s in the middle of a frame" % self.what)
         view.release()
+        head.release()
         return out
 
     def poll(self):
-        return len(self._buf) - self._pos >= 4 or bool(self._poller.poll(0))
+        return bool(self._poller.poll(0))
 
 
 class FdChannel(_Framed):
@@ -305,10 +298,6 @@ class FdChannel(_Framed):
     def _wait(self):
         if not self._poller.poll(self._timeout_ms):
             raise Timeout("no message from the peer for %g s (pipe)" % self.timeout_s)
-
-    def _read(self, n):
-        self._wait()
-        return os.read(self.rfd, n)
 
     def _read_into(self, view):
         self._wait()
@@ -340,14 +329,6 @@ class SockChannel(_Framed):
         sock.settimeout(timeout_s)
         self._poller = select.poll()
         self._poller.register(sock.fileno(), select.POLLIN)
-
-    def _read(self, n):
-        try:
-            return self.sock.recv(n)
-        except socket.timeout:
-            raise Timeout("no message from the peer for %g s (socket)" % self.timeout_s)
-        except ConnectionResetError:
-            return b""
 
     def _read_into(self, view):
         try:

@@ -390,7 +390,7 @@ void print_other_tables(const python_run& run, const case_medians& m) {
                      {"C++ beside it", 16, align::left, 3},
                      {"p50", 10},
                      {"Python/C++", 10}});
-  console_table cpu({{"CPU-bound", 22, align::left, 2}, {"wall", 10}, {"CPU", 10}, {"CPUs busy", 11}});
+  console_table cpu({{"CPU-bound", 22, align::left, 2}, {"wall", 10}, {"CPU", 10}, {"CPUs busy", 10, align::right, 2}});
   bool ser_head = false, cpu_head = false;
   for (const py_case& c : run.plan.cases) {
     if (c.cpp() || !c.skip_reason.empty()) continue;
