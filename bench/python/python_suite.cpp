@@ -362,7 +362,7 @@ void print_transport_table(const python_run& run, const case_medians& m, const s
                    {pp ? "p99" : "MB/s", 10},
                    {"C++ beside it", 28, align::left, 3},
                    {pp ? "p50" : "msgs/s", 10},
-                   {"Python/C++", 10}});
+                   {"Python/C++", 10, align::right, 2}});
   bool any = false;
   for (const py_case& c : run.plan.cases) {
     if (c.cpp() || c.experiment != experiment || !c.skip_reason.empty()) continue;
@@ -389,7 +389,7 @@ void print_other_tables(const python_run& run, const case_medians& m) {
                      {"encode+decode", 14},
                      {"C++ beside it", 16, align::left, 3},
                      {"p50", 10},
-                     {"Python/C++", 10}});
+                     {"Python/C++", 10, align::right, 2}});
   console_table cpu({{"CPU-bound", 22, align::left, 2}, {"wall", 10}, {"CPU", 10}, {"CPUs busy", 10, align::right, 2}});
   bool ser_head = false, cpu_head = false;
   for (const py_case& c : run.plan.cases) {
