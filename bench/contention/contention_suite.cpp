@@ -18,6 +18,7 @@
 #include "bench/console_table.hpp"
 #include "bench/contention/cases.hpp"
 #include "bench/contention/cpython_convoy.hpp"
+#include "bench/python/interpreter.hpp"
 #include "harness/gil.hpp"
 #include "harness/results.hpp"
 #include "harness/stats.hpp"
@@ -742,6 +743,7 @@ void print_console(const std::vector<json>& rows, const std::vector<std::unique_
 void validate_contention(const run_request& req) {
   contention::settings s = contention::resolve_settings(req);
   contention::plan_cases(s);
+  check_python_flag(req);  // the interpreter of the real-GIL rows
 }
 
 namespace contention {

@@ -7,16 +7,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "base/cancel.hpp"
 #include "base/clock.hpp"
+#include "base/error.hpp"
 #include "base/fd.hpp"
 #include "bench/suite.hpp"
 #include "harness/build_info.hpp"
@@ -32,6 +35,21 @@ std::string python_for_cases(const std::string& given) {
   if (*build_info::python) return build_info::python;
   if (::access("/usr/bin/python3", X_OK) == 0) return "/usr/bin/python3";
   return "python3";
+}
+
+void check_python_flag(const run_request& req) {
+  if (req.python.empty()) return;
+  const bool path = req.python.find('/') != std::string::npos;
+  bool found = path && ::access(req.python.c_str(), X_OK) == 0;
+  if (const char* p = std::getenv("PATH"); !path && p) {
+    std::string_view dirs = p;
+    for (std::size_t at = 0; at <= dirs.size() && !found;) {
+      const std::size_t colon = std::min(dirs.find(':', at), dirs.size());
+      found = ::access((fs::path(dirs.substr(at, colon - at)) / req.python).c_str(), X_OK) == 0;
+      at = colon + 1;
+    }
+  }
+  if (!found) throw usage_error(fmt::format("--python {}: no such executable", req.python));
 }
 
 fs::path bench_script(const std::string& relative) { return plots_dir().parent_path() / "bench" / relative; }

@@ -10,6 +10,11 @@
 
 namespace bench {
 
+struct run_request;
+
+// --python, where given, names an executable (a path, or a name found on $PATH); else usage_error, one line.
+void check_python_flag(const run_request& req);
+
 // The interpreter the Python cases run on: `given` (--python) if not empty, else $BENCH_PYTHON, the configured
 // one, Debian's /usr/bin/python3 (the one that imports Debian's python3-zmq and python3-msgpack), python3.
 // Unlike find_python() it need not import matplotlib.

@@ -409,19 +409,7 @@ void print_python_tables(const python_run& run) {
 
 void validate_python(const run_request& req) {
   py::validate_python_names(req);
-  if (!req.python.empty()) {
-    const bool path = req.python.find('/') != std::string::npos;
-    bool found = path && ::access(req.python.c_str(), X_OK) == 0;
-    if (const char* p = std::getenv("PATH"); !path && p) {
-      std::string_view dirs = p;
-      for (std::size_t at = 0; at <= dirs.size() && !found;) {
-        const std::size_t colon = std::min(dirs.find(':', at), dirs.size());
-        found = ::access((fs::path(dirs.substr(at, colon - at)) / req.python).c_str(), X_OK) == 0;
-        at = colon + 1;
-      }
-    }
-    if (!found) throw usage_error(fmt::format("--python {}: no such executable", req.python));
-  }
+  check_python_flag(req);
 }
 
 namespace {

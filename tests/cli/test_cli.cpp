@@ -271,6 +271,7 @@ TEST(Cli, BadInputExitsTwoWithOneClearLine) {
       {{"run", "ipc", "--lock", "none,mutex", "--work", "0us"}, "--lock mutex needs --work"},
       {{"run", "ipc", "--work", "1us", "--lock", "mutex,mutex"}, "--lock lists 'mutex' twice"},
       {{"run", "contention", "--lock", "gil-new"}, "--lock does not apply to the contention suite"},
+      {{"run", "contention", "--python", "/nonexistent"}, "--python /nonexistent: no such executable"},
       {{"run", "ipc", "--filter", "("}, "not a valid regular expression"},
       {{"run", "ipc", "--filter", "no-such-case"}, "no case to run: --filter matches no case"},
       {{"run", "ipc", "--cs", "50ns"}, "--cs does not apply to the ipc suite"},

@@ -106,6 +106,14 @@ TEST(ValidateContention, RefusesATooShortDurationAndTooManyCores) {
   expect_refused(r, {"--cores", "1000"});
 }
 
+TEST(ValidateContention, RefusesAPythonThatIsNotThere) {
+  auto r = base_request();
+  r.python = "/nonexistent/python3";
+  expect_refused(r, {"--python /nonexistent/python3", "no such executable"});
+  r.python = "/usr/bin/env";  // an executable: whether it is a Python shows when its workers run
+  EXPECT_NO_THROW(bench::validate_contention(r));
+}
+
 TEST(RunContention, WritesRowsWithTheRequiredFields) {
   const fs::path dir = fs::temp_directory_path() / ("bench-contention-test-" + std::to_string(::getpid()));
   fs::remove_all(dir);
