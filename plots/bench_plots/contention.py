@@ -166,6 +166,11 @@ def _policy_key(case):
     return runtime if runtime.startswith("cpython") else case.ident.get("policy")
 
 
+# The real interpreter's lines: hollow diamonds on a thinner line, drawn over the emulation's, so that where the two
+# agree the emulated line and its markers still show through.
+REAL_LOOK = {"marker": "D", "markerfacecolor": "none", "markersize": 12, "markeredgewidth": 2, "linewidth": 1.8}
+
+
 def _runtime_label(key):
     """"real CPython 3.11" from the runtime "cpython-3.11"."""
     name, _, version = key.partition("-")
@@ -185,8 +190,9 @@ def _gil_cpu_calibration(context):
     real = context.get("cpython_gil_cpu")
     if not isinstance(real, dict) or not real.get("countdown_iterations"):
         return ""
-    return (f" · real CPython: a countdown of {real['countdown_iterations']:,} steps "
-            f"({real['calibration_ns_per_iteration']:.0f} ns each, calibrated per CPU time), as much work in one thread")
+    work = style.fmt_time(context.get("gil_cpu_work_ns") or 0)
+    return (f" · real CPython: a countdown of {real['countdown_iterations']:,} steps, {work} of CPU in one thread at "
+            f"the {real['calibration_ns_per_iteration']:.0f} ns a step calibrated in this run")
 
 
 # ---- gil-cpu -------------------------------------------------------------------------------------------------
@@ -285,13 +291,13 @@ def gil_convoy(all_cases, context):
                         ax.plot([xs_ns[0], xs_ns[-1]], [v, v], color=color, linestyle=styles[k], zorder=3)
                     continue
                 pts = sorted((c.ident["switch_interval_us"] * 1e3, _v(c, field)) for c in cs if _v(c, field))
+                look = dict(REAL_LOOK, zorder=4) if policy in real else {"marker": "o", "zorder": 3}
                 if pts:
-                    ax.plot([p[0] for p in pts], [p[1] for p in pts], color=color, linestyle=styles[k], marker="o",
-                            zorder=3)
+                    ax.plot([p[0] for p in pts], [p[1] for p in pts], color=color, linestyle=styles[k], **look)
+            look = REAL_LOOK if policy in real else {"marker": None if policy in ("none", "old") else "o"}
             handles.append(Line2D([], [], color=color, linestyle=styles[k],
-                                  marker=None if policy in ("none", "old") else "o",
-                                  label=f"{'real ' + policy + ' (new GIL)' if policy in real else policy}, "
-                                        f"{k} CPU-bound thread{'s' if k != 1 else ''}"))
+                                  label=f"{_runtime_label(policy) + ' (new GIL)' if policy in real else policy}, "
+                                        f"{k} CPU-bound thread{'s' if k != 1 else ''}", **look))
     alone = next((c for c in chart if _field(c, "cpu_threads") == 0 and c.ident.get("policy") == "none"), None)
     for ax, title in zip(axes, ("p50 (median)", "p99 (1 in 100 is slower)")):
         lo, hi = xs_ns[0], xs_ns[-1]
