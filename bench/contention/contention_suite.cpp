@@ -17,7 +17,7 @@
 #include "base/units.hpp"
 #include "bench/console_table.hpp"
 #include "bench/contention/cases.hpp"
-#include "bench/contention/cpython_convoy.hpp"
+#include "bench/contention/cpython_rows.hpp"
 #include "bench/python/interpreter.hpp"
 #include "harness/gil.hpp"
 #include "harness/results.hpp"
@@ -512,9 +512,12 @@ primary_metric contention_primary_metric(const json& row) {
   return {"real_time", false};
 }
 
-// Facts of a case that are not part of its identity (the GIL's tick, the CPUs its threads ran on), copied from
-// its first row onto the aggregate rows so that a median row says where it was measured.
-const std::vector<std::string> case_facts = {"tick_ns", "io_cpu", "cpu_thread_cpu", "echo_cpu", "echo_fifo", "run_ns"};
+// Facts of a case that are not part of its identity (the GIL's tick, the CPUs its threads ran on, the real
+// CPython's countdown), copied from its first row onto the aggregate rows so that a median row says where and how
+// it was measured.
+const std::vector<std::string> case_facts = {
+    "tick_ns",   "io_cpu", "cpu_thread_cpu",       "echo_cpu",
+    "echo_fifo", "run_ns", "countdown_iterations", "countdown_ns_per_iteration"};
 
 void copy_case_facts(std::vector<json>& rows) {
   std::map<std::string, const json*> first;
@@ -648,9 +651,15 @@ void print_false_sharing(const console_rows& v, const run_groups& groups, bool& 
   }
 }
 
+// The real interpreter's rows name it instead of the emulated policy (its GIL is the new one).
+std::string policy_cell(const json& row) {
+  const std::string runtime = row.value("runtime", std::string("cpp"));
+  return runtime == "cpp" ? text_of(row, "policy") : runtime;
+}
+
 void print_gil_cpu(const console_rows& v, const run_groups& groups, bool& unstable) {
   fmt::print("\nGIL, CPU-bound: the same work split over threads (one GIL) or processes (one GIL each)\n");
-  const console_table table = spaced_table({{"policy", 9, align::left},
+  const console_table table = spaced_table({{"policy", 13, align::left},
                                             {"model", 8, align::left},
                                             {"threads", 7},
                                             {"wall", 10},
@@ -658,7 +667,7 @@ void print_gil_cpu(const console_rows& v, const run_groups& groups, bool& unstab
                                             {"cpu", 10},
                                             {"vs 1 thread", 13}});
   table.print_header();
-  auto key_of = [](const json& row) { return text_of(row, "policy") + text_of(row, "model"); };
+  auto key_of = [](const json& row) { return policy_cell(row) + text_of(row, "model"); };
   std::map<std::string, double> one;  // policy/model -> wall at 1
   for (const auto& [rn, first] : v) {
     auto w = stat_of(group_of(groups, rn), "wall_ns");
@@ -669,9 +678,8 @@ void print_gil_cpu(const console_rows& v, const run_groups& groups, bool& unstab
     auto w = stat_of(g, "wall_ns"), c = stat_of(g, "cpu_ns");
     const std::string key = key_of(*first);
     std::string speed = w.ok && one.count(key) ? fmt::format("{:.2f}x faster", one[key] / w.s.median) : "-";
-    table.print_row({text_of(*first, "policy"), text_of(*first, "model"),
-                     std::to_string((*first)["threads"].get<int>()), w.ok ? format_ns(w.s.median) : "FAILED",
-                     spread_text(w, unstable), ns_cell(c), speed});
+    table.print_row({policy_cell(*first), text_of(*first, "model"), std::to_string((*first)["threads"].get<int>()),
+                     w.ok ? format_ns(w.s.median) : "FAILED", spread_text(w, unstable), ns_cell(c), speed});
   }
 }
 
@@ -703,10 +711,8 @@ void print_convoy(const std::string& exp, const console_rows& v, const run_group
             ? short_duration(static_cast<std::uint64_t>((*first)["switch_interval_us"].get<double>() * 1000))
             : "-";
     std::string p50s = g.empty() ? "FAILED" : starved.ok && starved.s.median >= 1 ? "starved" : ns_cell(p50);
-    // The real interpreter's rows name it instead of the emulated policy (its GIL is the new one).
-    const std::string runtime = first->value("runtime", std::string("cpp"));
-    const std::string policy = runtime == "cpp" ? text_of(*first, "policy") : runtime;
-    table.print_row({policy, where, sw, p50s, spread_text(p50, unstable), ns_cell(p99), rate_cell(rts, "-")});
+    table.print_row(
+        {policy_cell(*first), where, sw, p50s, spread_text(p50, unstable), ns_cell(p99), rate_cell(rts, "-")});
   }
 }
 
@@ -749,10 +755,25 @@ void validate_contention(const run_request& req) {
 namespace contention {
 namespace {
 
+// What the context says of the real CPython's rows.
+struct cpython_notes {
+  std::string convoy = "no emulated new-GIL convoy in this run";
+  json gil_cpu = "no emulated new-GIL gil-cpu case in this run";
+  std::string python;
+};
+
+void append_real(std::vector<json>& rows, std::vector<json> real) {
+  for (json& r : real) {
+    r["family_index"] = 0;
+    r["per_family_instance_index"] = 0;
+    r["tick_ns"] = nullptr;
+    rows.push_back(std::move(r));
+  }
+}
+
 // The real CPython convoy beside every emulated new-GIL convoy of up to one CPU-bound thread (the worker runs
-// one): as long as the emulation's own window, as many repetitions. Returns what the context says of them.
-std::string add_cpython_convoy(std::vector<json>& rows, const std::vector<std::unique_ptr<planned>>& plan,
-                               const settings& cfg) {
+// one): as long as the emulation's own window, as many repetitions.
+std::vector<cpython_convoy_case> real_convoys(const std::vector<std::unique_ptr<planned>>& plan, const settings& cfg) {
   std::vector<cpython_convoy_case> cases;
   for (const auto& p : plan) {
     const case_desc& d = p->desc;
@@ -760,21 +781,66 @@ std::string add_cpython_convoy(std::vector<json>& rows, const std::vector<std::u
     const std::uint64_t window = std::max(cfg.convoy_min_ns, cfg.convoy_min_intervals * d.switch_interval_ns);
     cases.push_back({d.name(), d.cpu_threads, d.switch_interval_ns, window, d.cpu_threads + 1 > cfg.cores.available});
   }
-  if (cases.empty()) return "no emulated new-GIL convoy in this run";
-  std::fprintf(stderr, "contention: the same convoy on the real CPython (%zu cases x %d repetitions)\n", cases.size(),
-               cfg.reps);
-  std::string why;
-  std::vector<json> real = cpython_convoy_rows(cases, cfg.reps, why);
-  if (real.empty()) return "not measured: " + why;
-  for (json& r : real) {
-    r["family_index"] = 0;
-    r["per_family_instance_index"] = 0;
-    r["tick_ns"] = nullptr;
-    rows.push_back(std::move(r));
+  return cases;
+}
+
+// The real CPython job beside every emulated new-GIL gil-cpu case: the threads under new, and the processes
+// (planned under new where new is chosen).
+std::vector<cpython_cpu_case> real_cpu_jobs(const std::vector<std::unique_ptr<planned>>& plan, const settings& cfg) {
+  std::vector<cpython_cpu_case> cases;
+  for (const auto& p : plan) {
+    const case_desc& d = p->desc;
+    if (d.experiment != "gil-cpu" || d.policy != gil_policy::new_gil) continue;
+    cases.push_back({d.name(), std::string(to_string(*d.policy)), d.model == "process", d.threads, d.switch_interval_ns,
+                     cfg.gil_work_ns, cfg.cores.cpus, d.threads > cfg.cores.available});
   }
-  return "rows with runtime cpython-X.Y: bench/contention/cpython_compare.py --convoy-worker, an I/O thread's 64-byte "
-         "socketpair echoes (echo peer in a forked process) beside one CPU-bound thread under sys.setswitchinterval; "
-         "its raw round trips, with bench's statistics";
+  return cases;
+}
+
+cpython_notes add_cpython_rows(std::vector<json>& rows, const std::vector<std::unique_ptr<planned>>& plan,
+                               const settings& cfg, const run_request& req) {
+  cpython_notes notes;
+  const std::vector<cpython_convoy_case> convoys = real_convoys(plan, cfg);
+  const std::vector<cpython_cpu_case> jobs = real_cpu_jobs(plan, cfg);
+  if (convoys.empty() && jobs.empty()) return notes;
+  notes.python = python_for_cases(req.python);
+  std::string why;
+  const std::optional<cpython_lane> lane = open_cpython_lane(notes.python, why);
+  if (!lane) {
+    if (!convoys.empty()) notes.convoy = "not measured: " + why;
+    if (!jobs.empty()) notes.gil_cpu = "not measured: " + why;
+    return notes;
+  }
+  if (!jobs.empty()) {
+    std::fprintf(stderr, "contention: the same CPU-bound job on the real %s (%zu cases x %d repetitions)\n",
+                 lane->runtime.c_str(), jobs.size(), cfg.reps);
+    const cpython_calibration cal = calibrate_cpython_cpu(*lane, cfg.cores.cpus, cfg.gil_work_ns);
+    append_real(rows, cpython_cpu_rows(*lane, jobs, cfg.reps, cal));
+    notes.gil_cpu = {
+        {"how",
+         "rows with runtime cpython-X.Y: bench/contention/cpython_compare.py --cpu-worker, a countdown "
+         "(while n > 0: n -= 1) split over threads under sys.setswitchinterval, or over forked "
+         "processes, worker i pinned as the emulation pins it; the countdown sized so that one thread "
+         "takes gil_cpu_work_ns of CPU time at the calibrated cost per step"},
+        {"calibration_ns_per_iteration", cal.ns_per_iteration},
+        {"calibration_iterations", cal.iterations},
+        {"calibration_wall_ns", cal.wall_ns},
+        {"calibration_cpu_ns", cal.cpu_ns},
+        {"calibration_failure", cal.failure},
+        {"countdown_iterations", cal.ns_per_iteration > 0
+                                     ? json(std::llround(static_cast<double>(cfg.gil_work_ns) / cal.ns_per_iteration))
+                                     : json(nullptr)}};
+  }
+  if (!convoys.empty()) {
+    std::fprintf(stderr, "contention: the same convoy on the real %s (%zu cases x %d repetitions)\n",
+                 lane->runtime.c_str(), convoys.size(), cfg.reps);
+    append_real(rows, cpython_convoy_rows(*lane, convoys, cfg.reps));
+    notes.convoy =
+        "rows with runtime cpython-X.Y: bench/contention/cpython_compare.py --convoy-worker, an I/O thread's 64-byte "
+        "socketpair echoes (echo peer in a forked process) beside one CPU-bound thread under sys.setswitchinterval; "
+        "its raw round trips, with bench's statistics";
+  }
+  return notes;
 }
 
 // Registers every planned family with Google Benchmark; returns them by family name, for the reporter's runs.
@@ -812,7 +878,7 @@ std::map<std::string, const planned*> register_cases(std::vector<std::unique_ptr
 
 // The run's settings in context: what a reader of results.json needs to know how the figures were taken.
 json contention_context(const run_request& req, const settings& cfg, std::optional<double> load_before,
-                        const std::string& cpython_note) {
+                        const cpython_notes& cpython) {
   json ctx = suite_context(req, cfg.cores);
   ctx["duration_ns"] = cfg.window_ns;
   ctx["repetitions"] = cfg.reps;
@@ -838,7 +904,9 @@ json contention_context(const run_request& req, const settings& cfg, std::option
   ctx["thread_counts"] = cfg.thread_counts;
   ctx["cpu_thread_counts"] = cfg.cpu_thread_counts;
   ctx["random_interleaving"] = true;
-  ctx["cpython_convoy"] = cpython_note;
+  ctx["cpython_convoy"] = cpython.convoy;
+  ctx["cpython_gil_cpu"] = cpython.gil_cpu;
+  ctx["cpython_interpreter"] = cpython.python;
   ctx["schema"] =
       to_json(suite_schema{contention_identity, {std::begin(contention_metrics), std::end(contention_metrics)}});
   return ctx;
@@ -880,11 +948,11 @@ int run_contention(const run_request& req) {
     if (it == by_family.end()) continue;
     results.rows.push_back(to_row(run, *it->second, cfg));
   }
-  const std::string cpython_note = add_cpython_convoy(results.rows, plan, cfg);
+  const cpython_notes cpython = add_cpython_rows(results.rows, plan, cfg, req);
   add_aggregates(results.rows, metric_fields, contention_identity, contention_primary_metric);
   copy_case_facts(results.rows);
 
-  results.context = contention_context(req, cfg, load_before, cpython_note);
+  results.context = contention_context(req, cfg, load_before, cpython);
   write_results(results);
 
   print_console(results.rows, plan);

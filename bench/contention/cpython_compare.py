@@ -48,6 +48,11 @@ def countdown(n):
         n -= 1
 
 
+def share_of(total, k, i):
+    """Worker i's part of `total` split over k workers, as the emulation splits its ticks."""
+    return total // k + (1 if i < total % k else 0)
+
+
 def cpu_threads(total, k, cpu_list):
     def work(i, share):
         pin(cpu_list[i % len(cpu_list)])
@@ -55,7 +60,7 @@ def cpu_threads(total, k, cpu_list):
 
     c0 = time.process_time_ns()
     t0 = time.perf_counter_ns()
-    ts = [threading.Thread(target=work, args=(i, total // k)) for i in range(k)]
+    ts = [threading.Thread(target=work, args=(i, share_of(total, k, i))) for i in range(k)]
     for t in ts:
         t.start()
     for t in ts:
@@ -71,7 +76,7 @@ def cpu_processes(total, k, cpu_list):
         if pid == 0:
             try:
                 pin(cpu_list[i % len(cpu_list)])
-                countdown(total // k)
+                countdown(share_of(total, k, i))
             finally:
                 os._exit(0)
         pids.append(pid)
@@ -225,9 +230,51 @@ def convoy_worker(argv):
     return 0
 
 
+def cpu_list_arg(text):
+    try:
+        return [int(c) for c in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of CPU numbers: {text!r}") from None
+
+
+def cpu_worker(argv):
+    """bench run contention's gil-cpu worker: one job, `--iterations` countdown steps in all split over the
+    workers, as one JSON line {"wall_ns", "cpu_ns"} on stdout. With --calibrate-ms, the countdown's cost per step
+    instead: one thread, grown until it takes that much CPU time, the cheapest of three (noise only adds time).
+    CPU time, not wall: the emulation's work is CPU time too, and a busy machine stretches the wall alone."""
+    ap = argparse.ArgumentParser(prog="cpython_compare.py --cpu-worker")
+    ap.add_argument("--kind", choices=("threads", "processes"), default="threads")
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--iterations", type=int, default=0, help="countdown steps in all")
+    ap.add_argument("--switch-us", type=float, default=5000)
+    ap.add_argument("--cpus", type=cpu_list_arg, default=None, help="CPUs to pin worker i to (i mod their number)")
+    ap.add_argument("--calibrate-ms", type=float, default=0)
+    args = ap.parse_args(argv)
+    if args.workers < 1 or args.iterations < 0 or args.switch_us <= 0:
+        ap.error("--workers must be at least 1, --iterations not negative, --switch-us positive")
+    sys.setswitchinterval(args.switch_us / 1e6)
+    cpu_list = args.cpus or cpus()
+    if args.calibrate_ms > 0:
+        n = 100_000
+        while True:
+            wall, cpu = cpu_threads(n, 1, cpu_list)
+            if cpu >= args.calibrate_ms * 1e6 or n >= 1 << 40:
+                break
+            n = max(n * 2, int(n * args.calibrate_ms * 1e6 / max(cpu, 1) * 1.1))
+        wall, cpu = min([(wall, cpu)] + [cpu_threads(n, 1, cpu_list) for _ in range(2)], key=lambda r: r[1])
+        print(json.dumps({"iterations": n, "wall_ns": wall, "cpu_ns": cpu, "ns_per_iteration": cpu / n}))
+        return 0
+    fn = cpu_threads if args.kind == "threads" else cpu_processes
+    wall, cpu = fn(args.iterations, args.workers, cpu_list)
+    print(json.dumps({"wall_ns": wall, "cpu_ns": cpu}))
+    return 0
+
+
 def main():
     if sys.argv[1:2] == ["--convoy-worker"]:
         return convoy_worker(sys.argv[2:])
+    if sys.argv[1:2] == ["--cpu-worker"]:
+        return cpu_worker(sys.argv[2:])
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions, shorter runs")
     ap.add_argument("--reps", type=int, default=0, help="repetitions (default 5, quick 3)")

@@ -157,6 +157,44 @@ def false_sharing(all_cases, context):
     return fig
 
 
+CPYTHON_COLOR = "#d62728"
+
+
+def _policy_key(case):
+    """The policy a row is drawn under: the real interpreter's rows (runtime cpython-X.Y) as one of their own."""
+    runtime = str(case.ident.get("runtime") or "cpp")
+    return runtime if runtime.startswith("cpython") else case.ident.get("policy")
+
+
+# The real interpreter's lines: hollow diamonds on a thinner line, drawn over the emulation's, so that where the two
+# agree the emulated line and its markers still show through.
+REAL_LOOK = {"marker": "D", "markerfacecolor": "none", "markersize": 12, "markeredgewidth": 2, "linewidth": 1.8}
+
+
+def _runtime_label(key):
+    """"real CPython 3.11" from the runtime "cpython-3.11"."""
+    name, _, version = key.partition("-")
+    return f"real {'CPython' if name == 'cpython' else name} {version}".strip()
+
+
+def _gil_cpu_label(key, model):
+    if key not in POLICY_ORDER:
+        return f"{_runtime_label(key)}, {'threads' if model == 'thread' else 'processes'}"
+    if model == "thread":
+        return POLICY_LABEL.get(key, key) + ", threads"
+    return f"processes (one GIL each, {key})"
+
+
+def _gil_cpu_calibration(context):
+    """What the real CPython's job was, from the context; empty where the run has none."""
+    real = context.get("cpython_gil_cpu")
+    if not isinstance(real, dict) or not real.get("countdown_iterations"):
+        return ""
+    work = style.fmt_time(context.get("gil_cpu_work_ns") or 0)
+    return (f" · real CPython: a countdown of {real['countdown_iterations']:,} steps, {work} of CPU in one thread at "
+            f"the {real['calibration_ns_per_iteration']:.0f} ns a step calibrated in this run")
+
+
 # ---- gil-cpu -------------------------------------------------------------------------------------------------
 
 def gil_cpu(all_cases, context):
@@ -166,15 +204,22 @@ def gil_cpu(all_cases, context):
     fig, (ax, axc) = common.figure(ncols=2, sharey=True)
     handles = []
     drawn = False
-    lines = [(p, "thread") for p in POLICY_ORDER] + [(None, "process")]
+    real = sorted({_policy_key(c) for c in chart if _policy_key(c) not in POLICY_ORDER})
+    # The emulated policies' threads, the emulated processes (drawn under whichever policy they ran), then the
+    # real interpreter's threads and processes beside them.
+    lines = [(p, "thread") for p in POLICY_ORDER] + [(None, "process")] + [(r, m) for r in real
+                                                                           for m in ("thread", "process")]
     for policy, model in lines:
-        cs = [c for c in chart if c.ident.get("model") == model and (policy is None or c.ident.get("policy") == policy)]
+        cs = [c for c in chart if c.ident.get("model") == model and
+              (_policy_key(c) == policy if policy is not None else _policy_key(c) in POLICY_ORDER)]
         pts = sorted((c.ident.get("threads"), _v(c, "wall_ns"), _v(c, "cpu_ns"), c) for c in cs if _v(c, "wall_ns"))
         if not pts:
             continue
         drawn = True
-        color = "#000000" if model == "process" else style.lock_color(policy)
+        is_real = policy in real
+        color = CPYTHON_COLOR if is_real else "#000000" if model == "process" else style.lock_color(policy)
         ls, marker = style.model_style(model)
+        marker = "D" if is_real else marker
         for a, idx in ((ax, 1), (axc, 2)):
             a.plot([p[0] for p in pts], [p[idx] for p in pts], color=color, linestyle=ls, zorder=3)
             for p in pts:
@@ -182,8 +227,7 @@ def gil_cpu(all_cases, context):
                 lo_hi = _range(p[3], "wall_ns" if idx == 1 else "cpu_ns")
                 if lo_hi:
                     a.plot([p[0], p[0]], lo_hi, color=color, linewidth=1.2, alpha=0.6, zorder=2)
-        label = POLICY_LABEL.get(policy, policy) + ", threads" if model == "thread" else \
-            f"processes (one GIL each, {cs[0].ident.get('policy')})"
+        label = _gil_cpu_label(policy or cs[0].ident.get("policy"), model)
         handles.append(Line2D([], [], color=color, linestyle=ls, marker=marker, label=label))
     if not drawn:
         return common.discard(fig)
@@ -208,21 +252,13 @@ def gil_cpu(all_cases, context):
     work = context.get("gil_cpu_work_ns")
     common.finish(fig, "CPU-bound work: threads under each GIL vs processes", context,
                   f"the same {style.fmt_time(work or 0)} of CPU work ({style.fmt_time(context.get('tick_ns') or 0)} "
-                  f"ticks) split evenly over the threads of one interpreter, or over processes with a GIL each · "
-                  f"{_rep_note(chart)}", _failed_notes(chart) + _oversubscribed_note(chart))
+                  f"ticks) split evenly over the threads of one interpreter, or over processes with a GIL each"
+                  f"{_gil_cpu_calibration(context)} · {_rep_note(chart)}",
+                  _failed_notes(chart) + _oversubscribed_note(chart))
     return fig
 
 
 # ---- gil-convoy ----------------------------------------------------------------------------------------------
-
-CPYTHON_COLOR = "#d62728"
-
-
-def _policy_key(case):
-    """The policy a convoy row is drawn under: the real interpreter's rows (runtime cpython-X.Y) as one of their own."""
-    runtime = str(case.ident.get("runtime") or "cpp")
-    return runtime if runtime.startswith("cpython") else case.ident.get("policy")
-
 
 def gil_convoy(all_cases, context):
     chart = [c for c in common.select(all_cases, experiment="gil-convoy")]
@@ -255,13 +291,13 @@ def gil_convoy(all_cases, context):
                         ax.plot([xs_ns[0], xs_ns[-1]], [v, v], color=color, linestyle=styles[k], zorder=3)
                     continue
                 pts = sorted((c.ident["switch_interval_us"] * 1e3, _v(c, field)) for c in cs if _v(c, field))
+                look = dict(REAL_LOOK, zorder=4) if policy in real else {"marker": "o", "zorder": 3}
                 if pts:
-                    ax.plot([p[0] for p in pts], [p[1] for p in pts], color=color, linestyle=styles[k], marker="o",
-                            zorder=3)
+                    ax.plot([p[0] for p in pts], [p[1] for p in pts], color=color, linestyle=styles[k], **look)
+            look = REAL_LOOK if policy in real else {"marker": None if policy in ("none", "old") else "o"}
             handles.append(Line2D([], [], color=color, linestyle=styles[k],
-                                  marker=None if policy in ("none", "old") else "o",
-                                  label=f"{'real ' + policy + ' (new GIL)' if policy in real else policy}, "
-                                        f"{k} CPU-bound thread{'s' if k != 1 else ''}"))
+                                  label=f"{_runtime_label(policy) + ' (new GIL)' if policy in real else policy}, "
+                                        f"{k} CPU-bound thread{'s' if k != 1 else ''}", **look))
     alone = next((c for c in chart if _field(c, "cpu_threads") == 0 and c.ident.get("policy") == "none"), None)
     for ax, title in zip(axes, ("p50 (median)", "p99 (1 in 100 is slower)")):
         lo, hi = xs_ns[0], xs_ns[-1]

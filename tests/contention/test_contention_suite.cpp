@@ -106,6 +106,42 @@ TEST(ValidateContention, RefusesATooShortDurationAndTooManyCores) {
   expect_refused(r, {"--cores", "1000"});
 }
 
+TEST(ValidateContention, RefusesAPythonThatIsNotThere) {
+  auto r = base_request();
+  r.python = "/nonexistent/python3";
+  expect_refused(r, {"--python /nonexistent/python3", "no such executable"});
+  r.python = "/usr/bin/env";  // an executable: whether it is a Python shows when its workers run
+  EXPECT_NO_THROW(bench::validate_contention(r));
+}
+
+// Each real CPython gil-cpu row (runtime cpython-X.Y) stands beside an emulated row of the same name less its
+// /runtime: part, with the same experiment fields: every emulated new-GIL thread case and the process case.
+void expect_real_gil_cpu_twins(const nlohmann::json& doc) {
+  std::map<std::string, const nlohmann::json*> emulated;
+  std::vector<const nlohmann::json*> real;
+  for (const auto& row : doc["benchmarks"]) {
+    if (row["run_type"] != "iteration" || row["experiment"] != "gil-cpu") continue;
+    if (row["runtime"] == "cpp")
+      emulated[row["name"]] = &row;
+    else
+      real.push_back(&row);
+  }
+  ASSERT_EQ(real.size(), 4u) << "thread and process, 2 repetitions each";
+  for (const nlohmann::json* r : real) {
+    const std::string name = (*r)["name"], runtime = (*r)["runtime"];
+    SCOPED_TRACE(name);
+    EXPECT_EQ(runtime.rfind("cpython-", 0), 0u);
+    const std::string suffix = "/runtime:" + runtime;
+    ASSERT_GT(name.size(), suffix.size());
+    ASSERT_EQ(name.substr(name.size() - suffix.size()), suffix);
+    auto twin = emulated.find(name.substr(0, name.size() - suffix.size()));
+    ASSERT_NE(twin, emulated.end()) << "no emulated twin";
+    for (const char* k : {"suite", "experiment", "policy", "model", "threads", "work_ns", "switch_interval_us"})
+      EXPECT_EQ((*r)[k], (*twin->second)[k]) << k;
+    EXPECT_GT((*r)["countdown_iterations"].get<double>(), 0);
+  }
+}
+
 TEST(RunContention, WritesRowsWithTheRequiredFields) {
   const fs::path dir = fs::temp_directory_path() / ("bench-contention-test-" + std::to_string(::getpid()));
   fs::remove_all(dir);
@@ -227,14 +263,17 @@ TEST(RunContention, WritesRowsWithTheRequiredFields) {
   }
   EXPECT_EQ(experiments, (std::set<std::string>{"locks", "false-sharing", "gil-cpu", "gil-convoy", "gil-placement"}));
   // ticket@2, shared-mutex@1, padded@2, gil-cpu thread+process, convoy new+none, placement, and the real CPython
-  // beside the emulated new-GIL convoy: 9 cases x 2 reps.
-  EXPECT_EQ(iterations_per_name.size(), 9u);
+  // beside the emulated new-GIL gil-cpu cases and convoy: 11 cases x 2 reps.
+  EXPECT_EQ(iterations_per_name.size(), 11u);
   for (const auto& [n, count] : iterations_per_name) EXPECT_EQ(count, 2) << n;
-  EXPECT_EQ(aggregates, 9 * 6);  // median, mean, stddev, cv, min, max
+  EXPECT_EQ(aggregates, 11 * 6);  // median, mean, stddev, cv, min, max
   int real = 0;
   for (const auto& [n, count] : iterations_per_name)
     real += n.rfind("contention/experiment:gil-convoy/policy:new/cpu_threads:1/switch:1ms/runtime:cpython-", 0) == 0;
   EXPECT_EQ(real, 1) << "the real CPython's convoy, named after the emulated one";
+  expect_real_gil_cpu_twins(doc);
+  EXPECT_TRUE(doc["context"]["cpython_gil_cpu"]["calibration_ns_per_iteration"].get<double>() > 0)
+      << doc["context"]["cpython_gil_cpu"].dump();
   fs::remove_all(dir);
 }
 

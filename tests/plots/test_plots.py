@@ -99,6 +99,46 @@ class PlotTest(unittest.TestCase):
         (self.tmp / "results.json").write_text(json.dumps(doc))
         self.assert_charts(self.tmp, self.plot(self.tmp), CONTENTION_CHARTS)
 
+    def test_contention_gil_cpu_draws_the_real_cpython_beside_the_emulation(self):
+        # Rows of the real interpreter (runtime cpython-3.11) beside every emulated new-GIL gil-cpu case, three
+        # times as slow: lines of their own, named as the real CPython, and the emulated lines keep their values.
+        doc = json.loads((FIXTURES / "contention-real" / "results.json").read_text())
+        real = []
+        for r in doc["benchmarks"]:
+            if r.get("experiment") == "gil-cpu" and r.get("policy") == "new":
+                t = dict(r, runtime="cpython-3.11", name=r["name"] + "/runtime:cpython-3.11",
+                         run_name=r["run_name"] + "/runtime:cpython-3.11")
+                if isinstance(r.get("wall_ns"), (int, float)):
+                    t["wall_ns"] = 3 * r["wall_ns"]
+                real.append(t)
+        self.assertTrue(real)
+        doc["benchmarks"] += real
+        doc["context"]["cpython_gil_cpu"] = {"countdown_iterations": 5_000_000, "calibration_ns_per_iteration": 40.0}
+        common, _, style = lecture_charts()
+        from bench_plots import contention
+        cases = common.cases(doc)
+        fig = contention.gil_cpu(cases, doc["context"])
+        wall_ax, cpu_ax = fig.axes[0], fig.axes[1]
+        labels = [t.get_text() for t in cpu_ax.get_legend().get_texts()]
+        self.assertIn("real CPython 3.11, threads", labels)
+        self.assertIn("real CPython 3.11, processes", labels)
+
+        def walls(runtime, model):
+            pts = sorted((c.ident["threads"], c.value("wall_ns")) for c in cases if c.ident.get("experiment") == "gil-cpu"
+                         and c.ident.get("policy") == "new" and c.ident.get("model") == model
+                         and (c.ident.get("runtime") or "cpp") == runtime)
+            return [w for _, w in pts]
+
+        def drawn(color, linestyle):
+            return [list(line.get_ydata()) for line in wall_ax.get_lines() if len(line.get_ydata()) > 1
+                    and line.get_color() == color and line.get_linestyle() == linestyle]
+
+        self.assertIn(walls("cpp", "thread"), drawn(style.lock_color("new"), "-"))
+        self.assertIn(walls("cpython-3.11", "thread"), drawn(contention.CPYTHON_COLOR, "-"))
+        self.assertIn(walls("cpython-3.11", "process"), drawn(contention.CPYTHON_COLOR, "--"))
+        self.assertNotIn(walls("cpython-3.11", "thread"), drawn(style.lock_color("new"), "-"))
+        self.assertIn("5,000,000 steps", "".join(t.get_text() for t in fig.texts))
+
     def test_ipc_serialized_run_draws_the_stacked_charts_only(self):
         # A --serializers run: one stacked chart per shape; the charts of raw bytes against size have no data.
         run = self.run_dir("ipc-serialize")
