@@ -48,6 +48,15 @@ def countdown(n):
         n -= 1
 
 
+def warm_countdown():
+    """Calls countdown until CPython has specialized it: 3.11 quickens a function's bytecode only after a few calls,
+    and a loop running inside the first calls stays on the generic, slower instructions. Cold, a job split over
+    several threads looked faster than one thread only because the later threads ran warm (docs/MEASURED.md).
+    Called before any timing and before forking, so every thread and process runs the same warm code."""
+    for _ in range(64):
+        countdown(1000)
+
+
 def share_of(total, k, i):
     """Worker i's part of `total` split over k workers, as the emulation splits its ticks."""
     return total // k + (1 if i < total % k else 0)
@@ -254,6 +263,7 @@ def cpu_worker(argv):
         ap.error("--workers must be at least 1, --iterations not negative, --switch-us positive")
     sys.setswitchinterval(args.switch_us / 1e6)
     cpu_list = args.cpus or cpus()
+    warm_countdown()
     if args.calibrate_ms > 0:
         n = 100_000
         while True:

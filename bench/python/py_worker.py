@@ -1693,9 +1693,19 @@ def countdown(n):
         n -= 1
 
 
+def warm_countdown():
+    """Calls countdown until CPython has specialized it: 3.11 quickens a function's bytecode only after a few calls,
+    and a loop running inside the first calls stays on the generic, slower instructions. Cold, a job split over
+    several threads looked faster than one thread only because the later threads ran warm (docs/MEASURED.md).
+    Called before any timing and before forking, so every thread and process runs the same warm code."""
+    for _ in range(64):
+        countdown(1000)
+
+
 def run_cpu(p):
     total, k, cpus = p.iterations, p.workers, p.cpus
     shares = [total // k + (1 if i < total % k else 0) for i in range(k)]
+    warm_countdown()
     if p.kind == "thread":
         errors = []
 
