@@ -103,7 +103,7 @@ class python_planner {
     if (!why->second.empty()) return why->second;
     const auto& models = plan_.probe.transport_models.at(std::string(t.name));
     if (std::find(models.begin(), models.end(), model) == models.end())
-      return fmt::format("{} has no {} server", t.name, model);
+      return fmt::format("the worker has no {} server for this transport", model);
     if (t.max_bytes && bytes > t.max_bytes)
       return fmt::format("{} carries at most {} per message", t.name, format_bytes(t.max_bytes));
     return "";

@@ -331,9 +331,20 @@ std::string ratio_cell(std::optional<double> py, std::optional<double> cpp, bool
   return fmt::format("{:.1f}x", lower_better ? *py / *cpp : *cpp / *py);
 }
 
+// One line per reason: "skipped (the worker has no asyncio server for this transport): py-mp-pipe, py-shm".
 void print_skipped(const python_run& run) {
-  for (const py_case& c : run.plan.cases)
-    if (!c.skip_reason.empty()) fmt::print("  skipped {}: {}\n", c.name(), c.skip_reason);
+  std::vector<std::pair<std::string, std::string>> by_reason;  // reason, the cases' short names
+  for (const py_case& c : run.plan.cases) {
+    if (c.skip_reason.empty()) continue;
+    std::string what = c.transport.empty() ? c.experiment + " " + (c.serializer.empty() ? c.kind : c.serializer)
+                                           : c.experiment + " " + c.transport + " " + c.model;
+    auto it = std::find_if(by_reason.begin(), by_reason.end(), [&](const auto& r) { return r.first == c.skip_reason; });
+    if (it == by_reason.end())
+      by_reason.emplace_back(c.skip_reason, what);
+    else
+      it->second += ", " + what;
+  }
+  for (const auto& [reason, names] : by_reason) fmt::print("  skipped ({}): {}\n", reason, names);
 }
 
 void print_python_header(const python_run& run) {
