@@ -40,6 +40,8 @@ def pairs(cases, experiment, field):
         if k is not None:
             ki = k.ident
             kl = " ".join(str(x) for x in (ki.get("transport") or ki.get("serializer"), ki.get("model") or "") if x)
+        if c.unstable or (k is not None and k.unstable):
+            label += " ~"  # the repetitions of one of the pair disagree (spread over the unstable threshold)
         out.append((label, None if c.failed else c.value(field), None if k is None or k.failed else k.value(field), kl))
     return out
 
@@ -81,7 +83,7 @@ def pingpong(cases, context):
     fig.set_size_inches(fig.get_size_inches()[0], max(fig.get_size_inches()[1], 0.42 * len(rows) + 3))
     paired_bars(ax, rows, style.fmt_time)
     common.log_axis(ax.xaxis, style.TIME)
-    ax.set_xlabel("round trip, p50 (log scale); (Nx): Python / C++")
+    ax.set_xlabel("round trip, p50 (log scale); (Nx): Python/C++; ~: unstable")
     common.finish(fig, f"The Python tax: a round trip from {_runtime(cases)} against C++", context,
                   "One message to the server and back, each the median of the repetitions; the C++ row runs bench's "
                   "own transport of the same kind under the matching model (asyncio beside bench's async).")
@@ -95,7 +97,7 @@ def serialize(cases, context):
     fig, (ax,) = common.figure()
     paired_bars(ax, rows, style.fmt_time)
     common.log_axis(ax.xaxis, style.TIME)
-    ax.set_xlabel("one encode + one decode, p50 (log scale); (Nx): Python / C++")
+    ax.set_xlabel("one encode + one decode, p50 (log scale); (Nx): Python/C++; ~: unstable")
     common.finish(fig, "Serialization of one small record: Python's modules against C++", context,
                   "pickle and marshal have no C++ twin here; struct stands beside bench's raw memcpy layout.")
     return fig
@@ -108,7 +110,7 @@ def stream(cases, context):
     fig, (ax,) = common.figure()
     paired_bars(ax, rows, style.fmt_rate, higher_better=True)
     common.log_axis(ax.xaxis, style.RATE)
-    ax.set_xlabel("messages per second at the receiver (log scale); (Nx): C++ / Python")
+    ax.set_xlabel("messages/s at the receiver (log scale); (Nx): C++/Python; ~: unstable")
     common.finish(fig, "A one-way stream from Python against C++", context,
                   "Each the median of the repetitions; a lossy transport (UDP) counts only what arrived.")
     return fig
