@@ -337,7 +337,8 @@ void print_skipped(const python_run& run) {
   for (const py_case& c : run.plan.cases) {
     if (c.skip_reason.empty()) continue;
     std::string what = c.transport.empty() ? c.experiment + " " + (c.serializer.empty() ? c.kind : c.serializer)
-                                           : c.experiment + " " + c.transport + " " + c.model;
+                                           : c.experiment + " " + c.transport + " " + c.model +
+                                                 (c.serializer == "none" ? "" : " " + c.serializer);
     auto it = std::find_if(by_reason.begin(), by_reason.end(), [&](const auto& r) { return r.first == c.skip_reason; });
     if (it == by_reason.end())
       by_reason.emplace_back(c.skip_reason, what);
