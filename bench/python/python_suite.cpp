@@ -259,6 +259,9 @@ json measure(python_run& run, const py_case& c, const case_environment& env, int
     row = run_python_case(run, c, std::move(row));
   }
   c.key().stamp(row);
+  // More busy workers than CPUs: the CPU-bound job split over --cores processes on a smaller machine (threads
+  // under one GIL wait for it instead of running, so they are not busy together).
+  if (!c.ipc) row["oversubscribed"] = (c.kind == "process" ? c.workers : 2) > run.cores.available;
   if (!c.counterpart.empty()) row["counterpart"] = c.counterpart;
   return row;
 }
