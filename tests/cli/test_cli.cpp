@@ -880,6 +880,31 @@ TEST(Cli, PythonWorkerPastItsDeadlineFailsTheCaseAndLeavesNothing) {
   fs::remove_all(tmp);
 }
 
+// Ctrl-C in the middle of a worker: exit 130, the rounds already measured kept (the one cut short is not a
+// result), and the worker's processes, segments and files gone with it.
+TEST(Cli, PythonCtrlCKeepsFinishedRoundsAndLeavesNothing) {
+  if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  fs::path out = temp_dir("python-sigint"), tmp = temp_dir("python-sigint-tmp");
+  outcome r = bench_cmd(
+      {"run", "python", "--transports", "py-shm,py-mp-queue", "--models", "process", "--sizes", "64", "--filter",
+       "pingpong", "--duration", "100ms", "--warmup", "2ms", "--reps", "1000", "--no-plot", "--out", out.string()},
+      tmp, 0.3, out / "results.json");
+  EXPECT_EQ(r.status, 130) << r.err;
+  json doc = read_results(out / "results.json");
+  int rows = 0;
+  for (const json& row : doc["benchmarks"])
+    if (row["run_type"] == "iteration") {
+      ++rows;
+      EXPECT_FALSE(row["error_occurred"].get<bool>()) << "an interrupted case must not be reported as a measurement";
+    }
+  EXPECT_GT(rows, 0);
+  EXPECT_TRUE(fs::is_empty(tmp)) << "left files in TMPDIR";
+  EXPECT_EQ(python_segments_left(), 0) << "left a shared-memory segment in /dev/shm";
+  EXPECT_EQ(processes_mentioning(tmp.string()), 0) << "left a worker process behind";
+  fs::remove_all(out);
+  fs::remove_all(tmp);
+}
+
 // An interpreter without pyzmq and msgpack (here Debian's, told that neither exists): the cases that need them are
 // listed unavailable with the reason and skipped, and the others run.
 TEST(Cli, PythonWithoutAModuleListsItUnavailableAndSkipsItsCases) {

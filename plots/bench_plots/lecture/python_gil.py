@@ -61,9 +61,9 @@ def notes(chosen, context):
     over = (f" This machine has {cores} CPUs: more processes than that share them, so the speed-up stops at {cores}x."
             if cores and procs.ident["workers"] > cores else "")
     return ("The same countdown loop (n -= 1 until n reaches 0) of the same total length, in one thread, split "
-            "over several threads of one interpreter, and split over as many processes. Threads take turns holding the GIL: at "
-            "most one runs Python bytecode at a time, and each hand-over costs a wake-up, so the job takes as long "
-            "or longer." + busy_text + " Processes each have their own interpreter and GIL and run in parallel on "
+            "over several threads of one interpreter, and split over as many processes. Threads take turns holding "
+            "the GIL: at most one runs Python bytecode at a time, and each hand-over costs a wake-up, so the job "
+            "takes as long or longer." + busy_text + " Processes each have their own interpreter and GIL and run in parallel on "
             "separate cores." + over + " For CPU-bound Python: multiprocessing (or C code that releases the GIL); "
             "threads are for waiting on I/O.")
 
