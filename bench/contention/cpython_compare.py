@@ -27,6 +27,9 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from countdown import countdown, warm_countdown  # noqa: E402  the loop py_worker.py runs too
+
 MSG = 64
 
 
@@ -41,20 +44,6 @@ def pin(cpu):
 
 # --------------------------------------------------------------------------------------------------------------
 # gil-cpu
-
-
-def countdown(n):
-    while n > 0:
-        n -= 1
-
-
-def warm_countdown():
-    """Calls countdown until CPython has specialized it: 3.11 quickens a function's bytecode only after a few calls,
-    and a loop running inside the first calls stays on the generic, slower instructions. Cold, a job split over
-    several threads looked faster than one thread only because the later threads ran warm (docs/MEASURED.md).
-    Called before any timing and before forking, so every thread and process runs the same warm code."""
-    for _ in range(64):
-        countdown(1000)
 
 
 def share_of(total, k, i):

@@ -80,6 +80,8 @@ import sys
 import threading
 import time
 
+from countdown import countdown, warm_countdown  # beside this file, on sys.path when run by path
+
 EXIT_OK, EXIT_FAIL, EXIT_SPEC, EXIT_UNSUPPORTED, EXIT_PAYLOAD = 0, 1, 2, 3, 4
 EXPERIMENTS = ("pingpong", "stream", "serialize", "cpu", "switch")
 MODELS = ("thread", "process", "asyncio")
@@ -746,6 +748,31 @@ class Transport:
         raise Unsupported("asyncio has no server for %s" % self.p.transport)
 
 
+class _TwoEnds(Transport):
+    """A link of two objects, the server's end and the client's, each with close() (a socket, a Connection): after
+    a fork each side closes the end that is not its own, and cleanup closes both. `channel(end, timeout_s)` wraps
+    an end."""
+    channel = None
+    server = client = None
+
+    def server_end(self, peer_alive):
+        return self.channel(self.server, self.timeout_s)
+
+    def client_end(self, peer_alive):
+        return self.channel(self.client, self.timeout_s)
+
+    def after_fork_child(self):
+        self.client.close()
+
+    def after_fork_parent(self):
+        self.server.close()
+
+    def cleanup(self, clean):
+        for end in (self.server, self.client):
+            if end is not None:
+                end.close()
+
+
 class PipeTransport(Transport):
     models = MODELS
 
@@ -892,7 +919,8 @@ class TcpTransport(_SockTransport):
         return asyncio.start_server(cb, sock=sock)
 
 
-class UdpTransport(Transport):
+class UdpTransport(_TwoEnds):
+    channel = UdpChannel
     models = MODELS
 
     def check(self):
@@ -901,29 +929,12 @@ class UdpTransport(Transport):
                               (self.p.max_message, UDP_MAX))
 
     def setup(self):
-        self.srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.srv.bind(("127.0.0.1", 0))
-        self.cli.bind(("127.0.0.1", 0))
-        self.srv.connect(self.cli.getsockname())
-        self.cli.connect(self.srv.getsockname())
-
-    def server_end(self, peer_alive):
-        return UdpChannel(self.srv, self.timeout_s)
-
-    def client_end(self, peer_alive):
-        return UdpChannel(self.cli, self.timeout_s)
-
-    def after_fork_child(self):
-        self.cli.close()
-
-    def after_fork_parent(self):
-        self.srv.close()
-
-    def cleanup(self, clean):
-        for s in (getattr(self, "srv", None), getattr(self, "cli", None)):
-            if s is not None:
-                s.close()
+        self.server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.server.bind(("127.0.0.1", 0))
+        self.client.bind(("127.0.0.1", 0))
+        self.server.connect(self.client.getsockname())
+        self.client.connect(self.server.getsockname())
 
     async def aserve(self, handler, watch):
         import asyncio
@@ -961,32 +972,18 @@ class UdpTransport(Transport):
                 if not done.done():
                     done.set_exception(PeerGone("UDP: %s" % one_line(exc)))
 
-        transport, _ = await loop.create_datagram_endpoint(Server, sock=self.srv)
+        transport, _ = await loop.create_datagram_endpoint(Server, sock=self.server)
         try:
             await done
         finally:
             transport.close()
 
 
-class MpPipeTransport(Transport):
+class MpPipeTransport(_TwoEnds):
+    channel = MpPipeChannel
+
     def setup(self):
-        self.a, self.b = self.p.mp.Pipe(duplex=True)
-
-    def server_end(self, peer_alive):
-        return MpPipeChannel(self.b, self.timeout_s)
-
-    def client_end(self, peer_alive):
-        return MpPipeChannel(self.a, self.timeout_s)
-
-    def after_fork_child(self):
-        self.a.close()
-
-    def after_fork_parent(self):
-        self.b.close()
-
-    def cleanup(self, clean):
-        self.a.close()
-        self.b.close()
+        self.client, self.server = self.p.mp.Pipe(duplex=True)
 
 
 class MpQueueTransport(Transport):
@@ -1686,20 +1683,6 @@ def run_serialize(p):
         if t1 >= end:
             break
     return {"samples_ns": samples, "batch": batch, "wire_bytes": wire, "checked": checked}
-
-
-def countdown(n):
-    while n > 0:
-        n -= 1
-
-
-def warm_countdown():
-    """Calls countdown until CPython has specialized it: 3.11 quickens a function's bytecode only after a few calls,
-    and a loop running inside the first calls stays on the generic, slower instructions. Cold, a job split over
-    several threads looked faster than one thread only because the later threads ran warm (docs/MEASURED.md).
-    Called before any timing and before forking, so every thread and process runs the same warm code."""
-    for _ in range(64):
-        countdown(1000)
 
 
 def run_cpu(p):
