@@ -21,10 +21,8 @@ def _counterpart(case, by_name):
 
 
 def pairs(cases, experiment, field):
-    """Also names the Python bars of the legend after the run's runtime.
-    [(label, python value, C++ value or None, C++ label)] of one experiment's Python cases, in run order."""
+    """[(label, python value, C++ value or None, C++ label)] of one experiment's Python cases, in run order."""
     by_name = {c.run_name: c for c in cases}
-    _RUNTIME[0] = _runtime(cases)
     out = []
     for c in cases:
         i = c.ident
@@ -46,10 +44,7 @@ def pairs(cases, experiment, field):
     return out
 
 
-_RUNTIME = ["CPython"]  # the legend's name for the Python bars, set per chart from its rows
-
-
-def paired_bars(ax, rows, fmt, higher_better=False):
+def paired_bars(ax, rows, fmt, runtime, higher_better=False):
     """Two horizontal bars per row (Python on top, C++ below), log axis, each value written at its bar's end."""
     y = np.arange(len(rows))
     for off, idx, color in ((-0.2, 1, PY_COLOR), (0.2, 2, CPP_COLOR)):
@@ -71,49 +66,45 @@ def paired_bars(ax, rows, fmt, higher_better=False):
         ax.set_xlim(min(values) / 1.5, max(values) * 4)
     ax.grid(axis="y", visible=False)
     from matplotlib.patches import Patch
-    ax.legend(handles=[Patch(color=PY_COLOR, label=_RUNTIME[0]), Patch(color=CPP_COLOR, label="C++ (bench)")],
+    ax.legend(handles=[Patch(color=PY_COLOR, label=runtime), Patch(color=CPP_COLOR, label="C++ (bench)")],
               loc="lower right", fontsize=style.current()["small"])
 
 
-def pingpong(cases, context):
-    rows = [r for r in pairs(cases, "pingpong", "rtt_p50_ns") if r[1] or r[2]]
+def _chart(cases, context, experiment, field, rate, xlabel, title, caption, tall=False):
+    """One chart of an experiment's pairs: Python above, C++ below, on a log axis of times (or of rates)."""
+    rows = [r for r in pairs(cases, experiment, field) if r[1] or r[2]]
     if not rows:
         return None
     fig, (ax,) = common.figure()
-    fig.set_size_inches(fig.get_size_inches()[0], max(fig.get_size_inches()[1], 0.42 * len(rows) + 3))
-    paired_bars(ax, rows, style.fmt_time)
-    common.log_axis(ax.xaxis, style.TIME)
-    ax.set_xlabel("round trip, p50 (log scale); (Nx): Python/C++; ~: unstable")
-    common.finish(fig, f"The Python tax: a round trip from {_runtime(cases)} against C++", context,
-                  "One message to the server and back, each the median of the repetitions; the C++ row runs bench's "
-                  "own transport of the same kind under the matching model (asyncio beside bench's async).")
+    if tall:  # a bar pair per case: room for every label
+        fig.set_size_inches(fig.get_size_inches()[0], max(fig.get_size_inches()[1], 0.42 * len(rows) + 3))
+    paired_bars(ax, rows, style.fmt_rate if rate else style.fmt_time, _runtime(cases), higher_better=rate)
+    common.log_axis(ax.xaxis, style.RATE if rate else style.TIME)
+    ax.set_xlabel(xlabel)
+    common.finish(fig, title, context, caption)
     return fig
+
+
+def pingpong(cases, context):
+    return _chart(cases, context, "pingpong", "rtt_p50_ns", False,
+                  "round trip, p50 (log scale); (Nx): Python/C++; ~: unstable",
+                  f"The Python tax: a round trip from {_runtime(cases)} against C++",
+                  "One message to the server and back, each the median of the repetitions; the C++ row runs bench's "
+                  "own transport of the same kind under the matching model (asyncio beside bench's async).", tall=True)
 
 
 def serialize(cases, context):
-    rows = [r for r in pairs(cases, "serialize", "op_p50_ns") if r[1] or r[2]]
-    if not rows:
-        return None
-    fig, (ax,) = common.figure()
-    paired_bars(ax, rows, style.fmt_time)
-    common.log_axis(ax.xaxis, style.TIME)
-    ax.set_xlabel("one encode + one decode, p50 (log scale); (Nx): Python/C++; ~: unstable")
-    common.finish(fig, "Serialization of one small record: Python's modules against C++", context,
+    return _chart(cases, context, "serialize", "op_p50_ns", False,
+                  "one encode + one decode, p50 (log scale); (Nx): Python/C++; ~: unstable",
+                  "Serialization of one small record: Python's modules against C++",
                   "pickle and marshal have no C++ twin here; struct stands beside bench's raw memcpy layout.")
-    return fig
 
 
 def stream(cases, context):
-    rows = [r for r in pairs(cases, "stream", "msgs_per_s") if r[1] or r[2]]
-    if not rows:
-        return None
-    fig, (ax,) = common.figure()
-    paired_bars(ax, rows, style.fmt_rate, higher_better=True)
-    common.log_axis(ax.xaxis, style.RATE)
-    ax.set_xlabel("messages/s at the receiver (log scale); (Nx): C++/Python; ~: unstable")
-    common.finish(fig, "A one-way stream from Python against C++", context,
+    return _chart(cases, context, "stream", "msgs_per_s", True,
+                  "messages/s at the receiver (log scale); (Nx): C++/Python; ~: unstable",
+                  "A one-way stream from Python against C++",
                   "Each the median of the repetitions; a lossy transport (UDP) counts only what arrived.")
-    return fig
 
 
 CHARTS = {"python_pingpong": pingpong, "python_serialize": serialize, "python_stream": stream}
