@@ -303,27 +303,22 @@ void measure_rounds(python_run& run) {
   progress.finish();
 }
 
-// Medians over the repetitions of each case, for the console (the results carry the aggregates).
+// Each case's median row, as add_aggregates wrote it (failed and excluded repetitions left out), for the console.
 class case_medians {
  public:
   explicit case_medians(const std::vector<json>& rows) {
     for (const json& r : rows)
-      if (r.value("run_type", "") == "iteration" && !r.value("error_occurred", false))
-        by_name_[r["run_name"]].push_back(&r);
+      if (r.value("run_type", "") == "aggregate" && r.value("aggregate_name", "") == "median")
+        by_name_[r["run_name"]] = &r;
   }
   std::optional<double> get(const std::string& name, const std::string& field) const {
     auto it = by_name_.find(name);
-    if (it == by_name_.end()) return std::nullopt;
-    std::vector<double> v;
-    for (const json* r : it->second)
-      if (r->contains(field) && (*r)[field].is_number()) v.push_back((*r)[field].get<double>());
-    if (v.empty()) return std::nullopt;
-    std::sort(v.begin(), v.end());
-    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+    if (it == by_name_.end() || !it->second->contains(field) || !(*it->second)[field].is_number()) return std::nullopt;
+    return (*it->second)[field].get<double>();
   }
 
  private:
-  std::map<std::string, std::vector<const json*>> by_name_;
+  std::map<std::string, const json*> by_name_;
 };
 
 std::string ns_cell(std::optional<double> v) { return v ? format_ns(*v) : "-"; }
