@@ -427,26 +427,15 @@ class ipc_planner {
 
   void add_one(const plan_section& sec, const transport_info* t, const model_info* m, const case_point& p,
                const std::string& lock) {
-    ipc_case c;
-    c.transport = t;
-    c.model = m;
+    ipc_case c = make_ipc_case(*t, *m, p.kind, p.size, p.wait, p.serializer, p.shape);
     c.pairs = p.pairs;
     c.place = sec.place;
-    c.wl.kind = p.kind;
-    c.wl.msg_bytes = p.size;
     c.wl.duration_ns = req_.duration_ns ? req_.duration_ns : d_.duration_ns;
     c.wl.warmup_ns = req_.warmup_ns ? req_.warmup_ns : d_.warmup_ns;
     c.wl.rate = p.kind == workload_kind::latency ? req_.rate : 0;
     c.wl.work_ns = sec.work_ns;
     c.wl.lock = lock;
     c.wl.seed = 0x5eed0000 + cases_.size();
-    c.wl.serializer = p.serializer;
-    c.wl.shape = p.shape;
-    // Loopback UDP's default receive buffer is 208 KiB of kernel memory, a 64-byte datagram taking about
-    // 1 KiB of it: 64 KiB of credit keeps the receiver's queue well inside it.
-    c.wl.flow_window_bytes = t->credit_window_bytes;  // UDP, a broker: see transport_info
-    c.wait = t->fixed_wait.empty() ? to_string(p.wait) : std::string(t->fixed_wait);
-    c.wait_as = p.wait;
     c.name = case_name(c);
     if (filter_ && !std::regex_search(c.name, *filter_)) return;
     if (!planned_.insert(c.name).second) return;

@@ -150,6 +150,23 @@ case_key ipc_case_key(const ipc_case& c) {
 
 std::string case_name(const ipc_case& c) { return ipc_case_key(c).name(); }
 
+ipc_case make_ipc_case(const transport_info& t, const model_info& m, workload_kind kind, std::uint64_t msg_bytes,
+                       wait_mode wait, const ser::serializer_info* serializer, ser::shape shape) {
+  ipc_case c;
+  c.transport = &t;
+  c.model = &m;
+  c.wl.kind = kind;
+  c.wl.msg_bytes = msg_bytes;
+  c.wl.serializer = serializer;
+  c.wl.shape = shape;
+  // Loopback UDP's default receive buffer is 208 KiB of kernel memory, a 64-byte datagram taking about
+  // 1 KiB of it: 64 KiB of credit keeps the receiver's queue well inside it.
+  c.wl.flow_window_bytes = t.credit_window_bytes;  // UDP, a broker: see transport_info
+  c.wait = t.fixed_wait.empty() ? to_string(wait) : std::string(t.fixed_wait);
+  c.wait_as = wait;
+  return c;
+}
+
 const std::vector<std::string>& ipc_identity_fields() {
   static const std::vector<std::string> fields = {"suite",    "transport", "model",     "serializer", "shape",
                                                   "workload", "wait",      "placement", "msg_bytes",  "pairs",

@@ -27,6 +27,13 @@ struct ipc_case {
   std::string skip_reason;  // non-empty: not run, and why (kept for the console and the results' context)
 };
 
+// A one-pair case of transport t under model m as every planner starts one: the transport's credit window and
+// wait discipline set, the rest at workload_params' defaults. The caller sets what else it plans (timing, pairs,
+// placement, lock), then the name (case_name) and the skip reason.
+ipc_case make_ipc_case(const transport_info& t, const model_info& m, workload_kind kind, std::uint64_t msg_bytes,
+                       wait_mode wait, const ser::serializer_info* serializer = nullptr,
+                       ser::shape shape = ser::shape::small);
+
 // The case's identity: its run_name and the fields every row of it carries (harness/case_key.hpp).
 case_key ipc_case_key(const ipc_case& c);
 std::string case_name(const ipc_case& c);

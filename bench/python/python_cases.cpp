@@ -171,17 +171,13 @@ class python_planner {
     const py_serializer_info* ps = find_row(std::span<const py_serializer_info>(serializer_table), p.serializer);
     const ser::serializer_info* cs = ps ? ser::find_serializer(ps->cpp_serializer) : nullptr;
     if (!ct || !cm || (p.serializer != "none" && !cs)) return "";
-    ipc_case ic;
-    ic.transport = ct;
-    ic.model = cm;
-    ic.wl.kind = p.experiment == "stream" ? workload_kind::throughput : workload_kind::latency;
-    ic.wl.msg_bytes = cs ? header_bytes + encoded_bytes(*cs, ser::shape::small) : std::max(p.msg_bytes, min_msg_bytes);
-    ic.wl.serializer = cs;
+    const workload_kind kind = p.experiment == "stream" ? workload_kind::throughput : workload_kind::latency;
+    const std::uint64_t bytes =
+        cs ? header_bytes + encoded_bytes(*cs, ser::shape::small) : std::max(p.msg_bytes, min_msg_bytes);
+    ipc_case ic = make_ipc_case(*ct, *cm, kind, bytes, wait_mode::block, cs);
     ic.wl.warmup_ns = d_.warmup_ns;
     ic.wl.duration_ns = d_.duration_ns;
-    ic.wl.flow_window_bytes = ct->credit_window_bytes;
     ic.wl.seed = 0x5eed0000 + plan_.cases.size();
-    ic.wait = ct->fixed_wait.empty() ? "block" : std::string(ct->fixed_wait);
     ic.name = case_name(ic);
     ic.skip_reason = ipc_skip_reason(ic);
     py_case k = base(p.experiment);
